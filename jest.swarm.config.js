@@ -1,0 +1,16 @@
+/**
+ * The real-Swarm suite (test/swarm): three Docker engines in network namespaces, minutes long,
+ * root only. Run with `npm run test:swarm`; kept out of the fast suite (jest.config.js).
+ */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test/swarm'],
+  testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform: { '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true }] },
+  // Each step bounds its own waits; this only catches a step that forgot to.
+  testTimeout: 300_000,
+  // The lab's engines are detached processes torn down in afterAll; never leave Jest hanging on them.
+  forceExit: true,
+  verbose: true,
+};
