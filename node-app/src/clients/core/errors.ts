@@ -1,0 +1,28 @@
+/** Errors a ChatConnection request can end with; each says which request and why. */
+
+export class ChatRequestError extends Error {
+  constructor(
+    readonly requestType: string,
+    /** The protocol's error_code (ROOM_NOT_FOUND, NOT_MEMBER, ...) or GENERIC for an `error` frame. */
+    readonly code: string,
+    message: string,
+    readonly roomId?: string,
+  ) {
+    super(message);
+    this.name = 'ChatRequestError';
+  }
+}
+
+export class ChatTimeoutError extends Error {
+  constructor(readonly requestType: string, readonly timeoutMs: number) {
+    super(`${requestType}: no reply within ${timeoutMs} ms`);
+    this.name = 'ChatTimeoutError';
+  }
+}
+
+export class ChatConnectionClosedError extends Error {
+  constructor(readonly requestType: string, reason: string) {
+    super(`${requestType}: connection closed (${reason})`);
+    this.name = 'ChatConnectionClosedError';
+  }
+}
