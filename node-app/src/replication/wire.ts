@@ -1,0 +1,139 @@
+/**
+ * The extension XML-RPC methods between swarm-chat nodes for replication, and the validation of
+ * what arrives on them. An original Python node knows none of these; it is never called with them
+ * (it is not a voter, see README).
+ *
+ *   swarmchat_repl(from_node, items[])  -> results[]   one call carries many rooms' appends/votes
+ *   swarmchat_submit(from_node, room_id, kind, data_json) -> SubmitReply
+ *
+ * Entry payloads travel as JSON strings: XML-RPC ints are 32-bit and structs lose `undefined`
+ * vs `null`, JSON keeps the entry byte-for-byte what the admin stored.
+ */
+import type { XmlRpcValue } from '../peers/xmlrpc-codec';
+import type { EntryKind, LogEntry } from '../storage/room-log-store';
+
+export const METHOD_REPL = 'swarmchat_repl';
+export const METHOD_SUBMIT = 'swarmchat_submit';
+
+export const ENTRY_KINDS: readonly EntryKind[] = ['create', 'noop', 'join', 'leave', 'message', 'delete'];
+
+export interface AppendItem {
+  k: 'a';
+  room: string;
+  term: number;
+  prevIndex: number;
+  prevTerm: number;
+  commit: number;
+  entries: LogEntry[];
+}
+
+export interface VoteItem { k: 'v'; room: string; term: number; lastIndex: number; lastTerm: number; pre: boolean }
+
+export type ReplItem = AppendItem | VoteItem;
+
+export interface AppendResult { ok: boolean; term: number; match: number; conflict: number }
+export interface VoteResult { granted: boolean; term: number }
+
+export class WireError extends Error {}
+
+function obj(v: XmlRpcValue, what: string): Record<string, XmlRpcValue> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Date || Buffer.isBuffer(v)) {
+    throw new WireError(`${what}: expected a struct`);
+  }
+  return v as Record<string, XmlRpcValue>;
+}
+
+function int(v: XmlRpcValue | undefined, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new WireError(`${what}: expected a non-negative integer, got ${String(v)}`);
+  return v;
+}
+
+function text(v: XmlRpcValue | undefined, what: string): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 200) throw new WireError(`${what}: expected a non-empty string`);
+  return v;
+}
+
+export function encodeEntry(e: LogEntry): XmlRpcValue {
+  return { i: e.idx, t: e.term, k: e.kind, d: JSON.stringify(e.data) };
+}
+
+export function decodeEntry(v: XmlRpcValue): LogEntry {
+  const o = obj(v, 'entry');
+  const kind = o.k;
+  if (typeof kind !== 'string' || !(ENTRY_KINDS as readonly string[]).includes(kind)) throw new WireError(`entry: unknown kind ${String(kind)}`);
+  if (typeof o.d !== 'string') throw new WireError('entry: data must be a JSON string');
+  let data: unknown;
+  try {
+    data = JSON.parse(o.d);
+  } catch {
+    throw new WireError('entry: data is not valid JSON');
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new WireError('entry: data must be a JSON object');
+  return { idx: int(o.i, 'entry.i'), term: int(o.t, 'entry.t'), kind: kind as EntryKind, data: data as Record<string, unknown> };
+}
+
+export function encodeItem(item: ReplItem): XmlRpcValue {
+  if (item.k === 'a') {
+    return { k: 'a', r: item.room, t: item.term, p: item.prevIndex, pt: item.prevTerm, c: item.commit, e: item.entries.map(encodeEntry) };
+  }
+  return { k: 'v', r: item.room, t: item.term, li: item.lastIndex, lt: item.lastTerm, pre: item.pre };
+}
+
+export function decodeItem(v: XmlRpcValue): ReplItem {
+  const o = obj(v, 'item');
+  const room = text(o.r, 'item.r');
+  if (o.k === 'a') {
+    if (!Array.isArray(o.e)) throw new WireError('append: e must be an array');
+    const entries = o.e.map(decodeEntry);
+    const prevIndex = int(o.p, 'append.p');
+    entries.forEach((e, i) => {
+      if (e.idx !== prevIndex + 1 + i) throw new WireError('append: entries are not contiguous after prevIndex');
+    });
+    return { k: 'a', room, term: int(o.t, 'append.t'), prevIndex, prevTerm: int(o.pt, 'append.pt'), commit: int(o.c, 'append.c'), entries };
+  }
+  if (o.k === 'v') {
+    return { k: 'v', room, term: int(o.t, 'vote.t'), lastIndex: int(o.li, 'vote.li'), lastTerm: int(o.lt, 'vote.lt'), pre: o.pre === true };
+  }
+  throw new WireError(`item: unknown kind ${String(o.k)}`);
+}
+
+export function encodeAppendResult(r: AppendResult): XmlRpcValue {
+  return { ok: r.ok, t: r.term, m: r.match, x: r.conflict };
+}
+
+export function decodeAppendResult(v: XmlRpcValue): AppendResult {
+  const o = obj(v, 'append result');
+  return { ok: o.ok === true, term: int(o.t, 'result.t'), match: int(o.m, 'result.m'), conflict: int(o.x, 'result.x') };
+}
+
+export function encodeVoteResult(r: VoteResult): XmlRpcValue {
+  return { g: r.granted, t: r.term };
+}
+
+export function decodeVoteResult(v: XmlRpcValue): VoteResult {
+  const o = obj(v, 'vote result');
+  return { granted: o.g === true, term: int(o.t, 'result.t') };
+}
+
+/** What `swarmchat_submit` answers. `retry` codes mean "ask the admin named in `admin`, or wait". */
+export type SubmitReply =
+  | { ok: true; idx: number; term: number; entry: LogEntry }
+  | { ok: false; code: string; message: string; admin?: string };
+
+export function encodeSubmitReply(r: SubmitReply): XmlRpcValue {
+  if (r.ok) return { ok: true, i: r.idx, t: r.term, e: encodeEntry(r.entry) };
+  const out: Record<string, XmlRpcValue> = { ok: false, code: r.code, message: r.message };
+  if (r.admin) out.admin = r.admin;
+  return out;
+}
+
+export function decodeSubmitReply(v: XmlRpcValue): SubmitReply {
+  const o = obj(v, 'submit reply');
+  if (o.ok === true) return { ok: true, idx: int(o.i, 'submit.i'), term: int(o.t, 'submit.t'), entry: decodeEntry(o.e) };
+  return {
+    ok: false,
+    code: typeof o.code === 'string' ? o.code : 'INTERNAL_ERROR',
+    message: typeof o.message === 'string' ? o.message : 'submit failed',
+    admin: typeof o.admin === 'string' ? o.admin : undefined,
+  };
+}

@@ -1,0 +1,386 @@
+/**
+ * Durable per-room replicated log on SQLite (better-sqlite3, WAL).
+ *
+ * One database file per node holds, for every room it replicates:
+ *  - the consensus state that must survive a crash before the node answers a peer
+ *    (current term, the vote cast in it), see `setTermAndVote`;
+ *  - the log itself, `(room_id, idx)` -> term, kind, JSON data; chat messages also carry their
+ *    `message_id` and `seq` in indexed columns so history paging and de-duplication are index reads;
+ *  - the state machine that committed entries produce (room info, members, last applied index),
+ *    updated in the same transaction that advances the commit index, so a restart never has to
+ *    replay the log to know who is in a room.
+ *
+ * better-sqlite3 is synchronous: each call is a short, bounded piece of work on the event loop and
+ * `transaction()` lets the replication layer write a whole batch (many rooms, many entries) with one
+ * fsync, which is what makes majority-acknowledged writes cheap.
+ */
+import Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export type EntryKind = 'create' | 'noop' | 'join' | 'leave' | 'message' | 'delete';
+
+/** One log entry. `data` is kind-specific plain JSON (see `replication/entries.ts`). */
+export interface LogEntry {
+  idx: number;
+  term: number;
+  kind: EntryKind;
+  data: Record<string, unknown>;
+}
+
+export interface RoomRaftState {
+  roomId: string;
+  currentTerm: number;
+  votedFor: string | null;
+  commitIndex: number;
+  lastIndex: number;
+  lastTerm: number;
+  /** Highest chat sequence number anywhere in the log (committed or not). */
+  lastSeq: number;
+}
+
+export interface RoomInfoRow {
+  roomId: string;
+  roomName: string;
+  description: string | null;
+  creatorId: string;
+  createdAt: string;
+  adminNode: string;
+  deleted: boolean;
+  messageCount: number;
+}
+
+export interface MemberRow { username: string; nodeId: string; joinedAt: string }
+
+export interface StoredMessage {
+  message_id: string;
+  room_id: string;
+  username: string;
+  content: string;
+  sequence_number: number;
+  timestamp: string;
+}
+
+export interface HistoryQuery {
+  /** Only messages with a smaller sequence number (page backwards). */
+  beforeSeq?: number;
+  /** Only messages with a larger sequence number (resume forwards). */
+  afterSeq?: number;
+  limit: number;
+}
+
+export interface StoreOptions {
+  /** Directory for `rooms.sqlite`; created if missing. Ignored when `file` is given. */
+  dir?: string;
+  /** Explicit file, or `:memory:` for tests. */
+  file?: string;
+  /**
+   * `full` fsyncs every commit (survives power loss); `normal` is durable across process crashes
+   * (kill -9) but may lose the last transactions on an OS crash. Default `full`.
+   */
+  synchronous?: 'full' | 'normal';
+}
+
+/** A state-machine change caused by applying one committed entry; returned so callers can emit events. */
+export interface AppliedEntry {
+  roomId: string;
+  entry: LogEntry;
+  /** For join/leave: whether membership actually changed (a re-join or a non-member leave does not). */
+  changed: boolean;
+  memberCount: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS raft (
+  room_id TEXT PRIMARY KEY,
+  current_term INTEGER NOT NULL DEFAULT 0,
+  voted_for TEXT,
+  commit_index INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entries (
+  room_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  term INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  data TEXT NOT NULL,
+  message_id TEXT,
+  seq INTEGER,
+  PRIMARY KEY (room_id, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS entries_by_seq ON entries(room_id, seq) WHERE seq IS NOT NULL;
+CREATE INDEX IF NOT EXISTS entries_by_message_id ON entries(message_id) WHERE message_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS room_info (
+  room_id TEXT PRIMARY KEY,
+  room_name TEXT NOT NULL,
+  description TEXT,
+  creator_id TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  admin_node TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  message_count INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS members (
+  room_id TEXT NOT NULL,
+  username TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  joined_at TEXT NOT NULL,
+  PRIMARY KEY (room_id, username)
+) WITHOUT ROWID;
+`;
+
+interface EntryRow { idx: number; term: number; kind: string; data: string }
+
+function rowToEntry(r: EntryRow): LogEntry {
+  return { idx: r.idx, term: r.term, kind: r.kind as EntryKind, data: JSON.parse(r.data) as Record<string, unknown> };
+}
+
+function str(v: unknown, fallback = ''): string {
+  return typeof v === 'string' ? v : fallback;
+}
+
+export class RoomLogStore {
+  private readonly db: Database.Database;
+  private readonly st: ReturnType<RoomLogStore['prepare']>;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.st = this.prepare();
+  }
+
+  static open(opts: StoreOptions = {}): RoomLogStore {
+    let file = opts.file;
+    if (!file) {
+      if (!opts.dir) throw new Error('room log store: give either dir (DATA_DIR) or file');
+      fs.mkdirSync(opts.dir, { recursive: true });
+      file = path.join(opts.dir, 'rooms.sqlite');
+    }
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma('foreign_keys = OFF');
+    db.exec(SCHEMA);
+    return new RoomLogStore(db);
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      raftGet: db.prepare<[string], { current_term: number; voted_for: string | null; commit_index: number }>(
+        'SELECT current_term, voted_for, commit_index FROM raft WHERE room_id = ?'),
+      raftUpsert: db.prepare(
+        `INSERT INTO raft (room_id, current_term, voted_for) VALUES (?, ?, ?)
+         ON CONFLICT(room_id) DO UPDATE SET current_term = excluded.current_term, voted_for = excluded.voted_for`),
+      raftCommit: db.prepare('UPDATE raft SET commit_index = ? WHERE room_id = ?'),
+      raftAll: db.prepare<[], { room_id: string }>('SELECT room_id FROM raft'),
+      last: db.prepare<[string], { idx: number; term: number }>(
+        'SELECT idx, term FROM entries WHERE room_id = ? ORDER BY idx DESC LIMIT 1'),
+      lastSeq: db.prepare<[string], { s: number | null }>('SELECT MAX(seq) AS s FROM entries WHERE room_id = ?'),
+      termAt: db.prepare<[string, number], { term: number }>('SELECT term FROM entries WHERE room_id = ? AND idx = ?'),
+      insert: db.prepare(
+        'INSERT INTO entries (room_id, idx, term, kind, data, message_id, seq) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      truncate: db.prepare('DELETE FROM entries WHERE room_id = ? AND idx >= ?'),
+      range: db.prepare<[string, number, number, number], EntryRow>(
+        'SELECT idx, term, kind, data FROM entries WHERE room_id = ? AND idx >= ? AND idx <= ? ORDER BY idx LIMIT ?'),
+      byMessageId: db.prepare<[string, string], { idx: number; term: number; seq: number }>(
+        'SELECT idx, term, seq FROM entries WHERE message_id = ? AND room_id = ?'),
+      infoGet: db.prepare<[string], {
+        room_id: string; room_name: string; description: string | null; creator_id: string; created_at: string;
+        admin_node: string; deleted: number; message_count: number;
+      }>('SELECT * FROM room_info WHERE room_id = ?'),
+      infoAll: db.prepare<[], { room_id: string }>('SELECT room_id FROM room_info WHERE deleted = 0 ORDER BY rowid'),
+      infoInsert: db.prepare(
+        `INSERT OR IGNORE INTO room_info (room_id, room_name, description, creator_id, created_at, admin_node)
+         VALUES (?, ?, ?, ?, ?, ?)`),
+      infoAdmin: db.prepare('UPDATE room_info SET admin_node = ? WHERE room_id = ?'),
+      infoDeleted: db.prepare('UPDATE room_info SET deleted = 1 WHERE room_id = ?'),
+      infoCount: db.prepare('UPDATE room_info SET message_count = message_count + 1 WHERE room_id = ?'),
+      memberGet: db.prepare<[string, string], { username: string }>(
+        'SELECT username FROM members WHERE room_id = ? AND username = ?'),
+      memberAdd: db.prepare('INSERT OR IGNORE INTO members (room_id, username, node_id, joined_at) VALUES (?, ?, ?, ?)'),
+      memberDel: db.prepare('DELETE FROM members WHERE room_id = ? AND username = ?'),
+      memberCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE room_id = ?'),
+      members: db.prepare<[string], { username: string; node_id: string; joined_at: string }>(
+        'SELECT username, node_id, joined_at FROM members WHERE room_id = ? ORDER BY joined_at, username'),
+      histBefore: db.prepare<[string, number, number, number], EntryRow & { seq: number }>(
+        `SELECT idx, term, kind, data, seq FROM entries
+         WHERE room_id = ? AND seq IS NOT NULL AND seq < ? AND idx <= ? ORDER BY seq DESC LIMIT ?`),
+      histAfter: db.prepare<[string, number, number, number], EntryRow & { seq: number }>(
+        `SELECT idx, term, kind, data, seq FROM entries
+         WHERE room_id = ? AND seq IS NOT NULL AND seq > ? AND idx <= ? ORDER BY seq ASC LIMIT ?`),
+    };
+  }
+
+  /** Runs `fn` in one transaction (one fsync); nested calls join the outer one. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  roomIds(): string[] {
+    return this.st.raftAll.all().map((r) => r.room_id);
+  }
+
+  hasRoom(roomId: string): boolean {
+    return this.st.raftGet.get(roomId) !== undefined;
+  }
+
+  raftState(roomId: string): RoomRaftState {
+    const r = this.st.raftGet.get(roomId);
+    const last = this.st.last.get(roomId);
+    const seq = this.st.lastSeq.get(roomId);
+    return {
+      roomId,
+      currentTerm: r?.current_term ?? 0,
+      votedFor: r?.voted_for ?? null,
+      commitIndex: r?.commit_index ?? 0,
+      lastIndex: last?.idx ?? 0,
+      lastTerm: last?.term ?? 0,
+      lastSeq: seq?.s ?? 0,
+    };
+  }
+
+  /** Must be durable before a vote is granted or a higher term acknowledged (Raft's persistent state). */
+  setTermAndVote(roomId: string, term: number, votedFor: string | null): void {
+    this.st.raftUpsert.run(roomId, term, votedFor);
+  }
+
+  termAt(roomId: string, idx: number): number | undefined {
+    if (idx === 0) return 0;
+    return this.st.termAt.get(roomId, idx)?.term;
+  }
+
+  /**
+   * Deletes every entry from `fromIdx` on and appends `entries` (which must start at `fromIdx`
+   * and be contiguous). Refuses to touch committed entries: that would be a consensus bug, and
+   * failing loudly beats silently rewriting acknowledged history.
+   */
+  replaceFrom(roomId: string, fromIdx: number, entries: LogEntry[]): void {
+    this.transaction(() => {
+      const commit = this.st.raftGet.get(roomId)?.commit_index ?? 0;
+      const last = this.st.last.get(roomId)?.idx ?? 0;
+      if (fromIdx <= commit && last >= fromIdx) {
+        throw new Error(`room log store: refusing to rewrite committed entry ${fromIdx} (commit ${commit}) of room ${roomId}`);
+      }
+      if (fromIdx > last + 1) throw new Error(`room log store: gap in room ${roomId}: append at ${fromIdx} after ${last}`);
+      if (!this.st.raftGet.get(roomId)) this.st.raftUpsert.run(roomId, 0, null);
+      this.st.truncate.run(roomId, fromIdx);
+      let expect = fromIdx;
+      for (const e of entries) {
+        if (e.idx !== expect) throw new Error(`room log store: non-contiguous entries for room ${roomId}: ${e.idx} != ${expect}`);
+        expect++;
+        const isMsg = e.kind === 'message';
+        this.st.insert.run(roomId, e.idx, e.term, e.kind, JSON.stringify(e.data),
+          isMsg ? str(e.data.message_id) : null, isMsg ? Number(e.data.seq) : null);
+      }
+    });
+  }
+
+  append(roomId: string, entries: LogEntry[]): void {
+    if (entries.length === 0) return;
+    this.replaceFrom(roomId, entries[0].idx, entries);
+  }
+
+  /** Entries with `from <= idx <= to`, at most `max`. */
+  entries(roomId: string, from: number, to: number, max: number): LogEntry[] {
+    return this.st.range.all(roomId, from, to, max).map(rowToEntry);
+  }
+
+  findMessage(roomId: string, messageId: string): { idx: number; term: number; seq: number } | undefined {
+    return this.st.byMessageId.get(messageId, roomId);
+  }
+
+  /**
+   * Advances the commit index to `upTo` and applies the newly committed entries to the room
+   * state, all in one transaction. Returns what was applied, in log order.
+   */
+  commit(roomId: string, upTo: number): AppliedEntry[] {
+    return this.transaction(() => {
+      const r = this.st.raftGet.get(roomId);
+      const from = (r?.commit_index ?? 0) + 1;
+      if (upTo < from) return [];
+      const applied: AppliedEntry[] = [];
+      const entries = this.st.range.all(roomId, from, upTo, upTo - from + 1).map(rowToEntry);
+      if (entries.length !== upTo - from + 1) {
+        throw new Error(`room log store: cannot commit ${roomId} up to ${upTo}: entries missing`);
+      }
+      for (const e of entries) applied.push(this.apply(roomId, e));
+      this.st.raftCommit.run(upTo, roomId);
+      return applied;
+    });
+  }
+
+  private apply(roomId: string, e: LogEntry): AppliedEntry {
+    const d = e.data;
+    let changed = true;
+    switch (e.kind) {
+      case 'create':
+        this.st.infoInsert.run(roomId, str(d.room_name), typeof d.description === 'string' ? d.description : null,
+          str(d.creator_id), str(d.created_at), str(d.admin_node));
+        break;
+      case 'noop':
+        this.st.infoAdmin.run(str(d.admin_node), roomId);
+        break;
+      case 'join':
+        changed = this.st.memberGet.get(roomId, str(d.username)) === undefined;
+        if (changed) this.st.memberAdd.run(roomId, str(d.username), str(d.node_id), str(d.timestamp));
+        break;
+      case 'leave':
+        changed = this.st.memberDel.run(roomId, str(d.username)).changes > 0;
+        break;
+      case 'message':
+        this.st.infoCount.run(roomId);
+        break;
+      case 'delete':
+        this.st.infoDeleted.run(roomId);
+        break;
+    }
+    return { roomId, entry: e, changed, memberCount: this.st.memberCount.get(roomId)?.n ?? 0 };
+  }
+
+  roomInfo(roomId: string): RoomInfoRow | undefined {
+    const r = this.st.infoGet.get(roomId);
+    if (!r) return undefined;
+    return {
+      roomId: r.room_id, roomName: r.room_name, description: r.description, creatorId: r.creator_id,
+      createdAt: r.created_at, adminNode: r.admin_node, deleted: r.deleted === 1, messageCount: r.message_count,
+    };
+  }
+
+  /** Rooms whose creation is committed and which are not deleted, in creation order. */
+  liveRoomIds(): string[] {
+    return this.st.infoAll.all().map((r) => r.room_id);
+  }
+
+  members(roomId: string): MemberRow[] {
+    return this.st.members.all(roomId).map((m) => ({ username: m.username, nodeId: m.node_id, joinedAt: m.joined_at }));
+  }
+
+  /** Committed chat messages, oldest first, paged by sequence number. */
+  history(roomId: string, q: HistoryQuery): StoredMessage[] {
+    const commit = this.st.raftGet.get(roomId)?.commit_index ?? 0;
+    const limit = Math.max(0, Math.min(q.limit, 10_000));
+    let rows: EntryRow[];
+    if (q.afterSeq !== undefined) {
+      rows = this.st.histAfter.all(roomId, q.afterSeq, commit, limit);
+      if (q.beforeSeq !== undefined) rows = rows.filter((r) => Number(JSON.parse(r.data).seq) < (q.beforeSeq as number));
+    } else {
+      rows = this.st.histBefore.all(roomId, q.beforeSeq ?? Number.MAX_SAFE_INTEGER, commit, limit).reverse();
+    }
+    return rows.map((r) => toMessage(roomId, rowToEntry(r)));
+  }
+}
+
+export function toMessage(roomId: string, e: LogEntry): StoredMessage {
+  const d = e.data;
+  return {
+    message_id: str(d.message_id),
+    room_id: roomId,
+    username: str(d.username),
+    content: str(d.content),
+    sequence_number: Number(d.seq),
+    timestamp: str(d.timestamp),
+  };
+}
