@@ -1,0 +1,229 @@
+/**
+ * The trusted peer link (issue 6): every call between our nodes carries an HMAC-SHA256 made with the
+ * cluster secret over the method path, the sending node's id, a timestamp, a nonce and the exact body
+ * bytes; the receiver refuses a missing or wrong signature, a timestamp outside the allowed skew and a
+ * nonce it has already seen, before it decodes the body or runs any handler. Replies are signed too
+ * (bound to the request's nonce), so a node that answers in a peer's place cannot feed us results.
+ *
+ * Original Python nodes cannot sign: during a migration the addresses listed in `legacyPeers` may call
+ * unauthenticated (their handlers see `authenticated: false`), and nothing else may.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+
+export interface PeerAuthOptions {
+  /** The cluster secret (at least 16 bytes). */
+  secret: string | Buffer;
+  /** Largest accepted difference between the sender's clock and ours. Default 30 000 ms. */
+  maxSkewMs?: number;
+  /**
+   * Original Python peers allowed to call without a signature: URLs (`http://node4:9090`), host names
+   * or IP addresses. Names are resolved (also as `tasks.<name>`, which is where a Swarm service's
+   * connections come from) and re-resolved every `legacyRefreshMs`.
+   */
+  legacyPeers?: readonly string[];
+  legacyRefreshMs?: number;
+  /** Most nonces remembered at once; beyond it new calls are refused rather than memory growing. Default 500 000. */
+  maxNonces?: number;
+}
+
+export const AUTH_HEADERS = {
+  node: 'x-swarmchat-node',
+  timestamp: 'x-swarmchat-timestamp',
+  nonce: 'x-swarmchat-nonce',
+  signature: 'x-swarmchat-signature',
+} as const;
+
+const SIG_PREFIX = 'v1=';
+const MIN_SECRET_BYTES = 16;
+
+export function secretBytes(secret: string | Buffer): Buffer {
+  const b = typeof secret === 'string' ? Buffer.from(secret.trim(), 'utf8') : secret;
+  if (b.length < MIN_SECRET_BYTES) {
+    throw new Error(`cluster secret is ${b.length} bytes; at least ${MIN_SECRET_BYTES} are required`);
+  }
+  return b;
+}
+
+function requestMac(key: Buffer, path: string, node: string, ts: string, nonce: string, body: Buffer): Buffer {
+  return createHmac('sha256', key)
+    .update(`swarmchat-request-v1\nPOST\n${path}\n${node}\n${ts}\n${nonce}\n`)
+    .update(body)
+    .digest();
+}
+
+function responseMac(key: Buffer, nonce: string, status: number, body: Buffer): Buffer {
+  return createHmac('sha256', key).update(`swarmchat-response-v1\n${nonce}\n${status}\n`).update(body).digest();
+}
+
+function sameMac(header: string | undefined, mac: Buffer): boolean {
+  if (!header || !header.startsWith(SIG_PREFIX)) return false;
+  const got = Buffer.from(header.slice(SIG_PREFIX.length), 'hex');
+  return got.length === mac.length && timingSafeEqual(got, mac);
+}
+
+/** The sending side: headers for a request, and the check of the reply's signature. */
+export class RequestSigner {
+  private readonly key: Buffer;
+  constructor(secret: string | Buffer, private readonly selfId: string) {
+    this.key = secretBytes(secret);
+  }
+
+  sign(path: string, body: Buffer, now = Date.now()): { headers: Record<string, string>; nonce: string } {
+    const ts = String(now);
+    const nonce = randomBytes(16).toString('hex');
+    const mac = requestMac(this.key, path, this.selfId, ts, nonce, body);
+    return {
+      nonce,
+      headers: {
+        [AUTH_HEADERS.node]: this.selfId,
+        [AUTH_HEADERS.timestamp]: ts,
+        [AUTH_HEADERS.nonce]: nonce,
+        [AUTH_HEADERS.signature]: SIG_PREFIX + mac.toString('hex'),
+      },
+    };
+  }
+
+  verifyResponse(nonce: string, status: number, body: Buffer, header: string | undefined): boolean {
+    return sameMac(header, responseMac(this.key, nonce, status, body));
+  }
+}
+
+export type AuthVerdict =
+  | { ok: true; authenticated: true; peerId: string; nonce: string }
+  | { ok: true; authenticated: false }
+  | { ok: false; status: number; reason: string };
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function one(h: Headers, name: string): string | undefined {
+  const v = h[name];
+  return Array.isArray(v) ? undefined : v;
+}
+
+/** Strips the IPv4-mapped IPv6 prefix so `::ffff:10.0.0.5` and `10.0.0.5` compare equal. */
+export function normalizeAddress(addr: string | undefined): string {
+  if (!addr) return '';
+  return addr.startsWith('::ffff:') && isIP(addr.slice(7)) === 4 ? addr.slice(7) : addr;
+}
+
+/** The host part of a URL, or the string itself when it is already a host name or address. */
+function hostOf(entry: string): string {
+  const e = entry.trim();
+  if (/^[a-z]+:\/\//i.test(e)) {
+    const h = new URL(e).hostname;
+    return h.startsWith('[') ? h.slice(1, -1) : h;
+  }
+  return e;
+}
+
+/** Source addresses of the listed legacy peers, resolved in the background and refreshed. */
+export class LegacyPeerSet {
+  private addrs = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly hosts: string[];
+  readonly ready: Promise<void>;
+
+  constructor(entries: readonly string[], private readonly refreshMs = 30_000) {
+    this.hosts = [...new Set(entries.map(hostOf).filter((h) => h.length > 0))];
+    this.ready = this.hosts.length > 0 ? this.refresh() : Promise.resolve();
+    if (this.hosts.length > 0 && this.hosts.some((h) => isIP(h) === 0)) {
+      this.timer = setInterval(() => void this.refresh(), this.refreshMs);
+      this.timer.unref();
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    const next = new Set<string>();
+    await Promise.all(
+      this.hosts.map(async (h) => {
+        if (isIP(h)) {
+          next.add(normalizeAddress(h));
+          return;
+        }
+        for (const name of [h, `tasks.${h}`]) {
+          try {
+            for (const r of await lookup(name, { all: true })) next.add(normalizeAddress(r.address));
+          } catch {
+            // a name that does not resolve (yet) admits nobody; the next refresh tries again
+          }
+        }
+      }),
+    );
+    this.addrs = next;
+  }
+
+  has(addr: string): boolean {
+    return this.addrs.has(normalizeAddress(addr));
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}
+
+/** The receiving side: decides, from headers and the raw body, whether a call may run. */
+export class RequestVerifier {
+  private readonly key: Buffer;
+  private readonly maxSkewMs: number;
+  private readonly maxNonces: number;
+  /** nonce → forget-after time; insertion order is expiry order, so pruning pops from the front. */
+  private readonly nonces = new Map<string, number>();
+  readonly legacy: LegacyPeerSet;
+  refusals = 0;
+
+  constructor(opts: PeerAuthOptions) {
+    this.key = secretBytes(opts.secret);
+    this.maxSkewMs = opts.maxSkewMs ?? 30_000;
+    this.maxNonces = opts.maxNonces ?? 500_000;
+    this.legacy = new LegacyPeerSet(opts.legacyPeers ?? [], opts.legacyRefreshMs);
+  }
+
+  /** Cheap check before the body is read: unsigned calls from anyone but a legacy peer are refused at once. */
+  precheck(headers: Headers, remoteAddress: string): AuthVerdict | undefined {
+    if (one(headers, AUTH_HEADERS.signature) !== undefined) return undefined;
+    if (this.legacy.has(remoteAddress)) return { ok: true, authenticated: false };
+    this.refusals++;
+    return { ok: false, status: 401, reason: 'peer call refused: missing signature (set the cluster secret on every node)' };
+  }
+
+  verify(headers: Headers, path: string, body: Buffer, remoteAddress: string, now = Date.now()): AuthVerdict {
+    const pre = this.precheck(headers, remoteAddress);
+    if (pre) return pre;
+    const refuse = (reason: string): AuthVerdict => {
+      this.refusals++;
+      return { ok: false, status: 401, reason: `peer call refused: ${reason}` };
+    };
+    const node = one(headers, AUTH_HEADERS.node);
+    const ts = one(headers, AUTH_HEADERS.timestamp);
+    const nonce = one(headers, AUTH_HEADERS.nonce);
+    const sig = one(headers, AUTH_HEADERS.signature);
+    if (!node || !ts || !nonce || !/^[0-9]{1,16}$/.test(ts) || !/^[0-9a-f]{16,64}$/.test(nonce)) {
+      return refuse('incomplete signature headers');
+    }
+    if (!sameMac(sig, requestMac(this.key, path, node, ts, nonce, body))) return refuse('bad signature');
+    if (Math.abs(now - Number(ts)) > this.maxSkewMs) return refuse('stale timestamp (check the clocks)');
+    this.prune(now);
+    if (this.nonces.has(nonce)) return refuse('replayed nonce');
+    if (this.nonces.size >= this.maxNonces) return { ok: false, status: 503, reason: 'peer call refused: replay cache full, retry later' };
+    // Remembered until a replay would fail the timestamp check anyway.
+    this.nonces.set(nonce, now + 2 * this.maxSkewMs);
+    return { ok: true, authenticated: true, peerId: node, nonce };
+  }
+
+  signResponse(nonce: string, status: number, body: Buffer): string {
+    return SIG_PREFIX + responseMac(this.key, nonce, status, body).toString('hex');
+  }
+
+  private prune(now: number): void {
+    for (const [n, until] of this.nonces) {
+      if (until > now) break;
+      this.nonces.delete(n);
+    }
+  }
+
+  close(): void {
+    this.legacy.close();
+  }
+}

@@ -1,0 +1,393 @@
+/**
+ * The node's XML-RPC endpoint, answering like Python's SimpleXMLRPCServer(allow_none=True) on the wire
+ * (POST `/` and `/RPC2`, 404 `No such page` elsewhere, faultCode 1 with Python-style faultStrings,
+ * gzip request bodies, gzip replies over 1400 bytes when asked) but unlike it: requests are served
+ * concurrently (no single-threaded circular waits, protocol.md §9.3), over keep-alive, with body-size,
+ * nesting and time limits, the batching extension, and, when a cluster secret is set, signed calls only.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import {
+  BATCH_CAPABILITY,
+  BATCH_METHOD,
+  type BatchItemResult,
+  type BatchRequest,
+  HELLO_METHOD,
+  parseBatchRequest,
+  toBatchJson,
+} from './batch-format';
+import { type PeerLogger, nullLogger } from './logger';
+import { normalizeAddress, type PeerAuthOptions, RequestVerifier } from './peer-auth';
+import {
+  decodeMethodCall,
+  encodeFault,
+  encodeMethodResponse,
+  XmlRpcDecodeError,
+  XmlRpcFault,
+  type XmlRpcValue,
+} from './xmlrpc-codec';
+
+const gzip = promisify(zlib.gzip);
+const gunzip = promisify(zlib.gunzip);
+
+export interface PeerHandlerContext {
+  remoteAddress: string;
+  /** the caller's node id, when its signature proved it */
+  peerId?: string;
+  authenticated: boolean;
+}
+
+/** Positional parameters a handler takes; the server answers a wrong count with Python's TypeError fault. */
+export interface PeerHandlerArity {
+  names: readonly string[];
+  /** how many of `names` are required (the rest have defaults) */
+  required: number;
+}
+
+export type PeerHandler = ((
+  params: XmlRpcValue[],
+  ctx: PeerHandlerContext,
+) => XmlRpcValue | undefined | Promise<XmlRpcValue | undefined>) & { arity?: PeerHandlerArity };
+
+/** Declares a handler's positional parameters, e.g. `withArity(['room_id', 'username', 'client_node_id'], 3, fn)`. */
+export function withArity(names: readonly string[], required: number, fn: PeerHandler): PeerHandler {
+  const h: PeerHandler = (params, ctx) => fn(params, ctx);
+  h.arity = { names, required };
+  return h;
+}
+
+export interface PeerServerLimits {
+  /** largest request body, compressed or not. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** deepest array/struct nesting. Default 32. */
+  maxDepth?: number;
+  /** most values in one body. Default 100 000. */
+  maxValues?: number;
+  /** most items in one swarmchat_batch call. Default 10 000. */
+  maxBatchItems?: number;
+  /** a request must arrive whole within this. Default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+export interface PeerServerOptions {
+  host: string;
+  port: number;
+  handlers: Record<string, PeerHandler>;
+  /** when set, only signed calls (and unsigned ones from `auth.legacyPeers`) reach a handler */
+  auth?: PeerAuthOptions;
+  limits?: PeerServerLimits;
+  logger?: PeerLogger;
+  /** announced by swarmchat_hello */
+  nodeId?: string;
+}
+
+export interface PeerServerStats {
+  requests: number;
+  faults: number;
+  refused: number;
+  malformed: number;
+  batches: number;
+  batchItems: number;
+  duplicateItems: number;
+}
+
+export interface PeerServer {
+  port: number;
+  stats: PeerServerStats;
+  close(): Promise<void>;
+}
+
+/** Python's `"%s:%s" % (type(exc), exc)`. */
+function pythonFault(kind: string, message: string): XmlRpcFault {
+  return new XmlRpcFault(1, `<class '${kind}'>:${message}`);
+}
+
+function quoteList(names: readonly string[]): string {
+  const q = names.map((n) => `'${n}'`);
+  if (q.length <= 1) return q.join('');
+  if (q.length === 2) return `${q[0]} and ${q[1]}`;
+  return `${q.slice(0, -1).join(', ')}, and ${q[q.length - 1]}`;
+}
+
+/** The TypeError Python raises for a wrong positional argument count (it counts `self`). */
+export function arityFault(method: string, arity: PeerHandlerArity, given: number): XmlRpcFault | undefined {
+  const max = arity.names.length;
+  const fn = `XMLRPCServer.${method}()`;
+  if (given > max) {
+    const takes =
+      arity.required === max
+        ? `takes ${max + 1} positional argument${max + 1 === 1 ? '' : 's'}`
+        : `takes from ${arity.required + 1} to ${max + 1} positional arguments`;
+    return pythonFault('TypeError', `${fn} ${takes} but ${given + 1} ${given + 1 === 1 ? 'was' : 'were'} given`);
+  }
+  if (given < arity.required) {
+    const missing = arity.names.slice(given, arity.required);
+    return pythonFault(
+      'TypeError',
+      `${fn} missing ${missing.length} required positional argument${missing.length === 1 ? '' : 's'}: ${quoteList(missing)}`,
+    );
+  }
+  return undefined;
+}
+
+function toFault(err: unknown): XmlRpcFault {
+  if (err instanceof XmlRpcFault) return err;
+  if (err instanceof XmlRpcDecodeError) return pythonFault('xml.parsers.expat.ExpatError', err.message);
+  if (err instanceof TypeError) return pythonFault('TypeError', err.message);
+  return pythonFault('Exception', err instanceof Error ? err.message : String(err));
+}
+
+class HttpRefusal extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** Per sending stream: the last delivered sequence number, and the tail of its serial work. */
+interface StreamState {
+  stream: string;
+  lastSeq: number;
+  tail: Promise<unknown>;
+}
+const MAX_TRACKED_STREAMS = 1024;
+
+export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServer> {
+  const log = (opts.logger ?? nullLogger).child({ component: 'peer-server' });
+  const maxBody = opts.limits?.maxBodyBytes ?? 4 * 1024 * 1024;
+  const decodeLimits = { maxDepth: opts.limits?.maxDepth, maxValues: opts.limits?.maxValues };
+  const maxBatchItems = opts.limits?.maxBatchItems ?? 10_000;
+  const verifier = opts.auth ? new RequestVerifier(opts.auth) : undefined;
+  if (verifier) await verifier.legacy.ready;
+  const stats: PeerServerStats = {
+    requests: 0,
+    faults: 0,
+    refused: 0,
+    malformed: 0,
+    batches: 0,
+    batchItems: 0,
+    duplicateItems: 0,
+  };
+  const streams = new Map<string, StreamState>();
+  const handlers = new Map(Object.entries(opts.handlers));
+
+  async function dispatch(method: string, params: XmlRpcValue[], ctx: PeerHandlerContext): Promise<XmlRpcValue> {
+    if (method === BATCH_METHOD) return runBatch(params, ctx);
+    if (method === HELLO_METHOD && !handlers.has(HELLO_METHOD)) {
+      return {
+        node_id: opts.nodeId ?? null,
+        protocol: 1,
+        capabilities: [BATCH_CAPABILITY],
+        max_batch_items: maxBatchItems,
+      };
+    }
+    const h = handlers.get(method);
+    if (!h) throw pythonFault('Exception', `method "${method}" is not supported`);
+    if (h.arity) {
+      const f = arityFault(method, h.arity, params.length);
+      if (f) throw f;
+    }
+    const v = await h(params, ctx);
+    return v === undefined ? null : v;
+  }
+
+  async function runBatch(params: XmlRpcValue[], ctx: PeerHandlerContext): Promise<XmlRpcValue> {
+    if (params.length !== 1 || typeof params[0] !== 'string') {
+      throw pythonFault('TypeError', `${BATCH_METHOD} takes one JSON string`);
+    }
+    const batch = parseBatchRequest(params[0], maxBatchItems);
+    // A signed caller is who it proved to be; its payload may not claim another stream owner.
+    const from = ctx.authenticated && ctx.peerId ? ctx.peerId : batch.from;
+    let st = streams.get(from);
+    if (!st || st.stream !== batch.stream) {
+      st = { stream: batch.stream, lastSeq: -1, tail: Promise.resolve() };
+      streams.delete(from);
+      streams.set(from, st);
+      if (streams.size > MAX_TRACKED_STREAMS) streams.delete(streams.keys().next().value as string);
+    }
+    const state = st;
+    // Batches of one stream run one after another, even when a retry overlaps the original attempt.
+    const run = state.tail.then(() => deliver(batch, state, ctx));
+    state.tail = run.catch(() => undefined);
+    return toBatchJson({ results: await run });
+  }
+
+  async function deliver(batch: BatchRequest, st: StreamState, ctx: PeerHandlerContext): Promise<BatchItemResult[]> {
+    stats.batches++;
+    const results: BatchItemResult[] = [];
+    for (let i = 0; i < batch.items.length; i++) {
+      const seq = batch.seq + i;
+      if (seq <= st.lastSeq) {
+        stats.duplicateItems++;
+        results.push([2]);
+        continue;
+      }
+      const [method, params] = batch.items[i];
+      try {
+        if (method === BATCH_METHOD) throw pythonFault('Exception', 'batches do not nest');
+        results.push([0, await dispatch(method, params, ctx)]);
+      } catch (e) {
+        const f = toFault(e);
+        results.push([1, f.faultCode, f.faultString]);
+      }
+      st.lastSeq = seq;
+      stats.batchItems++;
+    }
+    return results;
+  }
+
+  function readBody(req: http.IncomingMessage): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const declared = Number(req.headers['content-length'] ?? NaN);
+      if (declared > maxBody) {
+        reject(new HttpRefusal(413, `request body larger than ${maxBody} bytes`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > maxBody) {
+          reject(new HttpRefusal(413, `request body larger than ${maxBody} bytes`));
+          req.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks, size)));
+      req.on('error', reject);
+      req.on('aborted', () => reject(new Error('request aborted')));
+    });
+  }
+
+  function send(
+    res: http.ServerResponse,
+    status: number,
+    body: Buffer,
+    type: string,
+    extra: Record<string, string> = {},
+  ): void {
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': String(body.length), ...extra });
+    res.end(body);
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    stats.requests++;
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'POST') {
+      send(res, 501, Buffer.from(`Unsupported method ('${req.method}')`), 'text/plain', { Connection: 'close' });
+      req.resume();
+      return;
+    }
+    if (path !== '/' && path !== '/RPC2') {
+      send(res, 404, Buffer.from('No such page'), 'text/plain');
+      req.resume();
+      return;
+    }
+    const remoteAddress = normalizeAddress(req.socket.remoteAddress);
+    let ctx: PeerHandlerContext = { remoteAddress, authenticated: false };
+    let replyNonce: string | undefined;
+    try {
+      if (verifier) {
+        const pre = verifier.precheck(req.headers, remoteAddress);
+        if (pre && !pre.ok) throw new HttpRefusal(pre.status, pre.reason);
+      }
+      const raw = await readBody(req);
+      if (verifier) {
+        const v = verifier.verify(req.headers, path, raw, remoteAddress);
+        if (!v.ok) throw new HttpRefusal(v.status, v.reason);
+        if (v.authenticated) {
+          ctx = { remoteAddress, authenticated: true, peerId: v.peerId };
+          replyNonce = v.nonce;
+        }
+      }
+      const enc = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+      let body: Buffer;
+      if (enc === 'gzip') {
+        try {
+          body = await gunzip(raw, { maxOutputLength: maxBody });
+        } catch (e) {
+          throw new HttpRefusal(
+            (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? 413 : 400,
+            'bad gzip body',
+          );
+        }
+      } else if (enc === 'identity') {
+        body = raw;
+      } else {
+        throw new HttpRefusal(501, `encoding ${JSON.stringify(enc)} not supported`);
+      }
+
+      let xml: string;
+      try {
+        let call: { method: string; params: XmlRpcValue[] };
+        try {
+          call = decodeMethodCall(body.toString('utf8'), decodeLimits);
+        } catch (e) {
+          stats.malformed++;
+          throw e;
+        }
+        xml = encodeMethodResponse(await dispatch(call.method, call.params, ctx));
+      } catch (e) {
+        const f = toFault(e);
+        stats.faults++;
+        if (!(e instanceof XmlRpcFault)) log.debug('peer call failed', { error: f.faultString });
+        xml = encodeFault(f.faultCode, f.faultString);
+      }
+      let out = Buffer.from(xml, 'utf8');
+      const headers: Record<string, string> = {};
+      if (out.length > 1400 && /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
+        out = await gzip(out);
+        headers['Content-Encoding'] = 'gzip';
+      }
+      if (verifier && replyNonce) headers['X-SwarmChat-Signature'] = verifier.signResponse(replyNonce, 200, out);
+      send(res, 200, out, 'text/xml', headers);
+    } catch (e) {
+      if (e instanceof HttpRefusal) {
+        stats.refused++;
+        log.warn('peer request refused', { status: e.status, reason: e.message, remote: remoteAddress });
+        // The body may be unread (refused before reading): close rather than drain a stranger's upload.
+        send(res, e.status, Buffer.from(e.message), 'text/plain', { Connection: 'close' });
+      } else {
+        log.debug('peer request aborted', { error: (e as Error).message, remote: remoteAddress });
+        res.destroy();
+      }
+    }
+  }
+
+  const server = http.createServer({ requestTimeout: opts.limits?.requestTimeoutMs ?? 30_000, headersTimeout: 10_000 });
+  server.keepAliveTimeout = 10_000;
+  server.on('request', (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      log.error('peer request handler crashed', { error: e });
+      res.destroy();
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.debug('peer server listening', { host: opts.host, port });
+  return {
+    port,
+    stats,
+    close: () =>
+      new Promise<void>((resolve) => {
+        verifier?.close();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // in-flight calls get a moment to answer; then their sockets go too
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
+  };
+}

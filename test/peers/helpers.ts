@@ -1,0 +1,101 @@
+/** Real processes and raw HTTP for the peer tests: Python's own xmlrpc, loopback only, always cleaned up. */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+const FIXTURES = path.join(__dirname, 'fixtures');
+
+export interface PyServer {
+  port: number;
+  url: string;
+  proc: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts fixtures/py_server.py (a SimpleXMLRPCServer like a DS-G1-SMS node) on 127.0.0.1, port 0. */
+export function startPyServer(): Promise<PyServer> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('python3', [path.join(FIXTURES, 'py_server.py'), '127.0.0.1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error('python server did not start within 10 s'));
+    }, 10_000);
+    proc.once('error', reject);
+    createInterface({ input: proc.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      const port = Number(line.trim());
+      resolve({
+        port,
+        url: `http://127.0.0.1:${port}`,
+        proc,
+        stop: () =>
+          new Promise<void>((done) => {
+            if (proc.exitCode !== null || proc.signalCode !== null) return done();
+            proc.once('exit', () => done());
+            proc.kill('SIGCONT');
+            proc.kill('SIGKILL');
+          }),
+      });
+    });
+  });
+}
+
+export type PyResult = { ok: unknown } | { fault: [number, string] } | { http: [number, string] };
+
+/** Runs fixtures/py_client.py: Python's ServerProxy(allow_none=True) makes the calls, one result per line. */
+export function runPyClient(url: string, calls: Array<[string, unknown[]]>, gzip = false): Promise<PyResult[]> {
+  return new Promise((resolve, reject) => {
+    const args = [path.join(FIXTURES, 'py_client.py'), url, JSON.stringify(calls)];
+    if (gzip) args.push('gzip');
+    execFile('python3', args, { timeout: 20_000 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`python client failed: ${err.message}\n${stderr}`));
+      resolve(stdout.trim().split('\n').map((l) => JSON.parse(l) as PyResult));
+    });
+  });
+}
+
+export interface RawReply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** One raw HTTP request on a fresh connection, bounded in time. */
+export function rawRequest(
+  port: number,
+  opts: { method?: string; path?: string; body?: Buffer | string; headers?: Record<string, string>; agent?: http.Agent },
+): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const body = opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body);
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: opts.method ?? 'POST',
+        path: opts.path ?? '/RPC2',
+        agent: opts.agent ?? false,
+        headers: { 'Content-Type': 'text/xml', ...(body ? { 'Content-Length': String(body.length) } : {}), ...opts.headers },
+        timeout: 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('raw request timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Waits until `cond()` holds, polling; fails after `ms`. */
+export async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
