@@ -1,0 +1,260 @@
+/**
+ * The load generator's clients, one per simulated user. Both kinds report into a Tracker: the
+ * client knows its receiver index, and its sender index when it sends (-1 otherwise).
+ *  - SwarmChatClient: our WebSocket protocol over npm `ws` (also spoken by the raw ws ceiling).
+ *    Deliveries are decoded from the frame bytes; only control frames are JSON-parsed.
+ *  - SocketIoClient: npm socket.io-client, websocket transport, acks via Socket.IO callbacks.
+ */
+import { io, Socket } from 'socket.io-client';
+import { WebSocket } from 'ws';
+import { decodeContent, decodeFrame, Receipt } from './payload';
+import { Tracker } from './tracker';
+
+export interface LoadClient {
+  readonly url: string;
+  receiver: number;
+  sender: number;
+  tracker: Tracker | null;
+  connect(timeoutMs: number): Promise<void>;
+  /** Creates a room (our protocol) and returns its id; Socket.IO rooms are plain names. */
+  createRoom(name: string, creator: string, timeoutMs: number): Promise<string>;
+  join(roomId: string, username: string, timeoutMs: number): Promise<void>;
+  /** Fire-and-forget send; the ack or error reaches the tracker. */
+  send(roomId: string, username: string, content: string): void;
+  /** A cheap request/response round trip that proves the server still serves this connection. */
+  ping(timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+type Waiter = { type: string; resolve: (data: Record<string, unknown>) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+export class SwarmChatClient implements LoadClient {
+  receiver = -1;
+  sender = -1;
+  tracker: Tracker | null = null;
+  /** Unexpected frames (errors, garbled or unknown replies) seen by this client. */
+  protocolErrors = 0;
+  lastProtocolError = '';
+  private ws: WebSocket | null = null;
+  private waiters: Waiter[] = [];
+  private readonly receipt: Receipt = { sender: 0, seq: 0, sendMicros: 0, roomSeq: -1 };
+
+  constructor(
+    readonly url: string,
+    private readonly roomTotalOrder: boolean,
+  ) {}
+
+  connect(timeoutMs: number): Promise<void> {
+    const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    this.ws = ws;
+    ws.on('message', (data: Buffer) => this.onFrame(data));
+    ws.on('error', (err) => this.failWaiters(err));
+    ws.on('close', () => this.failWaiters(new Error('connection closed')));
+    return withTimeout(
+      new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      }),
+      timeoutMs,
+      `connect ${this.url}`,
+    );
+  }
+
+  private onFrame(frame: Buffer): void {
+    const r = this.receipt;
+    let isDelivery: boolean;
+    try {
+      isDelivery = decodeFrame(frame, r, this.roomTotalOrder);
+    } catch (err) {
+      this.protocolError((err as Error).message);
+      return;
+    }
+    if (isDelivery) {
+      this.tracker?.onDelivery(this.receiver, r.sender, r.seq, r.sendMicros, r.roomSeq);
+      return;
+    }
+    let msg: { type?: string; data?: Record<string, unknown> };
+    try {
+      msg = JSON.parse(frame.toString('utf8')) as typeof msg;
+    } catch {
+      this.protocolError(`not JSON: ${frame.toString('utf8', 0, 200)}`);
+      return;
+    }
+    const type = msg.type ?? '';
+    if (type === 'message_sent') {
+      if (this.tracker && this.sender >= 0) this.tracker.onAck(this.sender);
+      return;
+    }
+    if (type === 'message_error') {
+      this.protocolError(`message_error: ${JSON.stringify(msg.data)}`);
+      if (this.tracker && this.sender >= 0) this.tracker.onSendError(this.sender);
+      return;
+    }
+    const i = this.waiters.findIndex((w) => w.type === type);
+    if (i >= 0) {
+      const [w] = this.waiters.splice(i, 1);
+      clearTimeout(w.timer);
+      w.resolve(msg.data ?? {});
+      return;
+    }
+    // member_joined and friends are expected chatter while a room fills up.
+    if (type === 'error') this.protocolError(`error: ${JSON.stringify(msg.data)}`);
+  }
+
+  private protocolError(text: string): void {
+    this.protocolErrors++;
+    this.lastProtocolError = text;
+  }
+
+  private failWaiters(err: Error): void {
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+  }
+
+  private request(frame: unknown, replyTypes: string[], timeoutMs: number): Promise<{ type: string; data: Record<string, unknown> }> {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return Promise.reject(new Error('not connected'));
+    return new Promise((resolve, reject) => {
+      const mine: Waiter[] = [];
+      const settle = (): void => {
+        for (const w of mine) {
+          clearTimeout(w.timer);
+          const i = this.waiters.indexOf(w);
+          if (i >= 0) this.waiters.splice(i, 1);
+        }
+      };
+      for (const type of replyTypes) {
+        const w: Waiter = {
+          type,
+          resolve: (data) => {
+            settle();
+            resolve({ type, data });
+          },
+          reject: (e) => {
+            settle();
+            reject(e);
+          },
+          timer: setTimeout(() => w.reject(new Error(`no ${replyTypes.join('/')} within ${timeoutMs} ms`)), timeoutMs),
+        };
+        mine.push(w);
+        this.waiters.push(w);
+      }
+      ws.send(JSON.stringify(frame));
+    });
+  }
+
+  async createRoom(name: string, creator: string, timeoutMs: number): Promise<string> {
+    const res = await this.request({ type: 'create_room', data: { room_name: name, creator_id: creator, description: null } }, ['room_created'], timeoutMs);
+    if (typeof res.data.room_id !== 'string') throw new Error(`create_room failed: ${JSON.stringify(res.data)}`);
+    return res.data.room_id;
+  }
+
+  async join(roomId: string, username: string, timeoutMs: number): Promise<void> {
+    const res = await this.request({ type: 'join_room', data: { room_id: roomId, username } }, ['join_room_success', 'join_room_error'], timeoutMs);
+    if (res.type !== 'join_room_success') throw new Error(`join_room failed: ${JSON.stringify(res.data)}`);
+  }
+
+  send(roomId: string, username: string, content: string): void {
+    this.ws!.send(`{"type":"send_message","data":{"room_id":"${roomId}","username":"${username}","content":"${content}"}}`);
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    await this.request({ type: 'list_rooms' }, ['rooms_list'], timeoutMs);
+  }
+
+  close(): void {
+    this.failWaiters(new Error('closed'));
+    this.ws?.terminate();
+    this.ws = null;
+  }
+}
+
+export class SocketIoClient implements LoadClient {
+  receiver = -1;
+  sender = -1;
+  tracker: Tracker | null = null;
+  protocolErrors = 0;
+  lastProtocolError = '';
+  private socket: Socket | null = null;
+  private readonly receipt: Receipt = { sender: 0, seq: 0, sendMicros: 0, roomSeq: -1 };
+  private readonly onAckBound = (res: { ok?: boolean; error?: string }): void => {
+    if (!this.tracker || this.sender < 0) return;
+    if (res && res.ok) this.tracker.onAck(this.sender);
+    else {
+      this.protocolErrors++;
+      this.lastProtocolError = `send failed: ${JSON.stringify(res)}`;
+      this.tracker.onSendError(this.sender);
+    }
+  };
+
+  constructor(readonly url: string) {}
+
+  connect(timeoutMs: number): Promise<void> {
+    const socket = io(this.url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: timeoutMs });
+    this.socket = socket;
+    socket.on('new_message', (m: { content?: unknown }) => {
+      const r = this.receipt;
+      try {
+        if (!decodeContent(m?.content, r)) {
+          this.protocolErrors++;
+          this.lastProtocolError = `foreign message: ${JSON.stringify(m).slice(0, 200)}`;
+          return;
+        }
+      } catch (err) {
+        this.protocolErrors++;
+        this.lastProtocolError = (err as Error).message;
+        return;
+      }
+      this.tracker?.onDelivery(this.receiver, r.sender, r.seq, r.sendMicros, -1);
+    });
+    return withTimeout(
+      new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      }),
+      timeoutMs,
+      `connect ${this.url}`,
+    );
+  }
+
+  createRoom(name: string): Promise<string> {
+    return Promise.resolve(name);
+  }
+
+  async join(roomId: string, username: string, timeoutMs: number): Promise<void> {
+    const res = (await this.socket!.timeout(timeoutMs).emitWithAck('join', { room: roomId, username })) as { ok?: boolean; error?: string };
+    if (!res?.ok) throw new Error(`join failed: ${JSON.stringify(res)}`);
+  }
+
+  send(roomId: string, username: string, content: string): void {
+    this.socket!.emit('send', { room: roomId, username, content }, this.onAckBound);
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    // Joining a throwaway room is a full request/response through the node's event handler.
+    await this.join('bench-ping', 'ping', timeoutMs);
+  }
+
+  close(): void {
+    this.socket?.disconnect();
+    this.socket = null;
+  }
+}

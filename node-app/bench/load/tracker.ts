@@ -1,0 +1,199 @@
+/**
+ * Checks every delivery of a run and keeps the figures: per receiver and sender the last sequence
+ * seen (completeness and per-sender order), per receiver the last room-wide sequence (total order,
+ * where the system has one), and latency histograms. Flat typed arrays: no allocation per delivery.
+ */
+import { createHistogram, RecordableHistogram } from 'node:perf_hooks';
+import { nowMicros } from './payload';
+
+export interface TrackerLayout {
+  /** Room index of each receiver (client) and of each sender. */
+  receiverRoom: Int32Array;
+  senderRoom: Int32Array;
+  /** The most messages one sender may send in the run (sizes the send-time table). */
+  maxPerSender: number;
+  roomTotalOrder: boolean;
+}
+
+export interface DeliveryFigures {
+  sent: number;
+  acked: number;
+  sendErrors: number;
+  expectedDeliveries: number;
+  deliveries: number;
+  /** Receiver/sender pairs whose last sequence is not the sender's last one. */
+  incompletePairs: number;
+  missingDeliveries: number;
+  /** Deliveries that arrived with a per-sender sequence other than last+1. */
+  senderOrderViolations: number;
+  /** Deliveries whose room-wide sequence was not last+1 (systems with a room sequence only). */
+  roomOrderViolations: number;
+  /** Deliveries from a sender whose room the receiver is not in. */
+  misrouted: number;
+  complete: boolean;
+  inOrder: boolean;
+  e2e: LatencyFigures;
+  ack: LatencyFigures;
+}
+
+export interface LatencyFigures {
+  count: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  meanMs: number;
+}
+
+export function latencyFigures(h: RecordableHistogram): LatencyFigures {
+  const ms = (us: number): number => Math.round(us) / 1000;
+  if (h.count === 0) return { count: 0, p50Ms: NaN, p90Ms: NaN, p99Ms: NaN, maxMs: NaN, meanMs: NaN };
+  return {
+    count: h.count,
+    p50Ms: ms(h.percentile(50)),
+    p90Ms: ms(h.percentile(90)),
+    p99Ms: ms(h.percentile(99)),
+    maxMs: ms(h.max),
+    meanMs: ms(h.mean),
+  };
+}
+
+export class Tracker {
+  readonly receivers: number;
+  readonly senders: number;
+  private readonly layout: TrackerLayout;
+  private readonly stride: number;
+  private readonly sendTimes: Float64Array;
+  readonly sent: Int32Array;
+  private readonly acked: Int32Array;
+  private readonly lastSeq: Int32Array;
+  private readonly lastRoomSeq: Float64Array;
+  readonly received: Float64Array;
+  private readonly e2e = createHistogram();
+  private readonly ackLat = createHistogram();
+  deliveries = 0;
+  sendErrors = 0;
+  senderOrderViolations = 0;
+  roomOrderViolations = 0;
+  misrouted = 0;
+  lastDeliveryMicros = 0;
+  lastAckMicros = 0;
+  /** Deliveries and acks still expected; the run is drained when both reach zero. */
+  outstandingDeliveries = 0;
+  outstandingAcks = 0;
+  private readonly roomMembers: Int32Array;
+
+  constructor(layout: TrackerLayout) {
+    this.layout = layout;
+    this.receivers = layout.receiverRoom.length;
+    this.senders = layout.senderRoom.length;
+    this.stride = layout.maxPerSender + 1;
+    this.sendTimes = new Float64Array(this.senders * this.stride);
+    this.sent = new Int32Array(this.senders);
+    this.acked = new Int32Array(this.senders);
+    this.lastSeq = new Int32Array(this.receivers * this.senders);
+    this.lastRoomSeq = new Float64Array(this.receivers).fill(-1);
+    this.received = new Float64Array(this.receivers);
+    let rooms = 0;
+    for (const r of layout.receiverRoom) rooms = Math.max(rooms, r + 1);
+    this.roomMembers = new Int32Array(rooms);
+    for (const r of layout.receiverRoom) this.roomMembers[r]++;
+  }
+
+  /** Registers a send; returns its per-sender sequence (1-based), or 0 if the table is full. */
+  onSend(sender: number, micros: number): number {
+    const seq = this.sent[sender] + 1;
+    if (seq > this.layout.maxPerSender) return 0;
+    this.sent[sender] = seq;
+    this.sendTimes[sender * this.stride + seq] = micros;
+    this.outstandingAcks++;
+    this.outstandingDeliveries += this.roomMembers[this.layout.senderRoom[sender]];
+    return seq;
+  }
+
+  /** Acks arrive in send order on a connection (our protocol has no request id; §2.6). */
+  onAck(sender: number): void {
+    const seq = ++this.acked[sender];
+    const now = nowMicros();
+    if (seq <= this.sent[sender]) {
+      this.ackLat.record(Math.max(1, now - this.sendTimes[sender * this.stride + seq]));
+    }
+    this.outstandingAcks--;
+    this.lastAckMicros = now;
+  }
+
+  onSendError(sender: number): void {
+    this.sendErrors++;
+    this.acked[sender]++;
+    this.outstandingAcks--;
+    // A failed send will never be delivered.
+    this.outstandingDeliveries -= this.roomMembers[this.layout.senderRoom[sender]];
+  }
+
+  onDelivery(receiver: number, sender: number, seq: number, sendMicros: number, roomSeq: number): void {
+    const now = nowMicros();
+    this.deliveries++;
+    this.outstandingDeliveries--;
+    this.lastDeliveryMicros = now;
+    this.received[receiver]++;
+    if (sender >= this.senders || this.layout.senderRoom[sender] !== this.layout.receiverRoom[receiver]) {
+      this.misrouted++;
+      return;
+    }
+    this.e2e.record(Math.max(1, now - sendMicros));
+    const k = receiver * this.senders + sender;
+    if (seq !== this.lastSeq[k] + 1) this.senderOrderViolations++;
+    if (seq > this.lastSeq[k]) this.lastSeq[k] = seq;
+    if (this.layout.roomTotalOrder) {
+      const last = this.lastRoomSeq[receiver];
+      if (last >= 0 && roomSeq !== last + 1) this.roomOrderViolations++;
+      if (roomSeq > last) this.lastRoomSeq[receiver] = roomSeq;
+    }
+  }
+
+  drained(): boolean {
+    return this.outstandingDeliveries <= 0 && this.outstandingAcks <= 0;
+  }
+
+  figures(): DeliveryFigures {
+    let sent = 0;
+    let acked = 0;
+    for (let s = 0; s < this.senders; s++) {
+      sent += this.sent[s];
+      acked += this.acked[s];
+    }
+    acked -= this.sendErrors;
+    let expected = 0;
+    let incompletePairs = 0;
+    let inOrderReceived = 0;
+    for (let r = 0; r < this.receivers; r++) {
+      const room = this.layout.receiverRoom[r];
+      for (let s = 0; s < this.senders; s++) {
+        if (this.layout.senderRoom[s] !== room) continue;
+        expected += this.sent[s];
+        const last = this.lastSeq[r * this.senders + s];
+        inOrderReceived += Math.min(last, this.sent[s]);
+        if (last !== this.sent[s]) incompletePairs++;
+      }
+    }
+    // Failed sends are not expected anywhere.
+    const missing = Math.max(0, expected - inOrderReceived);
+    const complete = incompletePairs === 0 && this.sendErrors === 0 && this.misrouted === 0 && this.deliveries === expected;
+    return {
+      sent,
+      acked,
+      sendErrors: this.sendErrors,
+      expectedDeliveries: expected,
+      deliveries: this.deliveries,
+      incompletePairs,
+      missingDeliveries: missing,
+      senderOrderViolations: this.senderOrderViolations,
+      roomOrderViolations: this.roomOrderViolations,
+      misrouted: this.misrouted,
+      complete,
+      inOrder: this.senderOrderViolations === 0 && this.roomOrderViolations === 0,
+      e2e: latencyFigures(this.e2e),
+      ack: latencyFigures(this.ackLat),
+    };
+  }
+}

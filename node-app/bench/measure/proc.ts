@@ -1,0 +1,114 @@
+/**
+ * Process-level measurements from /proc, so the servers are measured from outside without any
+ * cooperation (and so the figures mean the same for our node, Socket.IO and raw ws).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
+
+/** Clock ticks per second of /proc/<pid>/stat times; 100 on every Linux we run on. */
+const CLK_TCK = readClockTicks();
+
+function readClockTicks(): number {
+  try {
+    const out = execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim();
+    const n = Number(out);
+    return Number.isFinite(n) && n > 0 ? n : 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** User+system CPU time of a process in microseconds (10 ms resolution), or NaN if it is gone. */
+export function processCpuMicros(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return Number.NaN;
+  }
+  // The command name (field 2) may contain spaces and parentheses: fields start after the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); utime is field 14, stime field 15.
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  return ((utime + stime) * 1e6) / CLK_TCK;
+}
+
+/** Sum of processCpuMicros over pids, each pid reported too. */
+export function cpuSnapshot(pids: readonly number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const pid of pids) m.set(pid, processCpuMicros(pid));
+  return m;
+}
+
+export function cpuDeltaMicros(before: Map<number, number>, after: Map<number, number>): number {
+  let total = 0;
+  for (const [pid, b] of before) {
+    const a = after.get(pid);
+    if (a !== undefined && Number.isFinite(a) && Number.isFinite(b)) total += a - b;
+  }
+  return total;
+}
+
+/** Resident set size in bytes (VmRSS), or NaN if the process is gone. */
+export function processRssBytes(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return m ? Number(m[1]) * 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface MachineInfo {
+  cores: number;
+  cpuModel: string;
+  totalMemBytes: number;
+  node: string;
+  platform: string;
+  loadavg: number[];
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    totalMemBytes: os.totalmem(),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+export function loadavg1(): number {
+  return Math.round(os.loadavg()[0] * 100) / 100;
+}
+
+/**
+ * The core plan: the load generator gets core 0, the system under test every other core. With one
+ * core nothing is pinned. Each system gets the same cores, so the comparison is per equal hardware.
+ */
+export interface CorePlan {
+  loadGenCores: string | null;
+  serverCores: string | null;
+}
+
+export function planCores(pin: boolean): CorePlan {
+  const n = os.cpus().length;
+  if (!pin || n < 2) return { loadGenCores: null, serverCores: null };
+  return { loadGenCores: '0', serverCores: n === 2 ? '1' : `1-${n - 1}` };
+}
+
+/** Pins every thread of pid to the cpu list; returns false (and the reason) when taskset fails. */
+export function pinProcess(pid: number, cpuList: string | null): { ok: boolean; error?: string } {
+  if (cpuList === null) return { ok: false, error: 'not pinned' };
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { stdio: 'ignore' });
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+}

@@ -1,0 +1,104 @@
+/** The verdicts and ratios the issue asks for, computed from one result. */
+import type { BenchResult } from '../run';
+import type { TrafficResult } from '../workloads/traffic';
+
+/** The latency bound under which a rate counts as sustained. */
+export const SUSTAINED_P99_MS = 100;
+
+export function isGood(r: TrafficResult): boolean {
+  return r.drained && r.figures.complete && r.figures.inOrder && r.figures.e2e.p99Ms < SUSTAINED_P99_MS;
+}
+
+/** The highest offered fan-out rate at which a system delivered everything in order with p99 < 100 ms. */
+export function highestSustainedRate(result: BenchResult, system: string): number | null {
+  let best: number | null = null;
+  for (const r of result.fanout) if (r.system === system && isGood(r) && (best === null || r.offeredRate > best)) best = r.offeredRate;
+  return best;
+}
+
+export function fanoutAt(result: BenchResult, system: string, rate: number): TrafficResult | undefined {
+  return result.fanout.find((r) => r.system === system && r.offeredRate === rate);
+}
+
+export interface RateComparison {
+  rate: number;
+  oursP99Ms: number | null;
+  socketioP99Ms: number | null;
+  wsP99Ms: number | null;
+  /** ours p99 / Socket.IO p99 (below 1 = ours better). */
+  p99RatioVsSocketio: number | null;
+  p99RatioVsWs: number | null;
+  oursCompleteInOrder: boolean | null;
+  /** ours complete+in order and p99 no worse than Socket.IO's at this rate (the issue's target). */
+  meetsTarget: boolean | null;
+}
+
+function ratio(a: number | null, b: number | null): number | null {
+  if (a === null || b === null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null;
+  return Math.round((a / b) * 100) / 100;
+}
+
+export function compareRates(result: BenchResult): RateComparison[] {
+  const rates = [...new Set(result.fanout.map((r) => r.offeredRate))].sort((a, b) => a - b);
+  return rates.map((rate) => {
+    const o = fanoutAt(result, 'ours', rate);
+    const s = fanoutAt(result, 'socketio', rate);
+    const w = fanoutAt(result, 'ws', rate);
+    const p = (r: TrafficResult | undefined): number | null => (r && Number.isFinite(r.figures.e2e.p99Ms) ? r.figures.e2e.p99Ms : null);
+    const oursOk = o ? o.drained && o.figures.complete && o.figures.inOrder : null;
+    let meets: boolean | null = null;
+    if (o) {
+      // Where Socket.IO could not run the rate (saturated earlier), ours only has to deliver.
+      const sP99 = p(s);
+      meets = !!oursOk && (sP99 === null || (p(o) ?? Infinity) <= sP99);
+    }
+    return {
+      rate,
+      oursP99Ms: p(o),
+      socketioP99Ms: p(s),
+      wsP99Ms: p(w),
+      p99RatioVsSocketio: ratio(p(o), p(s)),
+      p99RatioVsWs: ratio(p(o), p(w)),
+      oursCompleteInOrder: oursOk,
+      meetsTarget: meets,
+    };
+  });
+}
+
+export interface Verdict {
+  sustained: Record<string, number | null>;
+  sustainedRatioVsSocketio: number | null;
+  sustainedRatioVsWs: number | null;
+  everyRateMeetsTarget: boolean | null;
+  sustainedMeetsTarget: boolean | null;
+  shortfalls: string[];
+}
+
+export function verdict(result: BenchResult): Verdict {
+  const sustained: Record<string, number | null> = {};
+  for (const name of result.config.systems) sustained[name] = highestSustainedRate(result, name);
+  const rows = compareRates(result);
+  const shortfalls: string[] = [];
+  for (const row of rows) {
+    if (row.meetsTarget === false) {
+      shortfalls.push(
+        row.oursCompleteInOrder === false
+          ? `at ${row.rate} msg/s our cluster did not deliver everything in order`
+          : `at ${row.rate} msg/s our p99 ${row.oursP99Ms} ms is ${row.p99RatioVsSocketio}x Socket.IO's ${row.socketioP99Ms} ms`,
+      );
+    }
+  }
+  const ours = sustained.ours ?? null;
+  const sio = sustained.socketio ?? null;
+  const hasOurs = result.fanout.some((r) => r.system === 'ours');
+  const sustainedMeets = hasOurs ? (ours ?? 0) >= (sio ?? 0) : null;
+  if (sustainedMeets === false) shortfalls.push(`our highest sustained rate ${ours ?? 'none'} is below Socket.IO's ${sio}`);
+  return {
+    sustained,
+    sustainedRatioVsSocketio: ratio(ours, sio),
+    sustainedRatioVsWs: ratio(ours, sustained.ws ?? null),
+    everyRateMeetsTarget: hasOurs ? rows.every((r) => r.meetsTarget !== false) : null,
+    sustainedMeetsTarget: sustainedMeets,
+    shortfalls,
+  };
+}

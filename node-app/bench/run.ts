@@ -1,0 +1,161 @@
+/**
+ * The whole benchmark: for each system, start it (pinned away from the load generator), run the
+ * workloads against a fresh instance each, stop it, and collect one result object.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CorePlan, machineInfo, MachineInfo, pinProcess, planCores } from './measure/proc';
+import { oursSystem } from './systems/ours';
+import { socketioRedis } from './systems/socketio-redis';
+import { BenchSystem, RunningSystem, SystemName } from './systems/types';
+import { wsCeiling } from './systems/ws-ceiling';
+import { ConnectionsResult, runConnections } from './workloads/connections';
+import { fanoutPlan, manyRoomsPlan, runTraffic, TrafficResult } from './workloads/traffic';
+
+export interface BenchConfig {
+  systems: SystemName[];
+  fanout: { rates: number[]; stepMs: number; drainMs: number; members: number; sendersPerNode: number };
+  manyRooms: { rooms: number; membersPerRoom: number; perMemberRate: number; durationMs: number; drainMs: number };
+  connections: { levels: number[]; deadlineMs: number };
+  /** Pin servers and the load generator to different cores (taskset). */
+  pin: boolean;
+  /** Skip a system's higher fan-out rates once a rate did not drain in time. */
+  skipAfterSaturation: boolean;
+  /** Extra environment for our nodes. */
+  oursEnv: Record<string, string>;
+  oursDurable: boolean;
+}
+
+export const FULL_CONFIG: BenchConfig = {
+  systems: ['ours', 'socketio', 'ws'],
+  fanout: { rates: [100, 200, 500, 1000, 2000], stepMs: 10000, drainMs: 10000, members: 99, sendersPerNode: 3 },
+  manyRooms: { rooms: 30, membersPerRoom: 10, perMemberRate: 1, durationMs: 10000, drainMs: 10000 },
+  connections: { levels: [1000, 2500, 5000, 10000], deadlineMs: 90000 },
+  pin: true,
+  skipAfterSaturation: true,
+  oursEnv: {},
+  oursDurable: true,
+};
+
+/** One small step of each workload against each system: the CI smoke. */
+export const SMOKE_CONFIG: BenchConfig = {
+  systems: ['ours', 'socketio', 'ws'],
+  fanout: { rates: [50], stepMs: 1000, drainMs: 5000, members: 12, sendersPerNode: 1 },
+  manyRooms: { rooms: 3, membersPerRoom: 4, perMemberRate: 2, durationMs: 1000, drainMs: 5000 },
+  connections: { levels: [50], deadlineMs: 20000 },
+  pin: false,
+  skipAfterSaturation: true,
+  oursEnv: {},
+  oursDurable: true,
+};
+
+export interface SkippedStep {
+  system: SystemName;
+  workload: string;
+  offeredRate?: number;
+  reason: string;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  cores: CorePlan & { loadGenPinned: boolean };
+  config: BenchConfig;
+  systems: Record<string, { label: string; notes: string[]; pinnedTo: string | null }>;
+  fanout: TrafficResult[];
+  manyRooms: TrafficResult[];
+  connections: ConnectionsResult[];
+  skipped: SkippedStep[];
+  errors: { system: SystemName; workload: string; error: string }[];
+}
+
+export function systemFor(name: SystemName, config: BenchConfig): BenchSystem {
+  if (name === 'ours') return oursSystem(config.oursEnv, config.oursDurable);
+  if (name === 'socketio') return socketioRedis;
+  return wsCeiling;
+}
+
+export type Progress = (line: string) => void;
+
+export async function runBench(config: BenchConfig, progress: Progress = () => undefined): Promise<BenchResult> {
+  const startedAt = new Date().toISOString();
+  const cores = planCores(config.pin);
+  const loadGenPinned = pinProcess(process.pid, cores.loadGenCores).ok;
+  const result: BenchResult = {
+    startedAt,
+    finishedAt: '',
+    machine: machineInfo(),
+    cores: { ...cores, loadGenPinned },
+    config,
+    systems: {},
+    fanout: [],
+    manyRooms: [],
+    connections: [],
+    skipped: [],
+    errors: [],
+  };
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'swarm-chat-bench-'));
+  try {
+    for (const name of config.systems) {
+      const system = systemFor(name, config);
+      const withSystem = async (workload: string, fn: (s: RunningSystem) => Promise<void>): Promise<void> => {
+        let running: RunningSystem | null = null;
+        try {
+          running = await system.start({ serverCores: cores.serverCores, workDir: mkdtempSync(path.join(workDir, `${name}-`)) });
+          result.systems[name] = { label: running.label, notes: running.notes, pinnedTo: running.pinnedTo };
+          await fn(running);
+        } catch (err) {
+          const msg = (err as Error).stack ?? String(err);
+          result.errors.push({ system: name, workload, error: msg });
+          progress(`${name} ${workload}: ERROR ${msg.split('\n')[0]}`);
+        } finally {
+          if (running) await running.stop();
+        }
+      };
+
+      await withSystem('fanout', async (s) => {
+        let saturatedAt: number | null = null;
+        for (const rate of config.fanout.rates) {
+          if (saturatedAt !== null && config.skipAfterSaturation) {
+            result.skipped.push({ system: name, workload: 'fanout', offeredRate: rate, reason: `did not drain at ${saturatedAt} msg/s` });
+            continue;
+          }
+          const plan = fanoutPlan({ rate, durationMs: config.fanout.stepMs, drainTimeoutMs: config.fanout.drainMs, members: config.fanout.members, sendersPerNode: config.fanout.sendersPerNode });
+          const r = await runTraffic(s, plan);
+          result.fanout.push(r);
+          progress(describe(r));
+          if (!r.drained) saturatedAt = rate;
+        }
+      });
+      await withSystem('many-rooms', async (s) => {
+        const m = config.manyRooms;
+        const r = await runTraffic(s, manyRoomsPlan({ rooms: m.rooms, membersPerRoom: m.membersPerRoom, perMemberRate: m.perMemberRate, durationMs: m.durationMs, drainTimeoutMs: m.drainMs }));
+        result.manyRooms.push(r);
+        progress(describe(r));
+      });
+      await withSystem('connections', async (s) => {
+        const r = await runConnections(s, config.connections);
+        result.connections.push(r);
+        const last = r.levels[r.levels.length - 1];
+        progress(`${name} connections: held ${r.maxHeld}, ${last ? Math.round(last.bytesPerConnection / 1024 * 10) / 10 : NaN} KiB/conn (${r.stoppedBecause})`);
+      });
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+  result.finishedAt = new Date().toISOString();
+  return result;
+}
+
+export function describe(r: TrafficResult): string {
+  const f = r.figures;
+  return (
+    `${r.system} ${r.workload} @${r.offeredRate}/s: ${r.deliveredMsgsPerSec} msg/s (${r.deliveriesPerSec} deliveries/s), ` +
+    `e2e p50 ${f.e2e.p50Ms} p99 ${f.e2e.p99Ms} max ${f.e2e.maxMs} ms, ack p50 ${f.ack.p50Ms} p99 ${f.ack.p99Ms} ms, ` +
+    `${f.complete ? 'complete' : `INCOMPLETE (${f.missingDeliveries} missing)`}, ${f.inOrder ? 'in order' : 'OUT OF ORDER'}, ` +
+    `server ${r.cpuMicrosPerDelivery} µs/delivery (${r.serverCpuPctOfCore}% core), loadgen ${r.loadGenCpuPctOfCore}% core, load ${r.loadavgAfter}` +
+    (r.protocolErrors ? `, ${r.protocolErrors} protocol errors (${r.lastProtocolError.slice(0, 120)})` : '')
+  );
+}

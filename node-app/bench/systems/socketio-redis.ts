@@ -1,0 +1,65 @@
+/** System (b): three Socket.IO nodes joined by @socket.io/redis-adapter over a private redis-server. */
+import * as path from 'node:path';
+import { pinProcess } from '../measure/proc';
+import { freePortInRange, spawnReady, StartedChild } from './child';
+import { BenchSystem, RunningSystem, StartOptions } from './types';
+import { distBenchDir } from './ws-ceiling';
+
+/** The bench's share of the test port plan (common.md): 22000-22999. */
+const BENCH_PORTS: [number, number] = [22000, 22999];
+
+export function startRedis(port: number): Promise<StartedChild> {
+  return spawnReady({
+    label: 'redis-server',
+    command: 'redis-server',
+    // No persistence and loopback only: it is a message bus here, nothing else.
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+    isReady: (line) => (line.includes('Ready to accept connections') ? { ready: true, port } : null),
+  });
+}
+
+export const socketioRedis: BenchSystem = {
+  name: 'socketio',
+  label: 'Socket.IO + Redis adapter (3 nodes)',
+  async start(opts: StartOptions): Promise<RunningSystem> {
+    const redisPort = await freePortInRange(BENCH_PORTS[0], BENCH_PORTS[1]);
+    const redis = await startRedis(redisPort);
+    const nodes: StartedChild[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        nodes.push(
+          await spawnReady({
+            label: `socket.io node ${i + 1}`,
+            command: process.execPath,
+            args: [path.join(distBenchDir(), 'servers', 'socketio-node.js')],
+            env: { PORT: '0', HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${redisPort}` },
+          }),
+        );
+      }
+    } catch (err) {
+      await Promise.all([...nodes.map((n) => n.stop()), redis.stop()]);
+      throw err;
+    }
+    let pinned: string | null = opts.serverCores;
+    for (const p of [redis, ...nodes]) if (!pinProcess(p.pid, opts.serverCores).ok) pinned = null;
+    return {
+      name: 'socketio',
+      label: this.label,
+      protocol: 'socketio',
+      nodeUrls: nodes.map((n) => `http://127.0.0.1:${String(n.ready.port)}`),
+      nodePids: nodes.map((n) => n.pid),
+      serverPids: [...nodes.map((n) => n.pid), redis.pid],
+      roomTotalOrder: false,
+      pinnedTo: pinned,
+      notes: [
+        'websocket transport only, perMessageDeflate off, redis-server with no persistence',
+        'Socket.IO has no room-wide sequence: order is checked per sender (FIFO), completeness per receiver',
+        'server CPU includes redis-server',
+      ],
+      async stop() {
+        await Promise.all(nodes.map((n) => n.stop()));
+        await redis.stop();
+      },
+    };
+  },
+};

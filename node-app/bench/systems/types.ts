@@ -1,0 +1,37 @@
+/** What the harness needs from a system under test, whichever it is. */
+
+export type SystemName = 'ours' | 'socketio' | 'ws';
+
+/** Which client the load generator uses: our WebSocket protocol, or Socket.IO events. */
+export type ClientProtocol = 'swarmchat' | 'socketio';
+
+export interface RunningSystem {
+  name: SystemName;
+  label: string;
+  protocol: ClientProtocol;
+  /** One URL per node; the single-process ceiling repeats its URL so workloads stay identical. */
+  nodeUrls: string[];
+  /** One pid per node (same order as nodeUrls). */
+  nodePids: number[];
+  /** Every process whose CPU is the system's cost (the nodes, and Redis for Socket.IO). */
+  serverPids: number[];
+  /** True when every receiver can check a room-wide sequence (not only per-sender order). */
+  roomTotalOrder: boolean;
+  /** Cores the servers were pinned to, or null. */
+  pinnedTo: string | null;
+  /** How the system was configured, for the report. */
+  notes: string[];
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  serverCores: string | null;
+  /** Scratch folder for logs and data; removed by the caller. */
+  workDir: string;
+}
+
+export interface BenchSystem {
+  name: SystemName;
+  label: string;
+  start(opts: StartOptions): Promise<RunningSystem>;
+}

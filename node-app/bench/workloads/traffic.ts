@@ -1,0 +1,240 @@
+/**
+ * One bounded traffic run: connect the clients, build the rooms, send at a fixed offered rate
+ * (open loop, paced by the clock, never waiting for acks) for a fixed time, drain, and measure.
+ * Fan-out and many-rooms are both plans for this runner.
+ */
+import { SocketIoClient, SwarmChatClient, LoadClient } from '../load/clients';
+import { encodeContent, nowMicros } from '../load/payload';
+import { DeliveryFigures, Tracker } from '../load/tracker';
+import { cpuDeltaMicros, cpuSnapshot, loadavg1 } from '../measure/proc';
+import { RunningSystem } from '../systems/types';
+
+export interface TrafficPlan {
+  workload: string;
+  /** Node index of each client. */
+  clientNode: number[];
+  /** Per room: the client that creates it (its node administers it) and its member clients. */
+  rooms: { creator: number; members: number[] }[];
+  /** The clients that send, round-robin; each is a member of exactly one room. */
+  senders: number[];
+  /** Offered messages per second over all senders. */
+  rate: number;
+  durationMs: number;
+  drainTimeoutMs: number;
+  setupTimeoutMs?: number;
+}
+
+export interface TrafficResult {
+  workload: string;
+  system: string;
+  offeredRate: number;
+  durationMs: number;
+  clients: number;
+  rooms: number;
+  senders: number;
+  figures: DeliveryFigures;
+  /** Messages delivered to all their room's members, per second of the active window. */
+  deliveredMsgsPerSec: number;
+  deliveriesPerSec: number;
+  drained: boolean;
+  drainMs: number;
+  serverCpuMs: number;
+  /** Server CPU over the active window as a share of one core (100 = one full core). */
+  serverCpuPctOfCore: number;
+  cpuMicrosPerDelivery: number;
+  loadGenCpuPctOfCore: number;
+  /** How late the pacing loop sent its latest message (the load generator keeping up). */
+  loadGenMaxLagMs: number;
+  loadavgBefore: number;
+  loadavgAfter: number;
+  protocolErrors: number;
+  lastProtocolError: string;
+}
+
+const SETUP_BATCH = 50;
+
+export function makeClient(system: RunningSystem, node: number): LoadClient {
+  const url = system.nodeUrls[node % system.nodeUrls.length];
+  return system.protocol === 'socketio' ? new SocketIoClient(url) : new SwarmChatClient(url, system.roomTotalOrder);
+}
+
+/** Runs fn over items with at most `batch` in flight. */
+export async function inBatches<T>(items: T[], batch: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += batch) {
+    await Promise.all(items.slice(i, i + batch).map((it, k) => fn(it, i + k)));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Promise<TrafficResult> {
+  const setupTimeout = plan.setupTimeoutMs ?? 15000;
+  const clients = plan.clientNode.map((node) => makeClient(system, node));
+  try {
+    await inBatches(clients, SETUP_BATCH, (c) => c.connect(setupTimeout));
+
+    // Rooms: the creator's node administers the room (ours); members join from their own nodes.
+    const roomIds: string[] = [];
+    const stamp = Date.now().toString(36);
+    for (let r = 0; r < plan.rooms.length; r++) {
+      const room = plan.rooms[r];
+      roomIds.push(await clients[room.creator].createRoom(`bench-${plan.workload}-${stamp}-${r}`, `u${room.creator}`, setupTimeout));
+    }
+    const receiverRoom = new Int32Array(clients.length).fill(-1);
+    const joins: { client: number; room: number }[] = [];
+    plan.rooms.forEach((room, r) => room.members.forEach((m) => joins.push({ client: m, room: r })));
+    for (const j of joins) receiverRoom[j.client] = j.room;
+    await inBatches(joins, SETUP_BATCH, (j) => clients[j.client].join(roomIds[j.room], `u${j.client}`, setupTimeout));
+    // Let the member_joined chatter of the last joins settle before the clock starts.
+    await sleep(300);
+
+    const senderRoom = new Int32Array(plan.senders.length);
+    plan.senders.forEach((c, s) => {
+      if (receiverRoom[c] < 0) throw new Error(`sender client ${c} is in no room`);
+      senderRoom[s] = receiverRoom[c];
+      clients[c].sender = s;
+    });
+    const total = Math.round((plan.rate * plan.durationMs) / 1000);
+    const tracker = new Tracker({
+      receiverRoom,
+      senderRoom,
+      maxPerSender: Math.ceil(total / plan.senders.length) + 1,
+      roomTotalOrder: system.roomTotalOrder,
+    });
+    clients.forEach((c, i) => {
+      c.receiver = i;
+      c.tracker = tracker;
+    });
+    const senderClient = plan.senders.map((c) => clients[c]);
+    const senderRoomId = plan.senders.map((c) => roomIds[receiverRoom[c]]);
+    const senderName = plan.senders.map((c) => `u${c}`);
+
+    const cpu0 = cpuSnapshot(system.serverPids);
+    const own0 = process.cpuUsage();
+    const load0 = loadavg1();
+    const t0 = nowMicros();
+    const intervalMicros = 1e6 / plan.rate;
+    let next = 0;
+    let maxLag = 0;
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const now = nowMicros();
+        const due = Math.min(total, Math.floor((now - t0) / intervalMicros) + 1);
+        for (; next < due; next++) {
+          const s = next % plan.senders.length;
+          const t = nowMicros();
+          const lag = t - (t0 + next * intervalMicros);
+          if (lag > maxLag) maxLag = lag;
+          const seq = tracker.onSend(s, t);
+          if (seq === 0) continue;
+          senderClient[s].send(senderRoomId[s], senderName[s], encodeContent(s, seq, t));
+        }
+        if (next >= total) resolve();
+        else setTimeout(tick, 1);
+      };
+      tick();
+    });
+    const sendEnd = nowMicros();
+    const drainDeadline = sendEnd + plan.drainTimeoutMs * 1000;
+    while (!tracker.drained() && nowMicros() < drainDeadline) await sleep(5);
+    const drained = tracker.drained();
+    const end = nowMicros();
+    const cpu1 = cpuSnapshot(system.serverPids);
+    const own = process.cpuUsage(own0);
+    const figures = tracker.figures();
+    const lastActivity = Math.max(tracker.lastDeliveryMicros, tracker.lastAckMicros, sendEnd);
+    const windowS = Math.max(1e-6, (lastActivity - t0) / 1e6);
+    const wallS = (end - t0) / 1e6;
+    const serverCpu = cpuDeltaMicros(cpu0, cpu1);
+    const membersPerMsg = figures.expectedDeliveries / Math.max(1, figures.sent - figures.sendErrors);
+    let protocolErrors = 0;
+    let lastProtocolError = '';
+    for (const c of clients) {
+      const pe = (c as SwarmChatClient | SocketIoClient).protocolErrors;
+      if (pe > 0) {
+        protocolErrors += pe;
+        lastProtocolError = (c as SwarmChatClient | SocketIoClient).lastProtocolError;
+      }
+    }
+    return {
+      workload: plan.workload,
+      system: system.name,
+      offeredRate: plan.rate,
+      durationMs: plan.durationMs,
+      clients: clients.length,
+      rooms: plan.rooms.length,
+      senders: plan.senders.length,
+      figures,
+      deliveredMsgsPerSec: round1(figures.deliveries / membersPerMsg / windowS),
+      deliveriesPerSec: round1(figures.deliveries / windowS),
+      drained,
+      drainMs: Math.round((end - sendEnd) / 1000),
+      serverCpuMs: Math.round(serverCpu / 1000),
+      serverCpuPctOfCore: round1((serverCpu / 1e6 / wallS) * 100),
+      cpuMicrosPerDelivery: figures.deliveries > 0 ? round2(serverCpu / figures.deliveries) : NaN,
+      loadGenCpuPctOfCore: round1(((own.user + own.system) / 1e6 / wallS) * 100),
+      loadGenMaxLagMs: round1(maxLag / 1000),
+      loadavgBefore: load0,
+      loadavgAfter: loadavg1(),
+      protocolErrors,
+      lastProtocolError,
+    };
+  } finally {
+    for (const c of clients) c.close();
+    // Give the servers a moment to process the disconnects outside the next measurement.
+    await sleep(300);
+  }
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Workload 1: one room, `members` clients spread over the nodes, `sendersPerNode` senders on each. */
+export function fanoutPlan(opts: { rate: number; durationMs: number; drainTimeoutMs: number; members: number; sendersPerNode: number; nodes?: number }): TrafficPlan {
+  const nodes = opts.nodes ?? 3;
+  const clientNode = Array.from({ length: opts.members }, (_, i) => i % nodes);
+  const senders = Array.from({ length: Math.min(opts.members, opts.sendersPerNode * nodes) }, (_, i) => i);
+  return {
+    workload: 'fanout',
+    clientNode,
+    rooms: [{ creator: 0, members: clientNode.map((_, i) => i) }],
+    senders,
+    rate: opts.rate,
+    durationMs: opts.durationMs,
+    drainTimeoutMs: opts.drainTimeoutMs,
+  };
+}
+
+/**
+ * Workload 2: `rooms` rooms of `membersPerRoom`, administrators spread over the nodes (room r on
+ * node r mod 3) and each room's members spread too; every member sends at `perMemberRate`.
+ */
+export function manyRoomsPlan(opts: { rooms: number; membersPerRoom: number; perMemberRate: number; durationMs: number; drainTimeoutMs: number; nodes?: number }): TrafficPlan {
+  const nodes = opts.nodes ?? 3;
+  const clientNode: number[] = [];
+  const rooms: { creator: number; members: number[] }[] = [];
+  for (let r = 0; r < opts.rooms; r++) {
+    const members: number[] = [];
+    for (let m = 0; m < opts.membersPerRoom; m++) {
+      members.push(clientNode.length);
+      clientNode.push((r + m) % nodes);
+    }
+    rooms.push({ creator: members[0], members });
+  }
+  const senders = clientNode.map((_, i) => i);
+  return {
+    workload: 'many-rooms',
+    clientNode,
+    rooms,
+    senders,
+    rate: opts.perMemberRate * senders.length,
+    durationMs: opts.durationMs,
+    drainTimeoutMs: opts.drainTimeoutMs,
+  };
+}
