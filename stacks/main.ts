@@ -1,0 +1,37 @@
+import { App } from 'cdktf';
+import * as path from 'path';
+import { TerraformStack } from 'cdktf';
+import { FileSynthesizer } from '../src/synth/file-synthesizer';
+import { addDemoStack } from './demo';
+import { addFiveNodesStack } from './five-nodes';
+import { addLabStack } from './lab';
+
+/**
+ * The cdktf app: `npx cdktf synth` and `npm run synth` both run this. Each stack writes its files
+ * to `<outdir>/stacks/<stack id>/`.
+ */
+export function buildApp(outdir?: string): App {
+  const app = new App(outdir ? { outdir } : {});
+  addDemoStack(app);
+  addFiveNodesStack(app);
+  addLabStack(app);
+  return app;
+}
+
+if (require.main === module) {
+  const started = process.hrtime.bigint();
+  try {
+    const app = buildApp();
+    app.synth();
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    for (const stack of app.node.children) {
+      const synthesizer = (stack as TerraformStack).synthesizer;
+      const count = synthesizer instanceof FileSynthesizer ? synthesizer.written.length : 0;
+      console.log(`synthesized ${path.join(app.outdir, 'stacks', stack.node.id)}/ (${count} files)`);
+    }
+    console.log(`synth took ${ms.toFixed(0)} ms`);
+  } catch (err) {
+    console.error(`synth failed: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+}
