@@ -5,3 +5,5 @@ export { RoomMessageBuffer, isChatMessage } from './message-buffer';
 export type { GapReport, MessageBufferOptions, AddResult } from './message-buffer';
 export { ChatRequestError, ChatTimeoutError, ChatConnectionClosedError } from './errors';
 export { normalizeNodeAddress, parseNodeList, AddressError } from './address';
+export { ChatSession } from './chat-session';
+export type { ChatSessionOptions, ChatSessionEvents, SessionState, SessionStatus } from './chat-session';
