@@ -1,6 +1,7 @@
 /** Real processes and raw HTTP for the peer tests: Python's own xmlrpc, loopback only, always cleaned up. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -64,7 +65,15 @@ export interface RawReply {
 /** One raw HTTP request on a fresh connection, bounded in time. */
 export function rawRequest(
   port: number,
-  opts: { method?: string; path?: string; body?: Buffer | string; headers?: Record<string, string>; agent?: http.Agent },
+  opts: {
+    method?: string;
+    path?: string;
+    body?: Buffer | string;
+    headers?: Record<string, string>;
+    agent?: http.Agent;
+    /** source address, e.g. 127.0.0.2 to call from another loopback address */
+    localAddress?: string;
+  },
 ): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const body = opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body);
@@ -75,6 +84,7 @@ export function rawRequest(
         method: opts.method ?? 'POST',
         path: opts.path ?? '/RPC2',
         agent: opts.agent ?? false,
+        localAddress: opts.localAddress,
         headers: { 'Content-Type': 'text/xml', ...(body ? { 'Content-Length': String(body.length) } : {}), ...opts.headers },
         timeout: 10_000,
       },
@@ -98,4 +108,26 @@ export async function waitFor(cond: () => boolean, ms: number, what: string): Pr
     if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A TCP server that accepts connections and never answers: a hung peer. */
+export async function startSilentServer(): Promise<{ port: number; connections: () => number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let total = 0;
+  const srv = net.createServer((s) => {
+    total++;
+    sockets.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    connections: () => total,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  };
 }

@@ -50,7 +50,7 @@ describe('replaying the captured Python exchanges (xmlrpc-samples.txt) against o
       handlers: {
         heartbeat: withArity([], 0, () => ({ status: 'ok', node_id: 'node1', timestamp: ts() })),
         get_hosted_rooms: withArity([], 0, () => [{ ...room, node_address: 'http://127.0.0.1:29091' }]),
-        join_room: withArity(['room_id', 'username', 'client_node_id'], 3, ([roomId, username]) =>
+        join_room: withArity(['room_id', 'username', 'client_node_id'], 3, ([roomId, username]): XmlRpcValue =>
           roomId === room.room_id
             ? {
                 success: true,
