@@ -186,10 +186,22 @@ export class Replicator extends EventEmitter {
   // ------------------------------------------------------------------ public queries
 
   /** Handlers to register on the peer server (PeerServer handlers map). */
-  handlers(): Record<string, (params: XmlRpcValue[]) => XmlRpcValue | Promise<XmlRpcValue>> {
+  handlers(): Record<string, (params: XmlRpcValue[], ctx?: { peerId?: string; authenticated?: boolean }) => XmlRpcValue | Promise<XmlRpcValue>> {
+    // When the link is signed, the signature names the caller: it must be the node the call claims to be from.
+    const check = (params: XmlRpcValue[], ctx?: { peerId?: string; authenticated?: boolean }) => {
+      if (ctx?.authenticated && ctx.peerId && params[0] !== ctx.peerId) {
+        throw new WireError(`caller ${ctx.peerId} claims to be ${String(params[0])}`);
+      }
+    };
     return {
-      [METHOD_REPL]: (params) => this.onRepl(params),
-      [METHOD_SUBMIT]: (params) => this.onSubmit(params),
+      [METHOD_REPL]: (params, ctx) => {
+        check(params, ctx);
+        return this.onRepl(params);
+      },
+      [METHOD_SUBMIT]: (params, ctx) => {
+        check(params, ctx);
+        return this.onSubmit(params);
+      },
     };
   }
 
@@ -283,17 +295,22 @@ export class Replicator extends EventEmitter {
         await this.waitAdminChange(roomId, admin, Math.min(remaining, 200));
         continue;
       }
-      const changed = this.waitAdminChange(roomId, admin, remaining).then(() => 'changed' as const);
+      const changed = this.watch(roomId, remaining, () => {
+        const r = this.rooms.get(roomId);
+        return !!r && r.adminId !== null && r.adminId !== admin;
+      });
       let reply: SubmitReply | 'changed' | 'failed';
       try {
         reply = await Promise.race([
           ch.peer.call(METHOD_SUBMIT, [this.selfId, roomId, kind, JSON.stringify(data)], { timeoutMs: Math.min(remaining, this.callTimeoutMs * 3) })
             .then(decodeSubmitReply),
-          changed,
+          changed.promise.then((c) => (c ? ('changed' as const) : ('failed' as const))),
         ]);
       } catch (err) {
         lastError = `administrator ${admin} failed: ${(err as Error).message}`;
         reply = 'failed';
+      } finally {
+        changed.cancel();
       }
       if (reply === 'changed') continue;
       if (reply === 'failed') {
@@ -818,23 +835,32 @@ export class Replicator extends EventEmitter {
   }
 
   private waitFor(roomId: string, timeoutMs: number, cond: () => boolean): Promise<boolean> {
-    if (cond()) return Promise.resolve(true);
-    if (timeoutMs <= 0) return Promise.resolve(false);
-    return new Promise((resolve) => {
+    return this.watch(roomId, timeoutMs, cond).promise;
+  }
+
+  /** A condition on one room, re-checked whenever the room changes; cancellable so a race loser leaves nothing behind. */
+  private watch(roomId: string, timeoutMs: number, cond: () => boolean): { promise: Promise<boolean>; cancel(): void } {
+    if (cond()) return { promise: Promise.resolve(true), cancel: () => undefined };
+    if (timeoutMs <= 0) return { promise: Promise.resolve(false), cancel: () => undefined };
+    let cancel: () => void = () => undefined;
+    const promise = new Promise<boolean>((resolve) => {
       let set = this.watchers.get(roomId);
       if (!set) this.watchers.set(roomId, (set = new Set()));
+      const watchers = set;
       const done = (v: boolean) => {
         clearTimeout(timer);
-        set?.delete(check);
-        if (set && set.size === 0) this.watchers.delete(roomId);
+        watchers.delete(check);
+        if (watchers.size === 0 && this.watchers.get(roomId) === watchers) this.watchers.delete(roomId);
         resolve(v);
       };
       const check = () => {
         if (cond()) done(true);
       };
       const timer = setTimeout(() => done(cond()), timeoutMs);
-      set.add(check);
+      watchers.add(check);
+      cancel = () => done(false);
     });
+    return { promise, cancel };
   }
 
   private waitAdminChange(roomId: string, from: string | null, timeoutMs: number): Promise<boolean> {

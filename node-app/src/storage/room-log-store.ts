@@ -118,7 +118,7 @@ CREATE TABLE IF NOT EXISTS room_info (
   admin_node TEXT NOT NULL,
   deleted INTEGER NOT NULL DEFAULT 0,
   message_count INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS members (
   room_id TEXT NOT NULL,
   username TEXT NOT NULL,

@@ -1,0 +1,131 @@
+/**
+ * Real replicas on loopback for the replication tests: each has its own SQLite file in a temp
+ * dir, a real peer server (PEER's startPeerServer) on 127.0.0.1 and real PeerLinks to the others.
+ * A node can be stopped (server closed, engine stopped, store closed: like a kill) and restarted on
+ * the same port from the same files.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PeerLink } from '../../node-app/src/peers/peer-link';
+import { PeerServer, startPeerServer } from '../../node-app/src/peers/peer-server';
+import { Replicator, ReplicatorOptions } from '../../node-app/src/replication/replicator';
+import { AppliedEntry, RoomLogStore } from '../../node-app/src/storage/room-log-store';
+
+export interface TestReplica {
+  id: string;
+  dir: string;
+  port: number;
+  store: RoomLogStore;
+  repl: Replicator;
+  server: PeerServer;
+  links: PeerLink[];
+  applied: AppliedEntry[];
+  up: boolean;
+}
+
+/** Deterministic PRNG (mulberry32) so election jitter is reproducible from a seed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type EngineTuning = Partial<Omit<ReplicatorOptions, 'selfId' | 'store' | 'peers'>>;
+
+export class ReplicaSet {
+  readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'repl-set-'));
+  readonly nodes: TestReplica[] = [];
+  private ports = new Map<string, number>();
+
+  constructor(readonly ids: string[], readonly tuning: EngineTuning = {}, readonly seed = 1) {}
+
+  async start(): Promise<void> {
+    // Bind every server first (port 0), then wire the links to the ports the kernel chose.
+    for (const id of this.ids) {
+      const node = await this.bind(id, 0);
+      this.nodes.push(node);
+    }
+    for (const n of this.nodes) this.connect(n);
+  }
+
+  node(id: string): TestReplica {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no replica ${id}`);
+    return n;
+  }
+
+  private async bind(id: string, port: number): Promise<TestReplica> {
+    const dir = path.join(this.root, id);
+    const store = RoomLogStore.open({ dir, synchronous: 'normal' });
+    const node: TestReplica = { id, dir, port: 0, store, repl: undefined as unknown as Replicator, server: undefined as unknown as PeerServer, links: [], applied: [], up: true };
+    const handlers: Record<string, (p: never, c: never) => never> = {};
+    // Handlers are looked up at call time so the server can exist before the engine.
+    for (const m of ['swarmchat_repl', 'swarmchat_submit']) {
+      handlers[m] = ((params: unknown, ctx: unknown) => (node.repl.handlers() as Record<string, (p: unknown, c: unknown) => unknown>)[m](params, ctx)) as never;
+    }
+    node.server = await startPeerServer({ host: '127.0.0.1', port, handlers: handlers as never, nodeId: id });
+    node.port = node.server.port;
+    this.ports.set(id, node.port);
+    return node;
+  }
+
+  private connect(node: TestReplica): void {
+    node.links = this.ids.filter((p) => p !== node.id).map((p) => new PeerLink({
+      selfId: node.id, peerId: p, address: `http://127.0.0.1:${this.ports.get(p)}`, callTimeoutMs: 1000,
+    }));
+    node.repl = new Replicator({
+      selfId: node.id,
+      store: node.store,
+      peers: node.links.map((l) => ({ id: l.peerId, call: (m, p, o) => l.call(m, p, o) })),
+      random: seeded(this.seed * 31 + this.ids.indexOf(node.id)),
+      heartbeatMs: 50,
+      electionBaseMs: 400,
+      electionStepMs: 200,
+      electionJitterMs: 50,
+      callTimeoutMs: 300,
+      ...this.tuning,
+    });
+    node.repl.on('applied', (a: AppliedEntry) => node.applied.push(a));
+    node.repl.start();
+  }
+
+  /** Like kill -9 for the purpose of the others: its port stops answering, its memory is gone. */
+  async crash(id: string): Promise<void> {
+    const n = this.node(id);
+    if (!n.up) return;
+    n.up = false;
+    n.repl.stop();
+    for (const l of n.links) l.close();
+    await n.server.close();
+    n.store.close();
+  }
+
+  async restart(id: string): Promise<TestReplica> {
+    const old = this.node(id);
+    if (old.up) throw new Error(`${id} is running`);
+    const n = await this.bind(id, old.port);
+    this.nodes[this.nodes.indexOf(old)] = n;
+    this.connect(n);
+    return n;
+  }
+
+  async close(): Promise<void> {
+    for (const n of this.nodes) await this.crash(n.id);
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export async function waitUntil(what: string, cond: () => boolean, timeoutMs: number, stepMs = 10): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (let i = 0; Date.now() < end && i < 100_000; i++) {
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+  if (!cond()) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
