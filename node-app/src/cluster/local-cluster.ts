@@ -1,0 +1,165 @@
+/**
+ * Three (or N) real chat-node processes on 127.0.0.1, for trying the chat and for integration
+ * tests: node i listens on wsBasePort+i-1 / rpcBasePort+i-1, knows all others as peers, and is
+ * ready when its /healthz answers 200.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface LocalClusterOptions {
+  count?: number;
+  wsBasePort: number;
+  rpcBasePort: number;
+  /** Extra environment for every node (e.g. faster heartbeats in tests). */
+  env?: Record<string, string>;
+  /** Per-node DATA_DIR is `<dataDir>/<node id>` when set. */
+  dataDir?: string;
+  /** Per-node logs go to `<logDir>/<node id>.log` when set; otherwise they are discarded. */
+  logDir?: string;
+  /** Mirror node output to this process's stdout/stderr (the `npm run cluster` CLI). */
+  inheritOutput?: boolean;
+  /** How long a node may take to answer /healthz. Default 15 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface LocalClusterNode {
+  id: string;
+  wsUrl: string;
+  rpcUrl: string;
+  pid: number;
+  process: ChildProcess;
+}
+
+export interface LocalCluster {
+  nodes: LocalClusterNode[];
+  stop(): Promise<void>;
+  stopNode(id: string): Promise<void>;
+  startNode(id: string): Promise<void>;
+}
+
+/** The compiled node program, found relative to this file (dist/node-app/src/cluster -> dist/node-app/bin). */
+export const CHAT_NODE_BIN = path.join(__dirname, '..', '..', 'bin', 'chat-node.js');
+
+function healthy(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+export async function startLocalCluster(opts: LocalClusterOptions): Promise<LocalCluster> {
+  const count = opts.count ?? 3;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
+  // One secret per cluster run, so its peer link is authenticated like a deployed one.
+  const secret = opts.env?.CLUSTER_SECRET ?? randomBytes(24).toString('hex');
+  const specs = Array.from({ length: count }, (_, i) => ({
+    id: `node${i + 1}`,
+    wsPort: opts.wsBasePort + i,
+    rpcPort: opts.rpcBasePort + i,
+  }));
+  const peerList = specs.map((s) => `${s.id}:http://127.0.0.1:${s.rpcPort}`).join(',');
+  const nodes: LocalClusterNode[] = [];
+  if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
+
+  const spawnNode = async (id: string): Promise<LocalClusterNode> => {
+    const spec = specs.find((s) => s.id === id);
+    if (!spec) throw new Error(`unknown node "${id}": this cluster has ${specs.map((s) => s.id).join(', ')}`);
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      NODE_ID: spec.id,
+      WEBSOCKET_HOST: '127.0.0.1',
+      WEBSOCKET_PORT: String(spec.wsPort),
+      XMLRPC_HOST: '127.0.0.1',
+      XMLRPC_PORT: String(spec.rpcPort),
+      XMLRPC_ADDRESS: `http://127.0.0.1:${spec.rpcPort}`,
+      PEER_NODES: peerList,
+      CLUSTER_SECRET: secret,
+      ...(opts.env ?? {}),
+    };
+    if (opts.dataDir) {
+      env.DATA_DIR = path.join(opts.dataDir, spec.id);
+      mkdirSync(env.DATA_DIR, { recursive: true });
+    }
+    const child = spawn(process.execPath, [CHAT_NODE_BIN], {
+      env,
+      stdio: ['ignore', opts.inheritOutput || opts.logDir ? 'pipe' : 'ignore', opts.inheritOutput || opts.logDir ? 'pipe' : 'ignore'],
+    });
+    if (opts.logDir) {
+      const out = createWriteStream(path.join(opts.logDir, `${spec.id}.log`), { flags: 'a' });
+      child.stdout?.pipe(out);
+      child.stderr?.pipe(out);
+    }
+    if (opts.inheritOutput) {
+      child.stdout?.pipe(process.stdout);
+      child.stderr?.pipe(process.stderr);
+    }
+    const started = Date.now();
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+    });
+    // Bounded wait: poll /healthz until it answers or the node dies or the time is up.
+    while (!(await healthy(spec.wsPort))) {
+      if (exited) throw new Error(`${spec.id} exited during start (code ${child.exitCode}); see its log`);
+      if (Date.now() - started > readyTimeoutMs) {
+        child.kill('SIGKILL');
+        throw new Error(`${spec.id} did not answer /healthz on port ${spec.wsPort} within ${readyTimeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return {
+      id: spec.id,
+      wsUrl: `ws://127.0.0.1:${spec.wsPort}`,
+      rpcUrl: `http://127.0.0.1:${spec.rpcPort}`,
+      pid: child.pid ?? -1,
+      process: child,
+    };
+  };
+
+  const stopProcess = (child: ChildProcess): Promise<void> =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(hard);
+        resolve();
+      });
+      // A stopped (SIGSTOPped) node cannot act on SIGTERM until continued.
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+    });
+
+  try {
+    for (const n of await Promise.all(specs.map((s) => spawnNode(s.id)))) nodes.push(n);
+  } catch (err) {
+    await Promise.all(nodes.map((n) => stopProcess(n.process)));
+    throw err;
+  }
+
+  return {
+    nodes,
+    async stop() {
+      await Promise.all(nodes.map((n) => stopProcess(n.process)));
+    },
+    async stopNode(id: string) {
+      const n = nodes.find((x) => x.id === id);
+      if (!n) throw new Error(`unknown node "${id}"`);
+      await stopProcess(n.process);
+    },
+    async startNode(id: string) {
+      const i = nodes.findIndex((x) => x.id === id);
+      if (i < 0) throw new Error(`unknown node "${id}"`);
+      if (nodes[i].process.exitCode === null && nodes[i].process.signalCode === null) {
+        throw new Error(`${id} is still running (pid ${nodes[i].pid})`);
+      }
+      nodes[i] = await spawnNode(id);
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * One WebSocket client connection and what it has joined. Identity is per room: the username a
+ * connection joined a room with is the only one it may act under in that room (§9.8 fixed).
+ */
+import type { WebSocket } from 'ws';
+import type { Logger } from '../log';
+
+export interface RoomBinding {
+  username: string;
+  /** Highest message sequence number written to this connection for the room; guarantees exactly-once. */
+  deliveredSeq: number;
+}
+
+export class ClientSession {
+  readonly rooms = new Map<string, RoomBinding>();
+  /** Rooms this connection created; their creator may delete them without having joined. */
+  readonly createdRooms = new Set<string>();
+  /** Requests of one connection are handled one after another, so replies keep request order. */
+  private queue: Promise<void> = Promise.resolve();
+  private pending = 0;
+  closed = false;
+  alive = true;
+
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    readonly remoteAddress: string,
+    private readonly maxBufferedBytes: number,
+    private readonly log: Logger,
+    private readonly onSlowConsumer: () => void,
+  ) {}
+
+  /**
+   * Writes one already-serialized frame. A client that does not read (its socket buffer above the
+   * limit) is disconnected instead of letting the node's memory grow for it.
+   */
+  send(text: string): boolean {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
+    if (this.ws.bufferedAmount > this.maxBufferedBytes) {
+      this.log.warn('closing slow consumer', { session: this.id, buffered: this.ws.bufferedAmount });
+      this.onSlowConsumer();
+      this.closed = true;
+      this.ws.close(1008, 'slow consumer: too much unread data');
+      // If the peer does not even read the close frame, drop the TCP connection soon after.
+      setTimeout(() => this.ws.terminate(), 2000).unref();
+      return false;
+    }
+    this.ws.send(text);
+    return true;
+  }
+
+  sendFrame(frame: unknown): boolean {
+    return this.send(JSON.stringify(frame));
+  }
+
+  /** Queues work behind this connection's earlier requests; a bound keeps a flooding client in check. */
+  enqueue(work: () => Promise<void>, maxPending: number): boolean {
+    if (this.pending >= maxPending) return false;
+    this.pending++;
+    this.queue = this.queue
+      .then(work)
+      .catch((err) => this.log.error('request handler failed', { session: this.id, err }))
+      .finally(() => {
+        this.pending--;
+      });
+    return true;
+  }
+}
+
+/** Which local connections are registered in which room: the recipients of room events on this node. */
+export class LocalRegistry {
+  private readonly byRoom = new Map<string, Set<ClientSession>>();
+
+  register(roomId: string, session: ClientSession, username: string, deliveredSeq = 0): void {
+    session.rooms.set(roomId, { username, deliveredSeq });
+    let set = this.byRoom.get(roomId);
+    if (!set) this.byRoom.set(roomId, (set = new Set()));
+    set.add(session);
+  }
+
+  unregister(roomId: string, session: ClientSession): void {
+    session.rooms.delete(roomId);
+    const set = this.byRoom.get(roomId);
+    if (!set) return;
+    set.delete(session);
+    if (set.size === 0) this.byRoom.delete(roomId);
+  }
+
+  sessions(roomId: string): ReadonlySet<ClientSession> {
+    return this.byRoom.get(roomId) ?? EMPTY;
+  }
+
+  /** Another live connection on this node that holds `username` in the room. */
+  holder(roomId: string, username: string, except?: ClientSession): ClientSession | undefined {
+    for (const s of this.sessions(roomId)) {
+      if (s !== except && !s.closed && s.rooms.get(roomId)?.username === username) return s;
+    }
+    return undefined;
+  }
+
+  hasRoom(roomId: string): boolean {
+    return this.byRoom.has(roomId);
+  }
+
+  roomIds(): string[] {
+    return [...this.byRoom.keys()];
+  }
+}
+
+const EMPTY: ReadonlySet<ClientSession> = new Set();

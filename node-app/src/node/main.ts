@@ -1,0 +1,193 @@
+/**
+ * Wires one chat node together: room store, peer links, the XML-RPC server (PEER's), the HTTP +
+ * WebSocket server, timers, and graceful shutdown. `bin/chat-node.ts` calls `startChatNode`.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { NodeConfig } from '../config';
+import type { Logger } from '../log';
+import { PeerLink } from '../peers/peer-link';
+import { startPeerServer, type PeerHandler, type PeerServer } from '../peers/peer-server';
+import { renderPeerMetrics } from '../peers/peer-stats';
+import { XmlRpcFault } from '../peers/xmlrpc-codec';
+import { MemoryRoomStore, type RoomStore } from '../rooms/room-store';
+import { createNodeHttpHandler, loadBrowserHandler } from '../http/node-http';
+import { ChatNode } from './chat-node';
+import { createNodeMetrics } from './node-metrics';
+import { PeerDirectory, type PeerChannel } from './peer-directory';
+
+export interface RunningChatNode {
+  node: ChatNode;
+  wsPort: number;
+  rpcPort: number;
+  /** Stops accepting, tells clients and peers, drains within the grace period. Idempotent. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Replaces the in-memory store (the replication layer plugs in here). */
+  store?: RoomStore;
+}
+
+export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOptions = {}): Promise<RunningChatNode> {
+  const startedAt = Date.now();
+  const metrics = createNodeMetrics();
+  const store = opts.store ?? new MemoryRoomStore({ historyLimit: cfg.historyLimit });
+  if (!cfg.clusterSecret) log.warn('no CLUSTER_SECRET or CLUSTER_SECRET_FILE: the peer link is open to anyone who can reach the XML-RPC port');
+  const auth = cfg.clusterSecret
+    ? { secret: cfg.clusterSecret, legacyPeers: cfg.peers.filter((p) => cfg.legacyPeers.includes(p.id)).map((p) => p.address) }
+    : undefined;
+  const links: PeerLink[] = [];
+  const peers = new PeerDirectory({
+    peers: cfg.peers,
+    legacyPeers: cfg.legacyPeers,
+    log,
+    calls: metrics.peerCalls,
+    latency: metrics.peerCallSeconds,
+    factory: (peerId, address): PeerChannel => {
+      const link = new PeerLink({
+        selfId: cfg.nodeId,
+        peerId,
+        address,
+        callTimeoutMs: cfg.peerCallTimeoutMs,
+        auth,
+        legacy: cfg.legacyPeers.includes(peerId),
+        logger: log,
+      });
+      link.on('down', (why: unknown) => log.warn('peer down', { peer: peerId, why: String(why) }));
+      link.on('up', () => log.info('peer up', { peer: peerId }));
+      links.push(link);
+      return link;
+    },
+  });
+  const node = new ChatNode(cfg, store, peers, log.child({ component: 'chat-node' }), metrics);
+
+  metrics.registry.gauge('swarmchat_ws_connections', 'Open client WebSocket connections.', () => node.sessions.size);
+  metrics.registry.gauge('swarmchat_rooms', 'Rooms administered by this node.', () => node.localRooms().length);
+  metrics.registry.gauge('swarmchat_room_members', 'Members of rooms administered by this node.', () =>
+    node.localRooms().reduce((n, r) => n + r.members.size, 0),
+  );
+  metrics.registry.gauge('swarmchat_up', 'Always 1 while the node runs; 0 while shutting down.', () => (node.shuttingDown ? 0 : 1));
+
+  // XML-RPC: every handler counted; faults and failures are the server's to encode.
+  const handlers: Record<string, PeerHandler> = {};
+  for (const [name, h] of Object.entries(node.rpcHandlers())) {
+    handlers[name] = async (params, ctx) => {
+      try {
+        const v = await h(params, ctx);
+        metrics.rpcRequests.inc({ method: name, outcome: 'ok' });
+        return v;
+      } catch (err) {
+        metrics.rpcRequests.inc({ method: name, outcome: err instanceof XmlRpcFault ? 'fault' : 'error' });
+        if (!(err instanceof XmlRpcFault)) log.error('rpc handler failed', { method: name, err });
+        throw err;
+      }
+    };
+  }
+  const rpc: PeerServer = await startPeerServer({
+    host: cfg.rpcHost,
+    port: cfg.rpcPort,
+    handlers,
+    auth,
+    logger: log,
+    nodeId: cfg.nodeId,
+  });
+
+  const browser = loadBrowserHandler(log);
+  const httpServer = http.createServer(
+    createNodeHttpHandler({
+      log,
+      browser,
+      health: () => ({
+        ok: !node.shuttingDown,
+        body: {
+          status: node.shuttingDown ? 'shutting_down' : 'ok',
+          node_id: cfg.nodeId,
+          uptime_s: Math.round((Date.now() - startedAt) / 1000),
+          connections: node.sessions.size,
+          rooms: node.localRooms().length,
+          peers: Object.fromEntries(links.map((l) => [l.peerId, l.state])),
+        },
+      }),
+      metrics: () => metrics.registry.render() + renderPeerMetrics(links),
+    }),
+  );
+  const wss = new WebSocketServer({ server: httpServer, maxPayload: cfg.maxFrameBytes, perMessageDeflate: false });
+  wss.on('connection', (ws: WebSocket, req) => {
+    if (node.shuttingDown) {
+      ws.close(1001, 'node shutting down');
+      return;
+    }
+    const session = node.openSession(ws, req.socket.remoteAddress ?? '');
+    ws.on('message', (data, isBinary) => {
+      // Python's json.loads takes bytes too, so binary frames with UTF-8 JSON are requests as well.
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      void isBinary;
+      node.onFrame(session, text);
+    });
+    ws.on('pong', () => {
+      session.alive = true;
+    });
+    ws.on('close', () => node.onClose(session));
+    ws.on('error', (err) => log.debug('websocket error', { session: session.id, err: err.message }));
+  });
+  wss.on('error', (err) => log.error('websocket server error', { err }));
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(cfg.wsPort, cfg.wsHost, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    // The original kept its XML-RPC server running after failing to bind the WebSocket port (§9.16).
+    await rpc.close();
+    throw err;
+  }
+
+  // Protocol-level pings find dead TCP connections (what the websockets library did for the original).
+  const pinger = setInterval(() => {
+    for (const s of node.sessions) {
+      if (!s.alive) {
+        s.ws.terminate();
+        continue;
+      }
+      s.alive = false;
+      try {
+        s.ws.ping();
+      } catch {
+        /* closing */
+      }
+    }
+  }, cfg.wsPingIntervalMs);
+  pinger.unref();
+  node.start();
+
+  const wsPort = (httpServer.address() as AddressInfo).port;
+  log.info('chat node started', { node_id: cfg.nodeId, ws_port: wsPort, rpc_port: rpc.port, peers: cfg.peers.map((p) => p.id) });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason = 'shutdown'): Promise<void> => {
+    stopping ??= (async () => {
+      log.info('shutting down', { reason });
+      node.shuttingDown = true;
+      clearInterval(pinger);
+      node.stopTimers();
+      httpServer.close(); // stop accepting; open connections are closed below
+      const deadline = Date.now() + cfg.shutdownGraceMs;
+      node.closeAllSessions(1001, 'node shutting down');
+      const left = () => Math.max(0, deadline - Date.now());
+      await Promise.race([node.drain(), new Promise((r) => setTimeout(r, Math.min(left(), 3000)).unref())]);
+      await peers.closeAll(Math.min(left(), 3000));
+      await rpc.close();
+      wss.close();
+      httpServer.closeAllConnections();
+      log.info('shut down', { node_id: cfg.nodeId });
+    })();
+    return stopping;
+  };
+  return { node, wsPort, rpcPort: rpc.port, shutdown };
+}

@@ -1,0 +1,163 @@
+/**
+ * One schema per client request type (protocol.md §2). A frame is checked here, at the edge, before
+ * any room logic sees it; a bad frame gets the protocol's error reply for its type and nothing else
+ * happens. Limits the original lacked (§9.12) are enforced here too.
+ */
+import type { ClientRequest, ServerFrame } from './messages';
+
+export interface RequestLimits {
+  maxContentChars: number;
+  maxRoomNameChars: number;
+  maxDescriptionChars: number;
+  maxUsernameChars: number;
+}
+
+/** Room ids are UUIDs from us, but a Python node's ids are too; cap them to keep maps sane. */
+const MAX_ROOM_ID_CHARS = 128;
+
+export type ParseResult = { ok: true; request: ClientRequest } | { ok: false; reply: ServerFrame };
+
+const codePoints = (s: string) => {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+};
+
+// C0/C1 controls and line breaks make names unreadable in every client; content may keep newlines.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Validates a name-like field; returns an error text or undefined. */
+function checkName(label: string, value: string, max: number): string | undefined {
+  if (codePoints(value) > max) return `${label} too long (max ${max} characters)`;
+  if (CONTROL.test(value)) return `${label} must not contain control characters`;
+  if (value.trim() === '') return `${label} must not be blank`;
+  return undefined;
+}
+
+/** Parses one WebSocket frame (text or UTF-8 bytes) into a typed request or a protocol error reply. */
+export function parseClientFrame(raw: string, limits: RequestLimits): ParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return { ok: false, reply: { type: 'error', data: { success: false, message: 'Invalid JSON format' } } };
+  }
+  if (!isPlainObject(value)) {
+    return { ok: false, reply: { type: 'error', data: { success: false, message: 'Message must be a JSON object' } } };
+  }
+  const type = value.type;
+  const rawData = value.data;
+  const data: Record<string, unknown> = isPlainObject(rawData) ? rawData : {};
+  const dataIsBad = rawData !== undefined && rawData !== null && !isPlainObject(rawData);
+  const s = (k: string): string | undefined => (typeof data[k] === 'string' ? (data[k] as string) : undefined);
+  const badType = (k: string) => data[k] !== undefined && data[k] !== null && typeof data[k] !== 'string';
+
+  switch (type) {
+    case 'list_rooms':
+    case 'discover_rooms':
+      return { ok: true, request: { type } };
+
+    case 'create_room': {
+      const fail = (message: string): ParseResult => ({
+        ok: false,
+        reply: { type: 'room_created', data: { success: false, message } },
+      });
+      if (dataIsBad) return fail('"data" must be an object');
+      const roomName = s('room_name');
+      const creatorId = s('creator_id');
+      if (!roomName || !creatorId || badType('room_name') || badType('creator_id')) {
+        return fail('Missing room_name or creator_id');
+      }
+      const d = data.description;
+      if (d !== undefined && d !== null && typeof d !== 'string') return fail('description must be a string or null');
+      const err =
+        checkName('Room name', roomName, limits.maxRoomNameChars) ??
+        checkName('creator_id', creatorId, limits.maxUsernameChars) ??
+        (typeof d === 'string' && codePoints(d) > limits.maxDescriptionChars
+          ? `Description too long (max ${limits.maxDescriptionChars} characters)`
+          : undefined);
+      if (err) return fail(err);
+      return {
+        ok: true,
+        request: {
+          type,
+          data: { room_name: roomName.trim(), creator_id: creatorId, description: typeof d === 'string' && d !== '' ? d : null },
+        },
+      };
+    }
+
+    case 'join_room': {
+      const roomId = s('room_id') ?? '';
+      const fail = (error: string): ParseResult => ({
+        ok: false,
+        reply: { type: 'join_room_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: 'INVALID_REQUEST' } },
+      });
+      const username = s('username');
+      if (dataIsBad || !roomId || !username) return fail('Missing room_id or username');
+      const err = checkRoomId(roomId) ?? checkName('Username', username, limits.maxUsernameChars);
+      if (err) return fail(err);
+      return { ok: true, request: { type, data: { room_id: roomId, username } } };
+    }
+
+    case 'leave_room': {
+      const roomId = s('room_id');
+      const username = s('username');
+      if (dataIsBad || !roomId || !username) {
+        return { ok: false, reply: { type: 'error', data: { success: false, message: 'Missing room_id or username' } } };
+      }
+      const err = checkRoomId(roomId) ?? checkName('Username', username, limits.maxUsernameChars);
+      if (err) return { ok: false, reply: { type: 'error', data: { success: false, message: err } } };
+      return { ok: true, request: { type, data: { room_id: roomId, username } } };
+    }
+
+    case 'send_message': {
+      const roomId = s('room_id') ?? '';
+      const fail = (error: string, code: string): ParseResult => ({
+        ok: false,
+        reply: { type: 'message_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: code } },
+      });
+      const username = s('username');
+      if (dataIsBad || !roomId || !username) return fail('Missing room_id or username', 'INVALID_REQUEST');
+      const err = checkRoomId(roomId) ?? checkName('Username', username, limits.maxUsernameChars);
+      if (err) return fail(err, 'INVALID_REQUEST');
+      const content = data.content;
+      if (content === undefined || content === null || content === '') {
+        return fail('Message content cannot be empty', 'INVALID_CONTENT');
+      }
+      if (typeof content !== 'string') return fail('Message content must be a string', 'INVALID_CONTENT');
+      if (codePoints(content) > limits.maxContentChars) {
+        return fail(`Message content too long (max ${limits.maxContentChars} characters)`, 'INVALID_CONTENT');
+      }
+      return { ok: true, request: { type, data: { room_id: roomId, username, content } } };
+    }
+
+    case 'delete_room': {
+      const roomId = s('room_id') ?? '';
+      const fail = (reason: string): ParseResult => ({
+        ok: false,
+        reply: { type: 'delete_room_failed', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), reason, error_code: 'INVALID_REQUEST' } },
+      });
+      const username = s('username');
+      if (dataIsBad || !roomId || !username) return fail('Missing room_id or username');
+      const err = checkRoomId(roomId) ?? checkName('Username', username, limits.maxUsernameChars);
+      if (err) return fail(err);
+      return { ok: true, request: { type, data: { room_id: roomId, username } } };
+    }
+
+    default: {
+      // Python renders a missing type as None; keep the text short for absurd values.
+      const shown = type === undefined || type === null ? 'None' : String(type).slice(0, 64);
+      return { ok: false, reply: { type: 'error', data: { success: false, message: `Unknown message type: ${shown}` } } };
+    }
+  }
+}
+
+function checkRoomId(roomId: string): string | undefined {
+  if (roomId.length > MAX_ROOM_ID_CHARS) return `room_id too long (max ${MAX_ROOM_ID_CHARS} characters)`;
+  if (CONTROL.test(roomId)) return 'room_id must not contain control characters';
+  return undefined;
+}
