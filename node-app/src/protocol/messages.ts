@@ -37,13 +37,37 @@ export interface CreateRoomRequest {
   type: 'create_room';
   data: { room_name: string; creator_id: string; description?: string | null };
 }
-export interface JoinRoomRequest { type: 'join_room'; data: { room_id: string; username: string } }
+export interface JoinRoomRequest {
+  type: 'join_room';
+  data: {
+    room_id: string;
+    username: string;
+    /**
+     * extension (resume): the last sequence number this client saw in the room. Instead of the
+     * original's last-100 replay, the node replays every committed message with a larger sequence
+     * number (up to LIMITS.maxResumeReplay; `join_room_success.replay_from_seq` says where the replay
+     * starts, older ones are fetched with `get_history`). 0 = replay from the first message.
+     */
+    since_seq?: number;
+  };
+}
 export interface LeaveRoomRequest { type: 'leave_room'; data: { room_id: string; username: string } }
 export interface SendMessageRequest {
   type: 'send_message';
   data: { room_id: string; username: string; content: string };
 }
 export interface DeleteRoomRequest { type: 'delete_room'; data: { room_id: string; username: string } }
+
+/**
+ * extension (durable history): one page of a room's committed messages, oldest first.
+ * `before_seq` pages backwards (the `limit` messages just below it; omitted = the newest ones),
+ * `after_seq` pages forwards (the `limit` messages just above it). Answered by `history` or
+ * `history_error`. Any node that replicates the room answers from its own durable log.
+ */
+export interface GetHistoryRequest {
+  type: 'get_history';
+  data: { room_id: string; before_seq?: number; after_seq?: number; limit?: number };
+}
 
 export type ClientRequest =
   | ListRoomsRequest
@@ -52,7 +76,8 @@ export type ClientRequest =
   | JoinRoomRequest
   | LeaveRoomRequest
   | SendMessageRequest
-  | DeleteRoomRequest;
+  | DeleteRoomRequest
+  | GetHistoryRequest;
 
 export type ClientRequestType = ClientRequest['type'];
 
@@ -64,6 +89,7 @@ export const CLIENT_REQUEST_TYPES: readonly ClientRequestType[] = [
   'leave_room',
   'send_message',
   'delete_room',
+  'get_history',
 ];
 
 // ---------------------------------------------------------------- replies and events (node -> client)
@@ -111,6 +137,14 @@ export interface JoinRoomSuccessReply {
     admin_node: string;
     /** extension: lets a client show "delete" without a discovery row. */
     creator_id?: string;
+    /** extension (resume): highest committed sequence number of the room when the join was answered. */
+    last_seq?: number;
+    /**
+     * extension (resume): sequence number of the first `new_message` replayed after this reply
+     * (absent when nothing is replayed). A client that asked with `since_seq` and gets a larger
+     * value than since_seq + 1 pages back with `get_history` for the rest.
+     */
+    replay_from_seq?: number;
   };
 }
 
@@ -203,6 +237,17 @@ export interface DeleteRoomCancelledEvent {
   data: { room_id: string; transaction_id: string };
 }
 
+/** extension: reply to `get_history`. `has_more` = older (before_seq) / newer (after_seq) messages exist beyond this page. */
+export interface HistoryReply {
+  type: 'history';
+  data: { room_id: string; messages: ChatMessage[]; has_more: boolean; last_seq: number };
+}
+
+export interface HistoryErrorReply {
+  type: 'history_error';
+  data: { room_id: string; error: string; error_code: 'INVALID_REQUEST' | 'ROOM_NOT_FOUND' | 'INTERNAL_ERROR' | string };
+}
+
 export type ServerFrame =
   | ErrorReply
   | RoomsListReply
@@ -221,7 +266,9 @@ export type ServerFrame =
   | DeleteRoomSuccessReply
   | DeleteRoomFailedReply
   | RoomDeletedEvent
-  | DeleteRoomCancelledEvent;
+  | DeleteRoomCancelledEvent
+  | HistoryReply
+  | HistoryErrorReply;
 
 export type ServerFrameType = ServerFrame['type'];
 
@@ -234,4 +281,8 @@ export const LIMITS = {
   maxUsernameChars: 64,
   /** Same as the websockets library default in the original. */
   maxFrameBytes: 1024 * 1024,
+  /** extension: most messages one `get_history` page returns (default page: 100). */
+  maxHistoryPage: 500,
+  /** extension: most messages a `join_room` with `since_seq` replays; older ones via `get_history`. */
+  maxResumeReplay: 5000,
 } as const;
