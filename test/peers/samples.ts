@@ -1,5 +1,5 @@
 /** Reads ../shared/xmlrpc-samples.txt (raw bodies captured from the Python original; a copy of ../shared/xmlrpc-samples.txt) into sections. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 export interface Sample {
@@ -10,7 +10,13 @@ export interface Sample {
   body: string;
 }
 
-export const SAMPLES_FILE = process.env.XMLRPC_SAMPLES ?? path.join(__dirname, 'fixtures', 'xmlrpc-samples.txt');
+// From the compiled copy in dist/test/peers the fixture is still read from the source tree.
+export const SAMPLES_FILE =
+  process.env.XMLRPC_SAMPLES ??
+  [path.join(__dirname, 'fixtures', 'xmlrpc-samples.txt'), path.resolve(__dirname, '../../../test/peers/fixtures/xmlrpc-samples.txt')].find(
+    (f) => existsSync(f),
+  ) ??
+  path.join(__dirname, 'fixtures', 'xmlrpc-samples.txt');
 
 export function loadSamples(file = SAMPLES_FILE): Sample[] {
   const text = readFileSync(file, 'utf8');

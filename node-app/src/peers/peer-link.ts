@@ -70,6 +70,8 @@ export interface PeerLinkOptions {
   maxResponseBytes?: number;
   /** most sockets to the peer at once. Default 8. */
   maxSockets?: number;
+  /** use the batching extension when the peer announces it. Default true (false: one call per item). */
+  batching?: boolean;
 }
 
 interface StreamItem {
@@ -98,6 +100,7 @@ export class PeerLink extends EventEmitter {
     >
   >;
   private readonly legacy: boolean;
+  private readonly batching: boolean;
 
   // the ordered stream
   private queue: StreamItem[] = [];
@@ -132,6 +135,7 @@ export class PeerLink extends EventEmitter {
       maxResponseBytes: opts.maxResponseBytes ?? 16 * 1024 * 1024,
     };
     this.legacy = opts.legacy ?? false;
+    this.batching = opts.batching ?? true;
     this.signer = opts.auth ? new RequestSigner(opts.auth.secret, opts.selfId) : undefined;
     this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 8, maxFreeSockets: 4 });
     this.log = (opts.logger ?? nullLogger).child({ component: 'peer-link', peer: opts.peerId });
@@ -402,6 +406,7 @@ export class PeerLink extends EventEmitter {
 
   /** What the peer speaks: our nodes announce batching; an original Python node faults on the name. */
   private async probe(): Promise<StreamMode> {
+    if (!this.batching) return 'plain';
     try {
       const hello = await this.call(HELLO_METHOD, [this.selfId], { timeoutMs: this.o.streamTimeoutMs });
       const caps = hello && typeof hello === 'object' && !Array.isArray(hello) ? (hello as Record<string, XmlRpcValue>).capabilities : null;
