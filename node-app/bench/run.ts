@@ -15,7 +15,7 @@ import { fanoutPlan, manyRoomsPlan, runTraffic, TrafficResult } from './workload
 
 export interface BenchConfig {
   systems: SystemName[];
-  fanout: { rates: number[]; stepMs: number; drainMs: number; members: number; sendersPerNode: number };
+  fanout: { rates: number[]; stepMs: number; drainMs: number; members: number; sendersPerNode: number; warmupMs: number };
   manyRooms: { rooms: number; membersPerRoom: number; perMemberRate: number; durationMs: number; drainMs: number };
   connections: { levels: number[]; deadlineMs: number };
   /** Pin servers and the load generator to different cores (taskset). */
@@ -29,7 +29,7 @@ export interface BenchConfig {
 
 export const FULL_CONFIG: BenchConfig = {
   systems: ['ours', 'socketio', 'ws'],
-  fanout: { rates: [100, 200, 500, 1000, 2000], stepMs: 10000, drainMs: 10000, members: 99, sendersPerNode: 3 },
+  fanout: { rates: [100, 200, 500, 1000, 2000], stepMs: 10000, drainMs: 10000, members: 99, sendersPerNode: 3, warmupMs: 2000 },
   manyRooms: { rooms: 30, membersPerRoom: 10, perMemberRate: 1, durationMs: 10000, drainMs: 10000 },
   connections: { levels: [1000, 2500, 5000, 10000], deadlineMs: 90000 },
   pin: true,
@@ -41,7 +41,7 @@ export const FULL_CONFIG: BenchConfig = {
 /** One small step of each workload against each system: the CI smoke. */
 export const SMOKE_CONFIG: BenchConfig = {
   systems: ['ours', 'socketio', 'ws'],
-  fanout: { rates: [50], stepMs: 1000, drainMs: 5000, members: 12, sendersPerNode: 1 },
+  fanout: { rates: [50], stepMs: 1000, drainMs: 5000, members: 12, sendersPerNode: 1, warmupMs: 0 },
   manyRooms: { rooms: 3, membersPerRoom: 4, perMemberRate: 2, durationMs: 1000, drainMs: 5000 },
   connections: { levels: [50], deadlineMs: 20000 },
   pin: false,
@@ -63,7 +63,8 @@ export interface BenchResult {
   machine: MachineInfo;
   cores: CorePlan & { loadGenPinned: boolean };
   config: BenchConfig;
-  systems: Record<string, { label: string; notes: string[]; pinnedTo: string | null }>;
+  /** Per system; pids of every server process started (to prove they were all stopped). */
+  systems: Record<string, { label: string; notes: string[]; pinnedTo: string | null; pids: number[] }>;
   fanout: TrafficResult[];
   manyRooms: TrafficResult[];
   connections: ConnectionsResult[];
@@ -104,7 +105,8 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
         let running: RunningSystem | null = null;
         try {
           running = await system.start({ serverCores: cores.serverCores, workDir: mkdtempSync(path.join(workDir, `${name}-`)) });
-          result.systems[name] = { label: running.label, notes: running.notes, pinnedTo: running.pinnedTo };
+          const prev = result.systems[name]?.pids ?? [];
+          result.systems[name] = { label: running.label, notes: running.notes, pinnedTo: running.pinnedTo, pids: [...prev, ...running.serverPids] };
           await fn(running);
         } catch (err) {
           const msg = (err as Error).stack ?? String(err);
@@ -116,6 +118,13 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
       };
 
       await withSystem('fanout', async (s) => {
+        // A short unrecorded run first, so JIT warm-up of servers and load generator is not
+        // charged to the first rate.
+        if (config.fanout.warmupMs > 0) {
+          const rate = config.fanout.rates[0];
+          const w = await runTraffic(s, fanoutPlan({ rate, durationMs: config.fanout.warmupMs, drainTimeoutMs: config.fanout.drainMs, members: config.fanout.members, sendersPerNode: config.fanout.sendersPerNode }));
+          progress(`(warm-up) ${describe(w)}`);
+        }
         let saturatedAt: number | null = null;
         for (const rate of config.fanout.rates) {
           if (saturatedAt !== null && config.skipAfterSaturation) {
@@ -155,7 +164,7 @@ export function describe(r: TrafficResult): string {
     `${r.system} ${r.workload} @${r.offeredRate}/s: ${r.deliveredMsgsPerSec} msg/s (${r.deliveriesPerSec} deliveries/s), ` +
     `e2e p50 ${f.e2e.p50Ms} p99 ${f.e2e.p99Ms} max ${f.e2e.maxMs} ms, ack p50 ${f.ack.p50Ms} p99 ${f.ack.p99Ms} ms, ` +
     `${f.complete ? 'complete' : `INCOMPLETE (${f.missingDeliveries} missing)`}, ${f.inOrder ? 'in order' : 'OUT OF ORDER'}, ` +
-    `server ${r.cpuMicrosPerDelivery} µs/delivery (${r.serverCpuPctOfCore}% core), loadgen ${r.loadGenCpuPctOfCore}% core, load ${r.loadavgAfter}` +
+    `server ${r.cpuMicrosPerDelivery} µs/delivery (${r.serverCpuPctOfCore}% core), loadgen ${r.loadGenCpuPctOfCore}% core (${r.loadGenSystemCpuPctOfCore}% sys), load ${r.loadavgAfter}` +
     (r.protocolErrors ? `, ${r.protocolErrors} protocol errors (${r.lastProtocolError.slice(0, 120)})` : '')
   );
 }

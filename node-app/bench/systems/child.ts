@@ -23,6 +23,13 @@ function installExitHook(): void {
   });
 }
 
+/** Registers a child spawned elsewhere so it is killed too if the harness exits early. */
+export function trackChild(child: ChildProcess): void {
+  installExitHook();
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+}
+
 export interface StartedChild {
   child: ChildProcess;
   pid: number;

@@ -1,10 +1,12 @@
 /** System (a): three of our nodes on loopback, started through NODE's `startLocalCluster` contract. */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import * as http from 'node:http';
 import * as path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { pinProcess } from '../measure/proc';
-import { freePortRun } from './child';
+import { freePortRun, stopChild, trackChild } from './child';
+import { distBenchDir } from './ws-ceiling';
 import { BenchSystem, RunningSystem, StartOptions } from './types';
 
 /** The shape promised in team contracts.md; declared here so the bench compiles before it exists. */
@@ -21,14 +23,83 @@ type StartLocalCluster = (opts: {
   logDir?: string;
 }) => Promise<LocalCluster>;
 
-const MODULE = path.join(__dirname, '..', '..', 'src', 'cluster', 'local-cluster');
+/**
+ * Always the compiled module, also under ts-jest: it spawns dist/node-app/bin/chat-node.js relative
+ * to its own folder, which only works from dist/.
+ */
+const MODULE = path.join(distBenchDir(), '..', 'src', 'cluster', 'local-cluster.js');
 
-/** True when NODE's local-cluster module is present (compiled next to us, or as TS source under jest). */
+/** True when NODE's local-cluster module has been built. */
 export function oursAvailable(): boolean {
-  return existsSync(`${MODULE}.js`) || existsSync(`${MODULE}.ts`);
+  return existsSync(MODULE);
 }
 
+/**
+ * NODE's startLocalCluster when it exists; until then the same thing by the node's documented
+ * environment (contracts.md), so the bench never depends on when that module lands.
+ */
 function loadStartLocalCluster(): StartLocalCluster {
+  if (!oursAvailable()) return spawnPerContract;
+  return requireStartLocalCluster();
+}
+
+async function spawnPerContract(opts: Parameters<StartLocalCluster>[0]): Promise<LocalCluster> {
+  const count = opts.count ?? 3;
+  const ids = Array.from({ length: count }, (_, i) => `node${i + 1}`);
+  const rpcUrl = (i: number): string => `http://127.0.0.1:${opts.rpcBasePort + i}`;
+  const script = path.join(distBenchDir(), '..', 'bin', 'chat-node.js');
+  if (!existsSync(script)) throw new Error(`neither ${MODULE} nor ${script} exists: build the node first`);
+  const started: { id: string; wsUrl: string; rpcUrl: string; pid: number; process: ChildProcess }[] = [];
+  const stopAll = async (): Promise<void> => {
+    await Promise.all(started.map((n) => stopChild(n.process)));
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      const env: Record<string, string> = {
+        ...(opts.env ?? {}),
+        NODE_ID: ids[i],
+        WEBSOCKET_HOST: '127.0.0.1',
+        WEBSOCKET_PORT: String(opts.wsBasePort + i),
+        XMLRPC_HOST: '127.0.0.1',
+        XMLRPC_PORT: String(opts.rpcBasePort + i),
+        XMLRPC_ADDRESS: rpcUrl(i),
+        PEER_NODES: ids.map((id, k) => (k === i ? '' : `${id}:${rpcUrl(k)}`)).filter(Boolean).join(','),
+      };
+      if (opts.dataDir) {
+        env.DATA_DIR = path.join(opts.dataDir, ids[i]);
+        mkdirSync(env.DATA_DIR, { recursive: true });
+      }
+      const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
+      trackChild(child);
+      started.push({ id: ids[i], wsUrl: `ws://127.0.0.1:${opts.wsBasePort + i}`, rpcUrl: rpcUrl(i), pid: child.pid!, process: child });
+    }
+    await Promise.all(started.map((n, i) => waitHealthy(opts.wsBasePort + i, n.process, 20000)));
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return { nodes: started, stop: stopAll };
+}
+
+async function waitHealthy(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`chat-node on ${port} exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`chat-node on ${port} not healthy within ${timeoutMs} ms`);
+}
+
+function requireStartLocalCluster(): StartLocalCluster {
   // A runtime require keeps this file compiling while the node is still being written.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(MODULE) as { startLocalCluster?: StartLocalCluster };

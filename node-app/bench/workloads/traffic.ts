@@ -43,6 +43,8 @@ export interface TrafficResult {
   serverCpuPctOfCore: number;
   cpuMicrosPerDelivery: number;
   loadGenCpuPctOfCore: number;
+  /** The kernel's share of it (socket reads and epoll on loopback). */
+  loadGenSystemCpuPctOfCore: number;
   /** How late the pacing loop sent its latest message (the load generator keeping up). */
   loadGenMaxLagMs: number;
   loadavgBefore: number;
@@ -175,6 +177,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       serverCpuPctOfCore: round1((serverCpu / 1e6 / wallS) * 100),
       cpuMicrosPerDelivery: figures.deliveries > 0 ? round2(serverCpu / figures.deliveries) : NaN,
       loadGenCpuPctOfCore: round1(((own.user + own.system) / 1e6 / wallS) * 100),
+      loadGenSystemCpuPctOfCore: round1((own.system / 1e6 / wallS) * 100),
       loadGenMaxLagMs: round1(maxLag / 1000),
       loadavgBefore: load0,
       loadavgAfter: loadavg1(),
