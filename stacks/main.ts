@@ -18,7 +18,8 @@ export function buildApp(outdir?: string): App {
   return app;
 }
 
-if (require.main === module) {
+/** Synthesizes every stack and reports where the files went; sets a failing exit code on error. */
+export function main(): void {
   const started = process.hrtime.bigint();
   try {
     const app = buildApp();
@@ -35,3 +36,5 @@ if (require.main === module) {
     process.exitCode = 1;
   }
 }
+
+if (require.main === module) main();
