@@ -110,6 +110,60 @@ it('orders history sent in the same write as the join reply, including history a
   expect(messages[99]).toBe(200);
 });
 
+it('uses the node-announced replay start, resumes with since_seq and fills a gap with get_history', async () => {
+  const room = 'r1';
+  script = (req, send) => {
+    if (req.type === 'join_room') {
+      const since = req.data!.since_seq as number | undefined;
+      const from = since === undefined ? 1 : since + 1;
+      send('join_room_success', { room_id: room, room_name: 'lobby', description: null, members: ['alice'], member_count: 1, admin_node: 'node1', last_seq: 6, replay_from_seq: from });
+      // message 3 is "lost" on the way; it is only available through get_history
+      for (let s = from; s <= 6; s++) if (s !== 3) send('new_message', message(s));
+    }
+    if (req.type === 'get_history') {
+      const after = req.data!.after_seq as number;
+      const limit = req.data!.limit as number;
+      const msgs = [];
+      for (let s = after + 1; s <= Math.min(6, after + limit); s++) msgs.push(message(s));
+      send('history', { room_id: room, messages: msgs, has_more: false, last_seq: 6 });
+    }
+  };
+  const c = await open({ gapWaitMs: 1000 });
+  const shown: number[] = [];
+  const gaps: unknown[] = [];
+  c.on('message', (m) => shown.push(m.sequence_number));
+  c.on('gap', (g) => gaps.push(g));
+  await c.joinRoom(room, 'alice');
+  await waitFor(() => shown.length === 6);
+  expect(shown).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(received.filter((r) => r.type === 'get_history').map((r) => r.data)).toEqual([{ room_id: room, after_seq: 2, limit: 1 }]);
+  await c.joinRoom(room, 'alice');
+  expect(received.filter((r) => r.type === 'join_room').map((r) => r.data!.since_seq)).toEqual([undefined, 6]);
+  expect(gaps).toEqual([]);
+});
+
+it('reports a gap once when the node does not know get_history (an original Python node)', async () => {
+  script = (req, send) => {
+    if (req.type === 'join_room') {
+      send('join_room_success', { room_id: 'r1', room_name: 'lobby', description: null, members: [], member_count: 0, admin_node: 'node1' });
+      for (const s of [7, 9, 10]) send('new_message', message(s));
+    }
+    if (req.type === 'get_history') send('error', { success: false, message: 'Unknown message type: get_history' });
+    if (req.type === 'list_rooms') send('rooms_list', { rooms: [], total_count: 0 });
+  };
+  const c = await open({ gapWaitMs: 100 });
+  const shown: number[] = [];
+  const gaps: { from: number; to: number }[] = [];
+  c.on('message', (m) => shown.push(m.sequence_number));
+  c.on('gap', (g) => gaps.push(g));
+  const pendingList = c.listRooms(); // must not be rejected by the get_history error
+  await c.joinRoom('r1', 'alice');
+  await expect(pendingList).resolves.toMatchObject({ total_count: 0 });
+  await waitFor(() => gaps.length === 1);
+  expect(gaps[0]).toMatchObject({ from: 8, to: 8 });
+  expect(shown).toEqual([7, 9, 10]);
+});
+
 it('matches replies by room when several sends are in flight', async () => {
   let seq = 0;
   script = (req, send) => {

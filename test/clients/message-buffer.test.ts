@@ -149,6 +149,44 @@ describe('RoomMessageBuffer', () => {
     expect(buffer.add(msg(1))).toBe('invalid');
   });
 
+  it('takes the baseline the node announces, and ignores it once a resume point exists', () => {
+    const { buffer, shown, gaps } = harness();
+    buffer.setBaseline(40);
+    buffer.add(msg(41));
+    expect(shown).toEqual([41]);
+    const resumed = harness({ resumeAfter: 10 });
+    resumed.buffer.setBaseline(40); // a rejoin must not silently skip 11..40
+    resumed.buffer.add(msg(41));
+    jest.advanceTimersByTime(2000);
+    expect(resumed.gaps).toEqual([{ room_id: ROOM, from: 11, to: 40, missing: 30, why: 'timeout' }]);
+    expect(gaps).toEqual([]);
+  });
+
+  it('asks for the missing range once per gap, and a fill in time closes it silently', () => {
+    const asked: [number, number][] = [];
+    const shown: number[] = [];
+    const gaps: GapReport[] = [];
+    const buffer = new RoomMessageBuffer({
+      roomId: ROOM,
+      resumeAfter: 0,
+      gapWaitMs: 1000,
+      onReady: (ms) => shown.push(...ms.map((m) => m.sequence_number)),
+      onGap: (g) => gaps.push(g),
+      onMissing: (r) => asked.push([r.from, r.to]),
+    });
+    buffer.add(msg(1));
+    buffer.add(msg(4));
+    buffer.add(msg(5));
+    expect(asked).toEqual([[2, 3]]);
+    jest.advanceTimersByTime(300);
+    buffer.add(msg(2));
+    buffer.add(msg(3));
+    jest.advanceTimersByTime(5000);
+    expect(shown).toEqual([1, 2, 3, 4, 5]);
+    expect(gaps).toEqual([]);
+    expect(asked).toEqual([[2, 3]]);
+  });
+
   it('refuses a negative resume point', () => {
     expect(() => harness({ resumeAfter: -1 })).toThrow(/non-negative integer/);
   });

@@ -16,6 +16,7 @@ import type {
   DeleteRoomInitiatedEvent,
   DeleteRoomSuccessReply,
   GlobalRoomsListReply,
+  HistoryReply,
   JoinRoomSuccessReply,
   LeaveRoomSuccessReply,
   MemberJoinedEvent,
@@ -119,6 +120,8 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
   private opened = false;
   private pingTimer: NodeJS.Timeout | undefined;
   private awaitingPong = false;
+  /** False once the node said it does not know `get_history` (an original Python node). */
+  private historySupported = true;
 
   /** Opens a connection; rejects with a readable error if the node cannot be reached. */
   static connect(url: string, options: ChatConnectionOptions = {}): Promise<ChatConnection> {
@@ -222,8 +225,10 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
       buffer,
     };
     this.joined.set(roomId, provisional);
+    const resume = buffer.lastDelivered;
     const p = this.request<JoinRoomSuccessReply['data']>(
-      { type: 'join_room', data: { room_id: roomId, username } },
+      // since_seq is our node's resume extension; an original node ignores the extra field.
+      { type: 'join_room', data: resume === undefined ? { room_id: roomId, username } : { room_id: roomId, username, since_seq: resume } },
       (f) => {
         if (f.type === 'join_room_success' && f.data.room_id === roomId) return 'resolve';
         if (f.type === 'join_room_error' && (f.data.room_id === roomId || f.data.room_id === '')) return 'reject';
@@ -279,6 +284,27 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
         return undefined;
       },
       { roomId, timeoutMs: this.opts.deleteTimeoutMs },
+    );
+  }
+
+  /**
+   * One page of a room's history (our node's `get_history` extension): `afterSeq` pages forward,
+   * `beforeSeq` backward. An original node answers "Unknown message type", which rejects.
+   */
+  getHistory(roomId: string, page: { afterSeq?: number; beforeSeq?: number; limit?: number } = {}): Promise<HistoryReply['data']> {
+    const data: { room_id: string; after_seq?: number; before_seq?: number; limit?: number } = { room_id: roomId };
+    if (page.afterSeq !== undefined) data.after_seq = page.afterSeq;
+    if (page.beforeSeq !== undefined) data.before_seq = page.beforeSeq;
+    if (page.limit !== undefined) data.limit = page.limit;
+    return this.request(
+      { type: 'get_history', data },
+      (f) => {
+        if (f.type === 'history' && f.data.room_id === roomId) return 'resolve';
+        if (f.type === 'history_error' && (f.data.room_id === roomId || f.data.room_id === '')) return 'reject';
+        if (f.type === 'error' && /get_history/.test(f.data.message)) return 'reject';
+        return undefined;
+      },
+      { roomId },
     );
   }
 
@@ -370,6 +396,11 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
         room.admin_node = frame.data.admin_node;
         room.creator_id = frame.data.creator_id ?? room.creator_id;
         room.members = new Set(Array.isArray(frame.data.members) ? frame.data.members : []);
+        // Our node says where its replay starts; the original does not, and then the first
+        // replayed message sets the baseline (history may start above 1).
+        const { replay_from_seq: from, last_seq: lastSeq } = frame.data;
+        if (typeof from === 'number') room.buffer.setBaseline(from - 1);
+        else if (typeof lastSeq === 'number') room.buffer.setBaseline(lastSeq);
         this.emitMembers(room, { kind: 'snapshot' });
         return;
       }
@@ -422,6 +453,16 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
 
   /** Hands the frame to the oldest pending request that claims it (without consuming it). */
   private settle(frame: ServerFrame): void {
+    if (frame.type === 'error') {
+      // "Unknown message type: get_history" belongs to that request, not to the oldest one.
+      const named = this.pending.find((e) => frame.data.message?.includes(e.type));
+      if (named) {
+        if (named.type === 'get_history') this.historySupported = false;
+        this.removePending(named);
+        named.reject(this.toError(named, frame));
+        return;
+      }
+    }
     for (const entry of this.pending) {
       let result = entry.match(frame);
       if (result === undefined && frame.type === 'error') result = 'reject';
@@ -496,7 +537,20 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
         for (const m of messages) this.emit('message', m);
       },
       onGap: (gap) => this.emit('gap', gap),
+      onMissing: (range) => this.fetchMissing(range.room_id, range.from, range.to),
     });
+  }
+
+  /** Asks the node for a gap's messages; if they come in time the gap closes without a report. */
+  private fetchMissing(roomId: string, from: number, to: number): void {
+    if (!this.historySupported || !this.isOpen) return;
+    this.getHistory(roomId, { afterSeq: from - 1, limit: Math.min(to - from + 1, LIMITS.maxHistoryPage) }).then(
+      (page) => {
+        const room = this.joined.get(roomId);
+        for (const m of page.messages ?? []) room?.buffer.add(m);
+      },
+      () => undefined, // the gap timer reports what stays missing
+    );
   }
 
   private forgetRoom(roomId: string): void {

@@ -28,6 +28,11 @@ export interface MessageBufferOptions {
   onReady: (messages: ChatMessage[]) => void;
   /** Called once per gap that was given up. */
   onGap?: (gap: GapReport) => void;
+  /**
+   * Called when a wait for missing messages starts, so the owner can ask the node for them
+   * (`get_history`); whatever arrives in time closes the gap silently.
+   */
+  onMissing?: (range: { room_id: string; from: number; to: number }) => void;
   /** How long a missing message is waited for. Default 1500 ms. */
   gapWaitMs?: number;
   /** Most out-of-order messages held while waiting. Default 1000 (the original's cap). */
@@ -57,12 +62,14 @@ export class RoomMessageBuffer {
   private readonly roomId: string;
   private readonly onReady: (messages: ChatMessage[]) => void;
   private readonly onGap: (gap: GapReport) => void;
+  private readonly onMissing: (range: { room_id: string; from: number; to: number }) => void;
   private readonly gapWaitMs: number;
   private readonly maxBuffered: number;
   private last: number | undefined;
   private readonly pending = new Map<number, ChatMessage>();
   private gapTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  private askedThrough = 0;
   /** Counters for tests and the CLI's summary line. */
   readonly stats = { delivered: 0, duplicates: 0, invalid: 0, gaps: 0, skipped: 0 };
 
@@ -70,6 +77,7 @@ export class RoomMessageBuffer {
     this.roomId = opts.roomId;
     this.onReady = opts.onReady;
     this.onGap = opts.onGap ?? (() => undefined);
+    this.onMissing = opts.onMissing ?? (() => undefined);
     this.gapWaitMs = opts.gapWaitMs ?? 1500;
     this.maxBuffered = opts.maxBuffered ?? 1000;
     if (opts.resumeAfter !== undefined) {
@@ -107,6 +115,22 @@ export class RoomMessageBuffer {
     if (this.pending.size > this.maxBuffered) this.skipGap('overflow');
     this.armTimer(this.stats.delivered > deliveredBefore);
     return this.pending.has(seq) ? 'buffered' : 'delivered';
+  }
+
+  /**
+   * Sets where the sequence continues when the node says so (our node's `replay_from_seq` /
+   * `last_seq` join extensions). Ignored when a baseline exists already (a resume point, or a
+   * message was delivered): what was shown stands, and anything between is a gap to fill.
+   */
+  setBaseline(lastShown: number): void {
+    if (this.last !== undefined || !Number.isSafeInteger(lastShown) || lastShown < 0) return;
+    this.last = lastShown;
+    for (const seq of [...this.pending.keys()]) {
+      if (seq <= lastShown) this.pending.delete(seq);
+    }
+    const before = this.stats.delivered;
+    this.flush();
+    this.armTimer(this.stats.delivered > before);
   }
 
   /** Stops the gap timer; later adds are ignored. */
@@ -155,6 +179,15 @@ export class RoomMessageBuffer {
     }
     if (this.gapTimer !== undefined && !progressed) return;
     this.clearTimer();
+    if (this.last !== undefined) {
+      // Ask only for numbers not asked for yet: partial progress must not re-request a range.
+      const from = Math.max(this.last + 1, this.askedThrough + 1);
+      const to = Math.min(...this.pending.keys()) - 1;
+      if (to >= from) {
+        this.askedThrough = to;
+        this.onMissing({ room_id: this.roomId, from, to });
+      }
+    }
     this.gapTimer = setTimeout(() => {
       this.gapTimer = undefined;
       if (this.disposed) return;

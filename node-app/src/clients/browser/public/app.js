@@ -25,6 +25,8 @@
     username: localStorage.getItem(NAME_KEY) || '',
     scope: 'global',
     rooms: [],
+    /** False once the node said it does not know `get_history` (an original Python node). */
+    historySupported: true,
     /** room_id -> creator_id learned from room lists and own creations (delete is creator-only). */
     creators: new Map(),
     room: null, // { room_id, room_name, description, admin_node, members: Set, buffer }
@@ -41,13 +43,15 @@
    * once and skipped, so one lost message never freezes the room or floods it with warnings.
    */
   class OrderedBuffer {
-    constructor(roomId, resumeAfter, onReady, onGap) {
+    constructor(roomId, resumeAfter, onReady, onGap, onMissing) {
       this.roomId = roomId;
       this.last = resumeAfter;
       this.pending = new Map();
       this.timer = null;
+      this.askedThrough = 0;
       this.onReady = onReady;
       this.onGap = onGap;
+      this.onMissing = onMissing;
     }
     add(m) {
       if (!m || m.room_id !== this.roomId || !Number.isInteger(m.sequence_number) || m.sequence_number < 1) return;
@@ -80,6 +84,12 @@
       if (this.pending.size === 0) return this.stop();
       if (this.timer && !progressed) return;
       this.stop();
+      const from = Math.max(this.last + 1, this.askedThrough + 1);
+      const to = Math.min(...this.pending.keys()) - 1;
+      if (to >= from) {
+        this.askedThrough = to;
+        this.onMissing(from, to);
+      }
       this.timer = setTimeout(() => {
         this.timer = null;
         this.skip();
@@ -193,7 +203,18 @@
         if (state.room && d.room_id === state.room.room_id) closeChat(d.message || `Room '${d.room_name}' has been deleted`);
         else refresh();
         return;
+      case 'history':
+        if (state.room && d.room_id === state.room.room_id && Array.isArray(d.messages)) {
+          for (const m of d.messages) state.room.buffer.add(m);
+        }
+        return;
+      case 'history_error':
+        return; // the gap timer reports what stays missing
       case 'error':
+        if (/get_history/.test(d.message || '')) {
+          state.historySupported = false;
+          return;
+        }
         return toast(d.message || 'The node reported an error');
       default:
         return; // message_sent, leave_room_success, delete_room_success: the events above say it all
@@ -233,7 +254,9 @@
 
   function join(roomId) {
     state.joining = roomId;
-    send('join_room', { room_id: roomId, username: state.username });
+    const since = state.lastSeq.get(roomId);
+    // since_seq is our node's resume extension; an original node ignores the extra field.
+    send('join_room', since === undefined ? { room_id: roomId, username: state.username } : { room_id: roomId, username: state.username, since_seq: since });
   }
 
   // ------------------------------------------------------------------ chat
@@ -252,10 +275,23 @@
     room.description = d.description;
     room.admin_node = d.admin_node;
     room.members = new Set(Array.isArray(d.members) ? d.members : []);
-    room.buffer = new OrderedBuffer(d.room_id, state.lastSeq.get(d.room_id), showMessage, (from, to) => {
-      sys(`${to - from + 1} message(s) (#${from}${to > from ? `-#${to}` : ''}) did not arrive and were skipped`, 'warn');
-      state.lastSeq.set(d.room_id, to);
-    });
+    room.buffer = new OrderedBuffer(
+      d.room_id,
+      state.lastSeq.get(d.room_id),
+      showMessage,
+      (from, to) => {
+        sys(`${to - from + 1} message(s) (#${from}${to > from ? `-#${to}` : ''}) did not arrive and were skipped`, 'warn');
+        state.lastSeq.set(d.room_id, to);
+      },
+      (from, to) => {
+        if (state.historySupported) send('get_history', { room_id: d.room_id, after_seq: from - 1, limit: Math.min(to - from + 1, 500) });
+      },
+    );
+    // Our node says where its replay starts; with the original, the first message sets it.
+    if (room.buffer.last === undefined) {
+      if (Number.isInteger(d.replay_from_seq)) room.buffer.last = d.replay_from_seq - 1;
+      else if (Number.isInteger(d.last_seq)) room.buffer.last = d.last_seq;
+    }
     if (rejoin) sys(`Rejoined ${d.room_name}`, 'info');
     $('chat-room').textContent = d.room_name;
     $('chat-desc').textContent = d.description || '';
