@@ -40,8 +40,15 @@ export interface LocalCluster {
   startNode(id: string): Promise<void>;
 }
 
-/** The compiled node program, found relative to this file (dist/node-app/src/cluster -> dist/node-app/bin). */
-export const CHAT_NODE_BIN = path.join(__dirname, '..', '..', 'bin', 'chat-node.js');
+/**
+ * The compiled node program. From dist/node-app/src/cluster it is dist/node-app/bin; when this module
+ * runs from source (ts-jest), it is still the compiled one under dist/ (tests assume a build).
+ */
+const up3 = path.resolve(__dirname, '..', '..', '..');
+export const CHAT_NODE_BIN =
+  path.basename(up3) === 'dist'
+    ? path.join(up3, 'node-app', 'bin', 'chat-node.js')
+    : path.join(up3, 'dist', 'node-app', 'bin', 'chat-node.js');
 
 function healthy(port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,0 +1,79 @@
+import { MemoryRoomStore } from '../../node-app/src/rooms/room-store';
+
+const init = (roomId = 'r1') => ({ roomId, roomName: 'general', description: null, creatorId: 'alice', adminNode: 'node1', createdAt: 't' });
+const join = (username: string, nodeId = 'node1') => ({ kind: 'member_joined' as const, username, nodeId, timestamp: 't' });
+
+describe('room log and store', () => {
+  it('numbers messages 1, 2, 3 per room, independently of membership entries', async () => {
+    const store = new MemoryRoomStore({ historyLimit: 100 });
+    const a = store.create(init('a'));
+    const b = store.create(init('b'));
+    await store.append(a, join('u'));
+    const seqs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await store.append(a, { kind: 'message', draft: { username: 'u', content: `m${i}` } });
+      if (c.entry.kind === 'message') seqs.push(c.entry.message.sequence_number);
+    }
+    const other = await store.append(b, { kind: 'message', draft: { username: 'u', content: 'x' } });
+    expect(seqs).toEqual([1, 2, 3]);
+    expect(other.entry.kind === 'message' && other.entry.message.sequence_number).toBe(1);
+    expect(a.lastIndex).toBe(4);
+  });
+
+  it('hands out sequence numbers synchronously so concurrent appends never share one', async () => {
+    const store = new MemoryRoomStore({ historyLimit: 10 });
+    const room = store.create(init());
+    const all = await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(room, { kind: 'message', draft: { username: 'u', content: String(i) } })));
+    const seqs = all.map((c) => (c.entry.kind === 'message' ? c.entry.message.sequence_number : 0));
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+  });
+
+  it('resolves appends in log order', async () => {
+    const store = new MemoryRoomStore({ historyLimit: 10 });
+    const room = store.create(init());
+    const order: number[] = [];
+    const ps = [0, 1, 2, 3].map((i) => store.append(room, { kind: 'message', draft: { username: 'u', content: String(i) } }).then((c) => order.push(c.index)));
+    await Promise.all(ps);
+    expect(order).toEqual([1, 2, 3, 4]);
+  });
+
+  it('keeps only the newest historyLimit messages, oldest first', async () => {
+    const store = new MemoryRoomStore({ historyLimit: 3 });
+    const room = store.create(init());
+    for (let i = 1; i <= 5; i++) await store.append(room, { kind: 'message', draft: { username: 'u', content: String(i) } });
+    expect(room.history.map((m) => m.sequence_number)).toEqual([3, 4, 5]);
+    expect(room.lastSeq).toBe(5);
+  });
+
+  it('tracks members with their node and resets activity on every message', async () => {
+    let now = 1000;
+    const store = new MemoryRoomStore({ historyLimit: 3, now: () => now });
+    const room = store.create(init());
+    await store.append(room, join('bob', 'node2'));
+    expect(room.members.get('bob')).toMatchObject({ nodeId: 'node2', lastActivity: 1000 });
+    now = 5000;
+    await store.append(room, { kind: 'message', draft: { username: 'bob', content: 'hi' } });
+    expect(room.members.get('bob')!.lastActivity).toBe(5000);
+    expect([...room.memberNodes('node1')]).toEqual(['node2']);
+    await store.append(room, { kind: 'member_left', username: 'bob', nodeId: 'node2', timestamp: 't' });
+    expect(room.members.size).toBe(0);
+  });
+
+  it('lists rooms in creation order and refuses appends to removed rooms', async () => {
+    const store = new MemoryRoomStore({ historyLimit: 3 });
+    const a = store.create(init('a'));
+    store.create(init('b'));
+    expect(store.list().map((r) => r.roomId)).toEqual(['a', 'b']);
+    store.remove('a');
+    await expect(store.append(a, join('u'))).rejects.toThrow(/not in this store/);
+    expect(() => store.create(init('b'))).toThrow(/already exists/);
+  });
+
+  it('sorts member names so replies are deterministic', async () => {
+    const store = new MemoryRoomStore({ historyLimit: 3 });
+    const room = store.create(init());
+    for (const u of ['carol', 'alice', 'bob']) await store.append(room, join(u));
+    expect(room.info().members).toEqual(['alice', 'bob', 'carol']);
+    expect(room.summary()).toMatchObject({ member_count: 3, admin_node: 'node1', creator_id: 'alice' });
+  });
+});
