@@ -146,7 +146,6 @@ export class SwarmChatDeployment extends Construct {
     });
     const workers = nodes.filter((n) => !n.isManager);
     return {
-      stackId: this.node.scope?.node.id ?? this.node.id,
       box: { name: this.box.name, version: this.box.version },
       subnet: this.network.cidr,
       hostAdapterIp: this.network.hostAdapterIp,
