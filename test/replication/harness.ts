@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PeerLink } from '../../node-app/src/peers/peer-link';
 import { PeerServer, startPeerServer } from '../../node-app/src/peers/peer-server';
+import { ReplicatedRoomStore } from '../../node-app/src/replication/replicated-room-store';
 import { Replicator, ReplicatorOptions } from '../../node-app/src/replication/replicator';
 import { AppliedEntry, RoomLogStore } from '../../node-app/src/storage/room-log-store';
 
@@ -21,6 +22,8 @@ export interface TestReplica {
   server: PeerServer;
   links: PeerLink[];
   applied: AppliedEntry[];
+  /** NODE's RoomStore seam over this replica (rebuilt from disk on restart). */
+  rooms: ReplicatedRoomStore;
   up: boolean;
 }
 
@@ -63,7 +66,7 @@ export class ReplicaSet {
   private async bind(id: string, port: number): Promise<TestReplica> {
     const dir = path.join(this.root, id);
     const store = RoomLogStore.open({ dir, synchronous: 'normal' });
-    const node: TestReplica = { id, dir, port: 0, store, repl: undefined as unknown as Replicator, server: undefined as unknown as PeerServer, links: [], applied: [], up: true };
+    const node: TestReplica = { id, dir, port: 0, store, repl: undefined as unknown as Replicator, server: undefined as unknown as PeerServer, links: [], applied: [], rooms: undefined as unknown as ReplicatedRoomStore, up: true };
     const handlers: Record<string, (p: never, c: never) => never> = {};
     // Handlers are looked up at call time so the server can exist before the engine.
     for (const m of ['swarmchat_repl', 'swarmchat_submit']) {
@@ -89,9 +92,11 @@ export class ReplicaSet {
       electionStepMs: 200,
       electionJitterMs: 50,
       callTimeoutMs: 300,
+      validate: (r, k, d) => node.rooms.validate(r, k, d),
       ...this.tuning,
     });
     node.repl.on('applied', (a: AppliedEntry) => node.applied.push(a));
+    node.rooms = new ReplicatedRoomStore({ selfId: node.id, replicator: node.repl, historyLimit: 100 });
     node.repl.start();
   }
 

@@ -91,6 +91,8 @@ interface RoomRt {
   pending: LogEntry[];
   waiters: Waiter[];
   caughtUp: boolean;
+  /** Its deletion is committed: no more elections or idle heartbeats for it. */
+  deleted: boolean;
 }
 
 interface Channel {
@@ -439,7 +441,10 @@ export class Replicator extends EventEmitter {
       }
       rt.waiters = keep;
     }
-    for (const a of applied) this.emit('applied', a);
+    for (const a of applied) {
+      if (a.entry.kind === 'delete') rt.deleted = true;
+      this.emit('applied', a);
+    }
     if (rt.role === 'leader' && applied.length > 0) this.kickAll();
     this.notify(rt.id);
   }
@@ -522,7 +527,7 @@ export class Replicator extends EventEmitter {
       const next = rt.next.get(ch.peer.id) ?? rt.durableIndex + 1;
       const hasEntries = next <= rt.durableIndex;
       const commitNews = (rt.sentCommit.get(ch.peer.id) ?? -1) < rt.commitIndex;
-      if (!hasEntries && !commitNews && !ch.heartbeatDue) continue;
+      if (!hasEntries && !commitNews && (!ch.heartbeatDue || rt.deleted)) continue;
       const count = hasEntries ? Math.min(this.maxEntries, entryBudget, rt.durableIndex - next + 1) : 0;
       if (hasEntries && count <= 0) continue;
       const entries = count > 0 ? this.store.entries(rt.id, next, next + count - 1, count) : [];
@@ -589,6 +594,7 @@ export class Replicator extends EventEmitter {
     if (this.stopped) return;
     const now = Date.now();
     for (const rt of this.rooms.values()) {
+      if (rt.deleted) continue;
       if (rt.role === 'leader') {
         this.checkQuorum(rt, now);
         continue;
@@ -801,6 +807,7 @@ export class Replicator extends EventEmitter {
       id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0,
       commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, preVotes: new Set(),
       votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], waiters: [], caughtUp: false,
+      deleted: false,
     };
     this.resetElectionTimer(rt, now);
     this.rooms.set(id, rt);
@@ -812,6 +819,7 @@ export class Replicator extends EventEmitter {
   private loadRoom(id: string, now: number): RoomRt {
     const rt = this.rooms.get(id) ?? this.newRoom(id, now);
     this.reloadRoom(rt);
+    rt.deleted = this.store.roomInfo(id)?.deleted ?? false;
     return rt;
   }
 

@@ -196,7 +196,9 @@ export class RoomLogStore {
       infoCount: db.prepare('UPDATE room_info SET message_count = message_count + 1 WHERE room_id = ?'),
       memberGet: db.prepare<[string, string], { username: string }>(
         'SELECT username FROM members WHERE room_id = ? AND username = ?'),
-      memberAdd: db.prepare('INSERT OR IGNORE INTO members (room_id, username, node_id, joined_at) VALUES (?, ?, ?, ?)'),
+      memberAdd: db.prepare(
+        `INSERT INTO members (room_id, username, node_id, joined_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(room_id, username) DO UPDATE SET node_id = excluded.node_id`),
       memberDel: db.prepare('DELETE FROM members WHERE room_id = ? AND username = ?'),
       memberCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE room_id = ?'),
       members: db.prepare<[string], { username: string; node_id: string; joined_at: string }>(
@@ -324,8 +326,9 @@ export class RoomLogStore {
         this.st.infoAdmin.run(str(d.admin_node), roomId);
         break;
       case 'join':
+        // A re-join is not news (no event) but moves the member to the node it joined from, like Room.apply.
         changed = this.st.memberGet.get(roomId, str(d.username)) === undefined;
-        if (changed) this.st.memberAdd.run(roomId, str(d.username), str(d.node_id), str(d.timestamp));
+        this.st.memberAdd.run(roomId, str(d.username), str(d.node_id), str(d.timestamp));
         break;
       case 'leave':
         changed = this.st.memberDel.run(roomId, str(d.username)).changes > 0;

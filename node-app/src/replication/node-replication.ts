@@ -1,0 +1,107 @@
+/**
+ * Wires replication into a chat node: the durable log store in DATA_DIR, the replicator over the
+ * node's peer calls (voters = the swarm-chat peers; original Python peers are not voters), the
+ * RoomStore the node uses, and the extension XML-RPC handlers to serve.
+ *
+ * Tunables (environment, all optional; see README.md in this folder):
+ *   REPL_HEARTBEAT_MS (100)  admin -> follower heartbeat/append interval
+ *   REPL_ELECTION_MS (700)   election timeout base; successors wait base + 300 ms × rank + jitter
+ *   REPL_CALL_TIMEOUT_MS (600) deadline of one swarmchat_repl call
+ *   REPL_SUBMIT_TIMEOUT_MS (8000) how long a client request may wait for an admin to commit it
+ *   REPL_SYNC (full)         SQLite synchronous mode: full (fsync per batch) or normal
+ */
+import * as path from 'node:path';
+import type { Logger } from '../log';
+import type { XmlRpcValue } from '../peers/xmlrpc-codec';
+import { RoomLogStore } from '../storage/room-log-store';
+import { ReplicatedRoomStore } from './replicated-room-store';
+import { Replicator } from './replicator';
+
+export interface ReplicationSettings {
+  heartbeatMs: number;
+  electionBaseMs: number;
+  electionStepMs: number;
+  callTimeoutMs: number;
+  submitTimeoutMs: number;
+  synchronous: 'full' | 'normal';
+}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return def;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`invalid ${name}="${raw}": expected an integer from ${min} to ${max}`);
+  return v;
+}
+
+export function replicationSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ReplicationSettings {
+  const sync = (env.REPL_SYNC?.trim().toLowerCase() || 'full');
+  if (sync !== 'full' && sync !== 'normal') throw new Error(`invalid REPL_SYNC="${env.REPL_SYNC}": expected full or normal`);
+  const heartbeatMs = intEnv(env, 'REPL_HEARTBEAT_MS', 100, 10, 5000);
+  const electionBaseMs = intEnv(env, 'REPL_ELECTION_MS', 700, 50, 60_000);
+  if (electionBaseMs < heartbeatMs * 3) {
+    throw new Error(`REPL_ELECTION_MS (${electionBaseMs}) must be at least 3 × REPL_HEARTBEAT_MS (${heartbeatMs}), or healthy admins get deposed`);
+  }
+  return {
+    heartbeatMs,
+    electionBaseMs,
+    electionStepMs: Math.max(50, Math.round(electionBaseMs * 0.43)),
+    callTimeoutMs: intEnv(env, 'REPL_CALL_TIMEOUT_MS', 600, 50, 60_000),
+    submitTimeoutMs: intEnv(env, 'REPL_SUBMIT_TIMEOUT_MS', 8000, 500, 120_000),
+    synchronous: sync,
+  };
+}
+
+export interface NodeReplicationOptions {
+  selfId: string;
+  /** DATA_DIR; unset = an in-memory log (replicated, but a restarted node refills from its peers). */
+  dataDir?: string;
+  /** Voting peers and how to call them (PeerDirectory.call in the node). */
+  peers: { id: string; call(method: string, params: XmlRpcValue[], timeoutMs: number): Promise<XmlRpcValue> }[];
+  historyLimit: number;
+  logger: Logger;
+  settings?: ReplicationSettings;
+}
+
+export interface NodeReplication {
+  logStore: RoomLogStore;
+  replicator: Replicator;
+  store: ReplicatedRoomStore;
+  handlers: ReturnType<Replicator['handlers']>;
+  start(): void;
+  stop(): void;
+}
+
+export function createNodeReplication(opts: NodeReplicationOptions): NodeReplication {
+  const settings = opts.settings ?? replicationSettingsFromEnv();
+  const logStore = opts.dataDir
+    ? RoomLogStore.open({ dir: opts.dataDir, synchronous: settings.synchronous })
+    : RoomLogStore.open({ file: ':memory:' });
+  if (!opts.dataDir) opts.logger.warn('no DATA_DIR: room logs are kept in memory only; a restarted node refills from its peers');
+  else opts.logger.info('room logs on disk', { file: path.join(opts.dataDir, 'rooms.sqlite'), synchronous: settings.synchronous });
+  let store: ReplicatedRoomStore | undefined;
+  const replicator = new Replicator({
+    selfId: opts.selfId,
+    store: logStore,
+    peers: opts.peers.map((p) => ({ id: p.id, call: (m, params, o) => p.call(m, params, o.timeoutMs) })),
+    logger: opts.logger,
+    heartbeatMs: settings.heartbeatMs,
+    electionBaseMs: settings.electionBaseMs,
+    electionStepMs: settings.electionStepMs,
+    callTimeoutMs: settings.callTimeoutMs,
+    submitTimeoutMs: settings.submitTimeoutMs,
+    validate: (roomId, kind, data) => store?.validate(roomId, kind, data),
+  });
+  store = new ReplicatedRoomStore({ selfId: opts.selfId, replicator, historyLimit: opts.historyLimit, logger: opts.logger });
+  return {
+    logStore,
+    replicator,
+    store,
+    handlers: replicator.handlers(),
+    start: () => replicator.start(),
+    stop: () => {
+      replicator.stop();
+      logStore.close();
+    },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * NODE's RoomStore seam (rooms/room-store.ts) backed by the replicated, durable room log.
+ *
+ * Every swarm-chat node holds a `Room` copy of every replicated room, built only from committed
+ * log entries (so all copies agree), and is told of each committed entry through `onCommitted`:
+ * that is where the node delivers to its local connections, on every node, in log order. The
+ * admin of a room is whoever the replicator elected; `room.adminNode` follows it, so the node's
+ * "rooms I administer" view changes by itself on failover.
+ *
+ * `append` works from any node: the replicator forwards to the current admin (and re-forwards
+ * after a failover, de-duplicated by message_id), and resolves once the entry is committed on a
+ * majority and applied here.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log';
+import type { ChatMessage } from '../protocol/messages';
+import { Room, type CommittedEntry, type LogEntry as NodeEntry, type RoomInit } from '../rooms/room';
+import type { AppendInput, RoomStore } from '../rooms/room-store';
+import type { AppliedEntry, EntryKind, HistoryQuery, RoomLogStore, StoredMessage } from '../storage/room-log-store';
+import { ReplicationError, type Replicator } from './replicator';
+
+export interface CommittedEvent {
+  room: Room;
+  committed: CommittedEntry;
+  /** Members after the entry applied (what member events report). */
+  memberCount: number;
+}
+
+export type CommittedListener = (ev: CommittedEvent) => void;
+export type DeletedListener = (roomId: string, roomName: string) => void;
+
+export interface ReplicatedRoomStoreOptions {
+  selfId: string;
+  replicator: Replicator;
+  historyLimit: number;
+  logger?: Logger;
+}
+
+function s(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+export class ReplicatedRoomStore implements RoomStore {
+  private readonly rooms = new Map<string, Room>();
+  private readonly creating = new Map<string, Promise<void>>();
+  private readonly committedListeners: CommittedListener[] = [];
+  private readonly deletedListeners: DeletedListener[] = [];
+  private readonly repl: Replicator;
+  private readonly log?: Logger;
+  private readonly logStore: RoomLogStore;
+
+  constructor(private readonly opts: ReplicatedRoomStoreOptions) {
+    this.repl = opts.replicator;
+    this.logStore = opts.replicator.store;
+    this.log = opts.logger?.child({ component: 'replicated-store' });
+    this.load();
+    this.repl.on('applied', (a: AppliedEntry) => this.onApplied(a));
+    this.repl.on('admin', (ev: { roomId: string; adminId: string; term: number }) => {
+      const room = this.rooms.get(ev.roomId);
+      if (!room) return;
+      room.adminNode = ev.adminId;
+      room.term = ev.term;
+    });
+  }
+
+  /** Rebuilds the room copies from the durable state (a restart reads no log, only the applied tables). */
+  private load(): void {
+    const now = Date.now();
+    for (const roomId of this.logStore.liveRoomIds()) {
+      const info = this.logStore.roomInfo(roomId);
+      if (!info) continue;
+      // Nobody is admin after a restart until an election says so; never claim it from old state.
+      const admin = this.repl.adminOf(roomId) ?? (info.adminNode === this.opts.selfId ? '' : info.adminNode);
+      const room = new Room(
+        { roomId, roomName: info.roomName, description: info.description, creatorId: info.creatorId, adminNode: admin, createdAt: info.createdAt },
+        this.opts.historyLimit,
+      );
+      for (const m of this.logStore.members(roomId)) {
+        room.members.set(m.username, { username: m.username, nodeId: m.nodeId, joinedAt: now, lastActivity: now });
+      }
+      const recent = this.logStore.history(roomId, { limit: Math.max(1, this.opts.historyLimit) });
+      if (this.opts.historyLimit > 0) room.history.push(...recent);
+      room.lastSeq = recent.length ? recent[recent.length - 1].sequence_number : 0;
+      this.rooms.set(roomId, room);
+    }
+  }
+
+  onCommitted(fn: CommittedListener): void {
+    this.committedListeners.push(fn);
+  }
+
+  onDeleted(fn: DeletedListener): void {
+    this.deletedListeners.push(fn);
+  }
+
+  /** True for rooms in the replicated log (ours); false for rooms of original Python nodes. */
+  replicates(roomId: string): boolean {
+    return this.rooms.has(roomId);
+  }
+
+  create(init: RoomInit): Room {
+    if (this.rooms.has(init.roomId)) throw new Error(`room ${init.roomId} already exists`);
+    const room = new Room({ ...init, adminNode: this.opts.selfId, term: 1 }, this.opts.historyLimit);
+    this.rooms.set(room.roomId, room);
+    const done = this.repl
+      .createRoom(room.roomId, { room_name: init.roomName, description: init.description, creator_id: init.creatorId, created_at: init.createdAt })
+      .then(() => undefined);
+    this.creating.set(room.roomId, done);
+    done.then(
+      () => this.creating.delete(room.roomId),
+      (err) => {
+        this.creating.delete(room.roomId);
+        if (this.rooms.get(room.roomId) === room) this.rooms.delete(room.roomId);
+        this.log?.warn('room creation not committed', { room_id: room.roomId, err });
+      },
+    );
+    return room;
+  }
+
+  /** Resolves when the room's creation is stored on a majority (rejects if it could not be). */
+  whenCreated(roomId: string): Promise<void> {
+    return this.creating.get(roomId) ?? Promise.resolve();
+  }
+
+  get(roomId: string): Room | undefined {
+    return this.rooms.get(roomId);
+  }
+
+  list(): Room[] {
+    return [...this.rooms.values()];
+  }
+
+  /** Drops the room here at once and logs its deletion, so every node drops it too (and a restart does not revive it). */
+  remove(roomId: string): boolean {
+    const had = this.rooms.delete(roomId);
+    if (had) {
+      this.repl.submit(roomId, 'delete', {}).catch((err) => this.log?.warn('room deletion not replicated', { room_id: roomId, err }));
+    }
+    return had;
+  }
+
+  async append(room: Room, input: AppendInput): Promise<CommittedEntry> {
+    await this.whenCreated(room.roomId);
+    let kind: EntryKind;
+    let data: Record<string, unknown>;
+    switch (input.kind) {
+      case 'member_joined':
+        kind = 'join';
+        data = { username: input.username, node_id: input.nodeId };
+        break;
+      case 'member_left':
+        kind = 'leave';
+        data = { username: input.username, node_id: input.nodeId, ...(input.reason ? { reason: input.reason } : {}) };
+        break;
+      case 'message':
+        kind = 'message';
+        data = { message_id: randomUUID(), username: input.draft.username, content: input.draft.content };
+        break;
+    }
+    const e = await this.repl.submit(room.roomId, kind, data);
+    return { roomId: room.roomId, index: e.idx, term: e.term, entry: toNodeEntry(room.roomId, e.kind, e.data) as NodeEntry };
+  }
+
+  /** Admin-side check before an entry is logged, against the admin's committed view of the room. */
+  validate(roomId: string, kind: EntryKind, data: Record<string, unknown>): void {
+    if (kind === 'delete') return; // remove() drops the copy before logging the deletion
+    const room = this.rooms.get(roomId);
+    if (!room) throw new ReplicationError('ROOM_NOT_FOUND', 'Room not found');
+    if (room.state !== 'ACTIVE') throw new ReplicationError('INVALID_STATE', 'Room is being deleted');
+    if (kind === 'message') {
+      if (!room.members.has(s(data.username))) throw new ReplicationError('NOT_MEMBER', 'You are not a member of this room');
+    }
+  }
+
+  /** Committed messages from the durable log, oldest first (get_history, join with since_seq). */
+  history(roomId: string, q: HistoryQuery): StoredMessage[] {
+    return this.logStore.history(roomId, q);
+  }
+
+  lastCommittedSeq(roomId: string): number {
+    const last = this.logStore.history(roomId, { limit: 1 });
+    return last.length ? last[0].sequence_number : 0;
+  }
+
+  /** Waits (bounded) until this node has caught up with the room's admin: a returning node serves nothing stale. */
+  ready(roomId: string, timeoutMs: number): Promise<boolean> {
+    return this.repl.waitCaughtUp(roomId, timeoutMs);
+  }
+
+  private onApplied(a: AppliedEntry): void {
+    const { roomId, entry } = a;
+    const d = entry.data;
+    let room = this.rooms.get(roomId);
+    if (entry.kind === 'create') {
+      if (!room && !this.logStore.roomInfo(roomId)?.deleted) {
+        room = new Room(
+          { roomId, roomName: s(d.room_name), description: typeof d.description === 'string' ? d.description : null, creatorId: s(d.creator_id), adminNode: this.repl.adminOf(roomId) ?? s(d.admin_node), createdAt: s(d.created_at), term: entry.term },
+          this.opts.historyLimit,
+        );
+        this.rooms.set(roomId, room);
+      }
+      return;
+    }
+    if (entry.kind === 'delete') {
+      const name = room?.roomName ?? this.logStore.roomInfo(roomId)?.roomName ?? '';
+      this.rooms.delete(roomId);
+      for (const fn of this.deletedListeners) fn(roomId, name);
+      return;
+    }
+    if (!room) return;
+    if (entry.kind === 'noop') {
+      room.adminNode = this.repl.adminOf(roomId) ?? s(d.admin_node);
+      room.term = entry.term;
+      return;
+    }
+    // Re-joins and leaves of non-members change nothing and, as in the original, announce nothing.
+    if ((entry.kind === 'join' || entry.kind === 'leave') && !a.changed) return;
+    const nodeEntry = toNodeEntry(roomId, entry.kind, d);
+    if (!nodeEntry) return;
+    room.apply(nodeEntry, Date.now());
+    const committed: CommittedEntry = { roomId, index: entry.idx, term: entry.term, entry: nodeEntry };
+    for (const fn of this.committedListeners) {
+      try {
+        fn({ room, committed, memberCount: room.members.size });
+      } catch (err) {
+        this.log?.error('committed-entry listener failed', { room_id: roomId, err });
+      }
+    }
+  }
+}
+
+export function toNodeEntry(roomId: string, kind: EntryKind, d: Record<string, unknown>): NodeEntry | undefined {
+  switch (kind) {
+    case 'join':
+      return { kind: 'member_joined', username: s(d.username), nodeId: s(d.node_id), timestamp: s(d.timestamp) };
+    case 'leave': {
+      const e: NodeEntry = { kind: 'member_left', username: s(d.username), nodeId: s(d.node_id), timestamp: s(d.timestamp) };
+      if (typeof d.reason === 'string') e.reason = d.reason;
+      return e;
+    }
+    case 'message': {
+      const message: ChatMessage = {
+        message_id: s(d.message_id), room_id: roomId, username: s(d.username), content: s(d.content),
+        sequence_number: Number(d.seq), timestamp: s(d.timestamp),
+      };
+      return { kind: 'message', message };
+    }
+    default:
+      return undefined;
+  }
+}
