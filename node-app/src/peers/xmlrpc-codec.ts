@@ -271,6 +271,15 @@ class Scanner {
 
   /** Like text(), but only whitespace may be there (between elements). */
   space(): void {
+    // fast path: plain whitespace up to an element tag (the common case between elements)
+    const s = this.s;
+    let i = this.pos;
+    let c = s.charCodeAt(i);
+    while (c === 32 || c === 10 || c === 9 || c === 13) c = s.charCodeAt(++i);
+    if (c === 60 /* < */ && s.charCodeAt(i + 1) !== 33 /* ! */) {
+      this.pos = i;
+      return;
+    }
     const t = this.text();
     if (t.length > 0 && !/^[ \t\r\n]*$/.test(t)) this.fail('unexpected text between elements');
   }
@@ -291,7 +300,7 @@ class Scanner {
     const end = s.indexOf('>', i);
     if (end < 0) this.fail('unterminated tag');
     const selfClosing = s.charCodeAt(end - 1) === 47;
-    if (closing && (selfClosing || s.slice(i, end).trim() !== '')) this.fail('malformed end tag');
+    if (closing && end !== i && (selfClosing || s.slice(i, end).trim() !== '')) this.fail('malformed end tag');
     const colon = name.indexOf(':');
     if (colon >= 0) name = name.slice(colon + 1);
     this.pos = end + 1;
