@@ -131,6 +131,32 @@ describe('PeerLink against our peer server', () => {
     expect(got[0]).toEqual({ d, b: Buffer.from([0, 1, 255]), n: NaN, i: -Infinity, s: 'plain \u0000-free' });
   });
 
+  test('an item that cannot be encoded is dropped alone; the items around it go through in order', async () => {
+    for (const batching of [true, false]) {
+      got.length = 0;
+      const l = link(url(), { batching });
+      l.post('record', [1]);
+      l.post('record', [batching ? (BigInt(5) as unknown as XmlRpcValue) : 'bad \u0001 control char']);
+      l.post('record', [2]);
+      await l.flush();
+      expect(got).toEqual([1, 2]);
+      expect(l.stats.dropped).toBe(1);
+      expect(l.state).toBe('up');
+    }
+  });
+
+  test('two links of one node keep separate streams at the receiver', async () => {
+    const a = link(url());
+    const b = link(url());
+    for (let i = 0; i < 50; i++) {
+      a.post('record', [`a${i}`]);
+      b.post('record', [`b${i}`]);
+    }
+    await Promise.all([a.flush(), b.flush()]);
+    expect(got.filter((x) => String(x).startsWith('a'))).toEqual(Array.from({ length: 50 }, (_, i) => `a${i}`));
+    expect(got.filter((x) => String(x).startsWith('b'))).toEqual(Array.from({ length: 50 }, (_, i) => `b${i}`));
+  });
+
   test('close() drops what is queued and rejects later calls', async () => {
     const l = link(url());
     for (let i = 0; i < 5; i++) l.post('record', [i]);

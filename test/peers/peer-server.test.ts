@@ -121,7 +121,7 @@ describe('peer server behaviour', () => {
       host: '127.0.0.1',
       port: 0,
       nodeId: 'nodeT',
-      limits: { maxBodyBytes: 64 * 1024, maxDepth: 8 },
+      limits: { maxBodyBytes: 64 * 1024, maxDepth: 8, handlerTimeoutMs: 200 },
       handlers: {
         echo: (p) => p,
         big: () => 'x'.repeat(10_000),
@@ -130,6 +130,7 @@ describe('peer server behaviour', () => {
           throw new XmlRpcFault(42, 'custom fault');
         },
         nothing: () => undefined,
+        never: () => new Promise<XmlRpcValue>(() => undefined),
         unencodable: () => ({ f: (() => 1) as unknown as XmlRpcValue }),
       },
     });
@@ -194,6 +195,13 @@ describe('peer server behaviour', () => {
     expect(decodeReply((await post('echo', ['meanwhile'])).body).value).toEqual(['meanwhile']);
     release!();
     expect(decodeReply((await slow).body).value).toBe('done');
+  });
+
+  test('an async handler that never settles is answered with a fault at the handler deadline', async () => {
+    const t0 = Date.now();
+    const r = decodeReply((await post('never', [])).body);
+    expect(r.fault?.faultString).toBe(`<class 'TimeoutError'>:never did not finish within 200 ms`);
+    expect(Date.now() - t0).toBeLessThan(2000);
   });
 
   test('a client that aborts mid-body or sends garbage HTTP does not affect other requests', async () => {

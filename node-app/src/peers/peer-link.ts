@@ -420,13 +420,35 @@ export class PeerLink extends EventEmitter {
   }
 
   private async sendBatch(): Promise<void> {
-    const items = this.take(this.o.maxBatch);
-    const payload = toBatchJson({
-      from: this.selfId,
-      stream: this.streamId,
-      seq: this.nextSeq,
-      items: items.map((it) => [it.method, it.params]),
-    });
+    let items = this.take(this.o.maxBatch);
+    const encode = (list: StreamItem[]) =>
+      toBatchJson({
+        from: this.selfId,
+        stream: this.streamId,
+        seq: this.nextSeq,
+        items: list.map((it) => [it.method, it.params]),
+      });
+    let payload: string;
+    try {
+      payload = encode(items);
+    } catch {
+      // Some item cannot be encoded (BigInt, a cycle): drop only that one, with a clear log line.
+      const bad = items.findIndex((it) => {
+        try {
+          toBatchJson(it.params);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      if (bad <= 0) {
+        this.dropUnencodable(items[0], 'batch');
+        return;
+      }
+      // send what precedes it; the bad item is then at the head and dropped next round
+      items = items.slice(0, bad);
+      payload = encode(items);
+    }
     this.stats.batches++;
     let reply: XmlRpcValue;
     try {
@@ -450,11 +472,24 @@ export class PeerLink extends EventEmitter {
     this.consume(items.length);
   }
 
+  /** Skips the queue's head item, which cannot be encoded: the rest of the stream goes on. */
+  private dropUnencodable(item: StreamItem, how: string): void {
+    this.log.error('dropped a stream item that cannot be encoded', { method: item.method, encoding: how });
+    this.head++;
+    this.nextSeq++;
+    this.stats.dropped++;
+    this.stats.queued = this.queued;
+  }
+
   private async sendPlain(): Promise<void> {
     const [item] = this.take(1);
     try {
       await this.call(item.method, item.params, { timeoutMs: this.o.streamTimeoutMs });
     } catch (e) {
+      if (e instanceof TypeError) {
+        this.dropUnencodable(item, 'xml');
+        return;
+      }
       if (!(e instanceof XmlRpcFault)) throw e;
       // the item ran and raised: retrying would not help
       this.log.warn('peer stream item faulted', { method: item.method, fault: e.faultString });

@@ -67,6 +67,8 @@ export interface PeerServerLimits {
   maxValues?: number;
   /** most items in one swarmchat_batch call. Default 10 000. */
   maxBatchItems?: number;
+  /** an async handler that has not settled by then is answered with a fault. Default 30 s. */
+  handlerTimeoutMs?: number;
   /** a request must arrive whole within this. Default 30 s. */
   requestTimeoutMs?: number;
 }
@@ -158,6 +160,7 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
   const maxBody = opts.limits?.maxBodyBytes ?? 4 * 1024 * 1024;
   const decodeLimits = { maxDepth: opts.limits?.maxDepth, maxValues: opts.limits?.maxValues };
   const maxBatchItems = opts.limits?.maxBatchItems ?? 10_000;
+  const handlerTimeoutMs = opts.limits?.handlerTimeoutMs ?? 30_000;
   const verifier = opts.auth ? new RequestVerifier(opts.auth) : undefined;
   if (verifier) await verifier.legacy.ready;
   const stats: PeerServerStats = {
@@ -188,8 +191,20 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
       const f = arityFault(method, h.arity, params.length);
       if (f) throw f;
     }
-    const v = await h(params, ctx);
+    const r = h(params, ctx);
+    const v = r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function'
+      ? await withDeadline(Promise.resolve(r as Promise<XmlRpcValue | undefined>), method)
+      : (r as XmlRpcValue | undefined);
     return v === undefined ? null : v;
+  }
+
+  /** A handler that never settles would otherwise hold its caller's stream forever. */
+  function withDeadline<T>(p: Promise<T>, method: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(pythonFault('TimeoutError', `${method} did not finish within ${handlerTimeoutMs} ms`)), handlerTimeoutMs);
+    });
+    return Promise.race([p, limit]).finally(() => clearTimeout(timer));
   }
 
   async function runBatch(params: XmlRpcValue[], ctx: PeerHandlerContext): Promise<XmlRpcValue> {
@@ -199,11 +214,12 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
     const batch = parseBatchRequest(params[0], maxBatchItems);
     // A signed caller is who it proved to be; its payload may not claim another stream owner.
     const from = ctx.authenticated && ctx.peerId ? ctx.peerId : batch.from;
-    let st = streams.get(from);
-    if (!st || st.stream !== batch.stream) {
+    // Keyed by sender and stream: two links of one node (say chat and replication) never share state.
+    const key = `${from}\u0000${batch.stream}`;
+    let st = streams.get(key);
+    if (!st) {
       st = { stream: batch.stream, lastSeq: -1, tail: Promise.resolve() };
-      streams.delete(from);
-      streams.set(from, st);
+      streams.set(key, st);
       if (streams.size > MAX_TRACKED_STREAMS) streams.delete(streams.keys().next().value as string);
     }
     const state = st;
