@@ -48,12 +48,15 @@ export abstract class GeneratedFile extends Construct {
   /** The file's body, without the generated-file marker. */
   protected abstract renderBody(): string;
 
-  /** The complete file: the marker goes on line 1, or on line 2 after a shebang. */
+  /**
+   * The complete file: the marker goes on line 1, or on line 2 after a shebang or an editor
+   * modeline (`# -*- mode: ruby -*-`), which must stay first to work.
+   */
   render(): string {
     let body = this.renderBody();
     if (!body.endsWith('\n')) body += '\n';
     const marker = this.commentStyle.wrap(GENERATED_MARKER) + '\n';
-    if (body.startsWith('#!')) {
+    if (body.startsWith('#!') || body.startsWith('# -*-')) {
       const eol = body.indexOf('\n');
       return body.slice(0, eol + 1) + marker + body.slice(eol + 1);
     }
