@@ -64,6 +64,8 @@ export class ChatNode {
   private readonly views = new Map<string, RemoteRoomView>();
   /** room_id -> admin node id: the admin location cache (§9.10: not rediscovered per operation). */
   private readonly adminCache = new Map<string, string>();
+  /** Sends forwarded over the stream, waiting for their result: request id -> resolver. */
+  private readonly pendingForwards = new Map<string, (result: Struct) => void>();
   /** Delete transactions prepared here for rooms administered elsewhere: room_id -> transaction id. */
   private readonly preparedRemote = new Map<string, string>();
   private readonly pendingJoins = new Map<string, number>();
@@ -394,7 +396,9 @@ export class ChatNode {
       if (!admin) return fail('Room not found', 'ROOM_NOT_FOUND');
       let result: XmlRpcValue;
       try {
-        result = await this.peers.call(admin.nodeId, 'forward_message', [room_id, username, content, this.selfId], this.cfg.peerCallTimeoutMs);
+        result = this.peers.isLegacy(admin.nodeId)
+          ? await this.peers.call(admin.nodeId, 'forward_message', [room_id, username, content, this.selfId], this.cfg.peerCallTimeoutMs)
+          : await this.forwardViaStream(admin.nodeId, room_id, username, content);
       } catch (err) {
         // Not retried: the admin may have sequenced it, and a retry would duplicate it (§9.3).
         this.adminCache.delete(room_id);
@@ -742,11 +746,13 @@ export class ChatNode {
         return { status: 'ok', node_id: self, timestamp: pythonIsoNow() };
       },
 
-      join_room: async (params): Promise<XmlRpcValue> => {
+      join_room: async (params, ctx): Promise<XmlRpcValue> => {
         checkArity('join_room', params, ['room_id', 'username', 'client_node_id']);
         const roomId = stringParam(params, 0, 'room_id');
         const username = stringParam(params, 1, 'username', maxName);
         const nodeId = stringParam(params, 2, 'client_node_id', 128);
+        // A signed caller speaks only for its own members (§9.8).
+        if (ctx.peerId !== undefined && ctx.peerId !== nodeId) return { success: false, message: 'client_node_id is not the calling node', error_code: 'UNAUTHORIZED', room_info: null };
         const room = this.localRoom(roomId);
         if (!room) return { ...notFound, room_info: null };
         if (!username) return { success: false, message: 'Missing username', error_code: 'INVALID_REQUEST', room_info: null };
@@ -766,11 +772,13 @@ export class ChatNode {
         return { success: true, message, room_info: room.info(), messages: room.history as unknown as Struct[] };
       },
 
-      leave_room: async (params): Promise<XmlRpcValue> => {
+      leave_room: async (params, ctx): Promise<XmlRpcValue> => {
         checkArity('leave_room', params, ['room_id', 'username', 'client_node_id']);
         const roomId = stringParam(params, 0, 'room_id');
         const username = stringParam(params, 1, 'username', maxName);
         const nodeId = stringParam(params, 2, 'client_node_id', 128);
+        // A signed caller speaks only for its own members (§9.8).
+        if (ctx.peerId !== undefined && ctx.peerId !== nodeId) return { success: false, message: 'client_node_id is not the calling node', error_code: 'UNAUTHORIZED' };
         const room = this.localRoom(roomId);
         if (!room) return { success: false, message: 'Room not found', error_code: 'ROOM_NOT_FOUND' };
         const m = room.members.get(username);
@@ -780,24 +788,37 @@ export class ChatNode {
         return { success: true, message: 'Successfully left room' };
       },
 
-      forward_message: async (params): Promise<XmlRpcValue> => {
+      forward_message: async (params, ctx): Promise<XmlRpcValue> => {
         checkArity('forward_message', params, ['room_id', 'username', 'content', 'sender_node_id']);
         const roomId = stringParam(params, 0, 'room_id');
         const username = stringParam(params, 1, 'username', maxName);
         const nodeId = stringParam(params, 3, 'sender_node_id', 128);
-        const content = params[2];
-        const fail = (error: string, error_code: string) => ({ success: false, error, error_code });
-        if (content === null || content === '' || content === undefined) return fail('Message content cannot be empty', 'INVALID_CONTENT');
-        if (typeof content !== 'string') return fail('Message content must be a string', 'INVALID_CONTENT');
-        if ([...content].length > this.cfg.maxContentChars) return fail(`Message content too long (max ${this.cfg.maxContentChars} characters)`, 'INVALID_CONTENT');
-        const room = this.localRoom(roomId);
-        if (!room) return fail('Room not found', 'ROOM_NOT_FOUND');
-        const m = room.members.get(username);
-        if (!m || m.nodeId !== nodeId) return fail('You are not a member of this room', 'NOT_MEMBER');
-        if (room.state !== 'ACTIVE') return fail('Room is being deleted', 'INVALID_STATE');
-        const c = await this.appendAndPublish(room, { kind: 'message', draft: { username, content } });
-        const msg = (c.entry as { message: ChatMessage }).message;
-        return { success: true, message_id: msg.message_id, sequence_number: msg.sequence_number, timestamp: msg.timestamp };
+        return this.admitForward(roomId, username, params[2], nodeId, ctx.peerId);
+      },
+
+      /**
+       * Extension: forward_message over the ordered, batched stream. Returns at once; the result goes
+       * back on our stream to the sender's node *after* the message's broadcast, so that node delivers
+       * new_message to its sender before message_sent without waiting, and many sends share one HTTP call.
+       */
+      swarmchat_forward: (params, ctx): XmlRpcValue => {
+        checkArity('swarmchat_forward', params, ['request_id', 'room_id', 'username', 'content', 'sender_node_id']);
+        const requestId = stringParam(params, 0, 'request_id', 64);
+        const roomId = stringParam(params, 1, 'room_id');
+        const username = stringParam(params, 2, 'username', maxName);
+        const nodeId = stringParam(params, 4, 'sender_node_id', 128);
+        void this.admitForward(roomId, username, params[3], nodeId, ctx.peerId).then((result) =>
+          this.peers.post(nodeId, 'swarmchat_forward_result', [requestId, result]),
+        );
+        return true;
+      },
+
+      swarmchat_forward_result: (params): XmlRpcValue => {
+        checkArity('swarmchat_forward_result', params, ['request_id', 'result']);
+        const requestId = stringParam(params, 0, 'request_id', 64);
+        const result = structParam(params, 1, 'result');
+        this.pendingForwards.get(requestId)?.(result);
+        return true;
       },
 
       receive_message_broadcast: (params): XmlRpcValue => {
@@ -826,11 +847,13 @@ export class ChatNode {
         return true;
       },
 
-      notify_member_disconnect: async (params): Promise<XmlRpcValue> => {
+      notify_member_disconnect: async (params, ctx): Promise<XmlRpcValue> => {
         checkArity('notify_member_disconnect', params, ['room_id', 'username', 'member_node_id', 'reason'], 3);
         const roomId = stringParam(params, 0, 'room_id');
         const username = stringParam(params, 1, 'username', maxName);
         const nodeId = stringParam(params, 2, 'member_node_id', 128);
+        // A signed caller speaks only for its own members (§9.8).
+        if (ctx.peerId !== undefined && ctx.peerId !== nodeId) return { success: false, message: 'member_node_id is not the calling node' };
         const reason = params.length > 3 ? stringParam(params, 3, 'reason', 200) : 'User disconnected';
         const room = this.localRoom(roomId);
         if (!room) return { success: false, message: 'Room not found' };
@@ -910,6 +933,51 @@ export class ChatNode {
           : { success: false, transaction_id: r.tx, reason: r.reason, error_code: 'DELETION_FAILED' };
       },
     };
+  }
+
+  /**
+   * The admin's side of a forwarded send: the original's checks in its order, then sequencing.
+   * A signed caller may only send for members on its own node (§9.8).
+   */
+  private async admitForward(roomId: string, username: string, content: XmlRpcValue | undefined, nodeId: string, caller: string | undefined): Promise<Struct> {
+    const fail = (error: string, error_code: string) => ({ success: false, error, error_code });
+    if (content === null || content === '' || content === undefined) return fail('Message content cannot be empty', 'INVALID_CONTENT');
+    if (typeof content !== 'string') return fail('Message content must be a string', 'INVALID_CONTENT');
+    if ([...content].length > this.cfg.maxContentChars) return fail(`Message content too long (max ${this.cfg.maxContentChars} characters)`, 'INVALID_CONTENT');
+    const room = this.localRoom(roomId);
+    if (!room) return fail('Room not found', 'ROOM_NOT_FOUND');
+    const m = room.members.get(username);
+    if (!m || m.nodeId !== nodeId || (caller !== undefined && caller !== nodeId)) return fail('You are not a member of this room', 'NOT_MEMBER');
+    if (room.state !== 'ACTIVE') return fail('Room is being deleted', 'INVALID_STATE');
+    try {
+      const c = await this.appendAndPublish(room, { kind: 'message', draft: { username, content } });
+      const msg = (c.entry as { message: ChatMessage }).message;
+      return { success: true, message_id: msg.message_id, sequence_number: msg.sequence_number, timestamp: msg.timestamp };
+    } catch (err) {
+      this.log.warn('message not committed', { room_id: roomId, err: errText(err) });
+      return fail('Failed to add message', 'INTERNAL_ERROR');
+    }
+  }
+
+  /** Sends forward_message as a stream item to one of our nodes and waits for its result item. */
+  private forwardViaStream(admin: string, roomId: string, username: string, content: string): Promise<XmlRpcValue> {
+    const requestId = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingForwards.delete(requestId);
+        reject(new Error(`no answer from ${admin} within ${this.cfg.peerCallTimeoutMs} ms`));
+      }, this.cfg.peerCallTimeoutMs);
+      this.pendingForwards.set(requestId, (result) => {
+        clearTimeout(timer);
+        this.pendingForwards.delete(requestId);
+        resolve(result);
+      });
+      if (!this.peers.post(admin, 'swarmchat_forward', [requestId, roomId, username, content, this.selfId])) {
+        clearTimeout(timer);
+        this.pendingForwards.delete(requestId);
+        reject(new Error(`no address known for node ${admin}`));
+      }
+    });
   }
 
   // ------------------------------------------------------------------------------ shutdown
