@@ -108,8 +108,13 @@ export async function runCommand(command: string, argv: string[], io: CommandIO)
         const [ref, text] = need(2, 'ROOM and TEXT');
         const room = await resolveRoom(session, ref);
         await session.joinRoom(room.room_id);
-        const sent = await session.sendMessage(room.room_id, text);
-        await session.leaveRoom(room.room_id).catch(() => undefined);
+        let sent;
+        try {
+          sent = await session.sendMessage(room.room_id, text);
+        } finally {
+          // Leave explicitly even on failure, so the name is free for the next command at once.
+          await session.leaveRoom(room.room_id).catch(() => undefined);
+        }
         io.out(json ? JSON.stringify(sent) : `sent #${sent.sequence_number} ${sent.message_id}`);
         return EXIT.ok;
       }

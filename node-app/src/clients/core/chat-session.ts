@@ -6,7 +6,7 @@
  */
 import type { ChatMessage, GlobalRoomsListReply, MessageSentReply, RoomCreatedReply, RoomsListReply, ServerFrame } from '../../protocol/messages';
 import { ChatConnection, ChatConnectionOptions, JoinedRoom, MembersChange, RoomClosed } from './chat-connection';
-import { ChatConnectionClosedError } from './errors';
+import { ChatConnectionClosedError, ChatRequestError } from './errors';
 import type { GapReport } from './message-buffer';
 import { TypedEmitter } from './typed-emitter';
 
@@ -30,6 +30,8 @@ export interface ChatSessionOptions extends ChatConnectionOptions {
   retryDelayMs?: number;
   /** Default 5 s. */
   maxRetryDelayMs?: number;
+  /** How long a rejoin keeps retrying while the node still holds the name for the lost node. Default 20 s. */
+  rejoinWaitMs?: number;
 }
 
 export interface ChatSessionEvents {
@@ -126,8 +128,18 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
 
   async joinRoom(roomId: string): Promise<JoinedRoom> {
     const remembered = this.memory.get(roomId);
-    const reply = await this.use().joinRoom(roomId, this.username, { resumeAfter: remembered?.lastSeq });
-    this.memory.set(roomId, { room_name: reply.room_name, lastSeq: remembered?.lastSeq });
+    // Remembered before the request: the history replay arrives before the reply's continuation
+    // runs, and its sequence numbers must be recorded for a later resume.
+    const entry = remembered ?? { room_name: '' };
+    this.memory.set(roomId, entry);
+    let reply;
+    try {
+      reply = await this.use().joinRoom(roomId, this.username, { resumeAfter: remembered?.lastSeq });
+    } catch (err) {
+      if (!remembered) this.memory.delete(roomId);
+      throw err;
+    }
+    entry.room_name = reply.room_name;
     const room = this.use().rooms.get(roomId);
     if (!room) throw new Error(`joined ${roomId} but the room was closed at once`);
     return room;
@@ -218,14 +230,28 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
 
   private async rejoinAll(conn: ChatConnection): Promise<void> {
     for (const [roomId, r] of [...this.memory]) {
-      try {
-        await conn.joinRoom(roomId, this.username, { resumeAfter: r.lastSeq });
-        this.emit('rejoined', { room_id: roomId, room_name: r.room_name, node: conn.url });
-      } catch (err) {
-        this.memory.delete(roomId);
-        this.emit('rejoin_failed', { room_id: roomId, room_name: r.room_name, error: (err as Error).message });
+      const deadline = Date.now() + (this.opts.rejoinWaitMs ?? 20_000);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await conn.joinRoom(roomId, this.username, { resumeAfter: r.lastSeq });
+          this.emit('rejoined', { room_id: roomId, room_name: r.room_name, node: conn.url });
+          break;
+        } catch (err) {
+          // Our node keeps a name bound to the node it joined through until it learns that node is
+          // gone (a few heartbeats), so a quick rejoin elsewhere is refused for a moment: wait it out.
+          const taken = err instanceof ChatRequestError && err.code === 'USERNAME_TAKEN';
+          if (taken && Date.now() < deadline && conn.isOpen && !this.stopping) {
+            this.setStatus('connected', conn.url, `Rejoining ${r.room_name}: waiting for the old membership to expire ...`);
+            await new Promise((res) => setTimeout(res, Math.min(250 * attempt, 2000)));
+            continue;
+          }
+          this.memory.delete(roomId);
+          this.emit('rejoin_failed', { room_id: roomId, room_name: r.room_name, error: (err as Error).message });
+          break;
+        }
       }
     }
+    if (conn.isOpen) this.setStatus('connected', conn.url, `Connected to ${conn.url}`);
   }
 
   private setStatus(state: SessionState, node: string | undefined, text: string): void {

@@ -9,7 +9,7 @@ import { ChatSession, SessionStatus } from '../core/chat-session';
 import { ChatRequestError } from '../core/errors';
 import { TypedEmitter } from '../core/typed-emitter';
 
-export type Screen = 'connect' | 'rooms' | 'create' | 'chat' | 'confirm-delete';
+export type Screen = 'connect' | 'rooms' | 'create' | 'chat' | 'confirm-delete' | 'bye';
 
 export type ChatLine =
   | { kind: 'message'; key: string; seq: number; username: string; content: string; timestamp: string; own: boolean }
@@ -252,6 +252,7 @@ export class TuiController extends TypedEmitter<{ change: () => void; quit: () =
 
   quit(): void {
     void this.session?.close();
+    this.update({ screen: 'bye' });
     this.emit('quit');
   }
 
@@ -330,6 +331,8 @@ export class TuiController extends TypedEmitter<{ change: () => void; quit: () =
   }
 
   private push(line: ChatLine): void {
+    // The buffer already drops duplicates; this guards the view against a second source of them.
+    if (line.kind === 'message' && this.state.lines.some((l) => l.key === line.key)) return;
     const lines = this.state.lines.length >= MAX_LINES ? this.state.lines.slice(-MAX_LINES + 1) : this.state.lines.slice();
     lines.push(line);
     this.update({ lines });

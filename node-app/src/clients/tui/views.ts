@@ -40,6 +40,9 @@ export function App({ controller }: { controller: TuiController }): React.ReactE
     case 'confirm-delete':
       body = h(ConfirmDeleteScreen, { controller, state });
       break;
+    case 'bye':
+      // The last frame stays on the terminal after exit: leave a short line, not a stale screen.
+      return h(Text, null, 'swarm-chat: disconnected.');
   }
   return h(Box, { flexDirection: 'column', width: size.columns, height: size.rows - 1 }, h(Header, { state }), body, h(StatusLine, { state }));
 }
@@ -197,7 +200,8 @@ function ChatScreen({ controller, state, size }: { controller: TuiController; st
   const room = state.room;
   if (!room) return h(Text, null, '');
   const width = Math.max(20, size.columns - SIDEBAR - 4);
-  const height = Math.max(3, size.rows - 9);
+  // rows - 1 (App) - 1 (header) - 1 (room line) - 2 (borders) - 3 (input) - 1 (hints) - 1 (status)
+  const height = Math.max(3, size.rows - 10);
   const shown = lastLinesThatFit(state.lines, width, height);
   const canDelete = room.creator_id === state.username;
   const header = `Room: ${terminalSafe(room.room_name)}${room.description ? ` | ${terminalSafe(room.description)}` : ''} | Members: ${room.members.length} | Host: ${room.admin_node}`;
