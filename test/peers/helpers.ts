@@ -1,5 +1,6 @@
 /** Real processes and raw HTTP for the peer tests: Python's own xmlrpc, loopback only, always cleaned up. */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
@@ -16,11 +17,16 @@ export interface PyServer {
 
 /** Starts fixtures/py_server.py (a SimpleXMLRPCServer like a DS-G1-SMS node) on 127.0.0.1, port 0. */
 export function startPyServer(): Promise<PyServer> {
+  return startPortPrinter('python3', [path.join(FIXTURES, 'py_server.py'), '127.0.0.1']);
+}
+
+/** Spawns a server process that prints its port on its first stdout line. */
+function startPortPrinter(cmd: string, args: string[]): Promise<PyServer> {
   return new Promise((resolve, reject) => {
-    const proc = spawn('python3', [path.join(FIXTURES, 'py_server.py'), '127.0.0.1'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error('python server did not start within 10 s'));
+      reject(new Error(`${cmd} server did not start within 10 s`));
     }, 10_000);
     proc.once('error', reject);
     createInterface({ input: proc.stdout! }).once('line', (line) => {
@@ -40,6 +46,13 @@ export function startPyServer(): Promise<PyServer> {
       });
     });
   });
+}
+
+/** Starts our own peer server in a child process (compiled: needs `npm run build`). */
+export function startChildPeerServer(): Promise<PyServer> {
+  const script = path.resolve(__dirname, '../../dist/test/peers/fixtures/peer-server-child.js');
+  if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
+  return startPortPrinter('node', [script]);
 }
 
 export type PyResult = { ok: unknown } | { fault: [number, string] } | { http: [number, string] };

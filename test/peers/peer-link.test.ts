@@ -2,7 +2,7 @@ import { PeerLink, PeerUnavailableError } from '../../node-app/src/peers/peer-li
 import { type PeerServer, startPeerServer } from '../../node-app/src/peers/peer-server';
 import { renderPeerMetrics } from '../../node-app/src/peers/peer-stats';
 import { XmlRpcFault, type XmlRpcValue } from '../../node-app/src/peers/xmlrpc-codec';
-import { type PyServer, startPyServer, startSilentServer, waitFor } from './helpers';
+import { type PyServer, startChildPeerServer, startPyServer, startSilentServer, waitFor } from './helpers';
 
 const links: PeerLink[] = [];
 function link(address: string, opts: Partial<ConstructorParameters<typeof PeerLink>[0]> = {}): PeerLink {
@@ -285,5 +285,34 @@ describe('a SIGSTOPped peer process never blocks the caller or other peers', () 
     await slowLink.flush();
     const after = (await slowLink.call('get_recorded', [])) as XmlRpcValue[];
     expect(after[after.length - 1]).toBe('after');
+  });
+});
+
+describe('a SIGSTOPped node of ours, resumed within the retry budget', () => {
+  let child: PyServer;
+  beforeAll(async () => {
+    child = await startChildPeerServer();
+  });
+  afterAll(() => child.stop());
+
+  test('gets every batch exactly once and in order, although the stream retried while it was stopped', async () => {
+    const l = link(child.url, { streamTimeoutMs: 200, retryBaseMs: 100, maxAttempts: 6, probeIntervalMs: 60_000 });
+    l.post('record', ['warm-up']);
+    await l.flush();
+    expect(l.stats.batches).toBe(1);
+
+    child.proc.kill('SIGSTOP');
+    for (let i = 0; i < 100; i++) {
+      l.post('record', [i]);
+      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 500)); // at least one attempt times out meanwhile
+    child.proc.kill('SIGCONT');
+    await l.flush();
+
+    expect(l.stats.timeouts).toBeGreaterThanOrEqual(1);
+    expect(l.stats.dropped).toBe(0);
+    expect(l.state).toBe('up');
+    expect(await l.call('get_recorded', [])).toEqual(['warm-up', ...Array.from({ length: 100 }, (_, i) => i)]);
   });
 });
