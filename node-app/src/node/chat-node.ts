@@ -27,6 +27,9 @@ import { XmlRpcFault } from '../peers/xmlrpc-codec';
 import type { Room } from '../rooms/room';
 import type { AppendInput, RoomStore } from '../rooms/room-store';
 import { runTwoPhaseDelete, type Vote } from '../rooms/two-phase-delete';
+import { ReplicatedRoomStore, type CommittedEvent } from '../replication/replicated-room-store';
+import type { GetHistoryRequest } from '../protocol/messages';
+import { LIMITS } from '../protocol/messages';
 import { pythonIsoNow } from '../util/time';
 import { ClientSession, LocalRegistry } from './client-session';
 import { FailureDetector } from './failure-detector';
@@ -75,6 +78,8 @@ export class ChatNode {
   private nextSessionId = 1;
   /** Background peer work (disconnect notifications) that shutdown waits for. */
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Set when rooms are replicated (issue 6): then delivery follows the committed log on every node. */
+  private readonly repl: ReplicatedRoomStore | undefined;
   shuttingDown = false;
 
   constructor(
@@ -93,6 +98,9 @@ export class ChatNode {
       onFailed: (id) => this.onNodeFailed(id),
       onRecovered: (id) => this.log.info('node reachable again', { peer: id }),
     });
+    this.repl = store instanceof ReplicatedRoomStore ? store : undefined;
+    this.repl?.onCommitted((ev) => this.onCommitted(ev));
+    this.repl?.onDeleted((roomId) => this.dropLocalRoom(roomId));
   }
 
   get selfId(): string {
@@ -113,6 +121,20 @@ export class ChatNode {
   /** Rooms this node administers (a replicating store may also hold copies of others' rooms). */
   localRooms(): Room[] {
     return this.store.list().filter((r) => r.adminNode === this.selfId);
+  }
+
+  /**
+   * The room as the client flows see it: one this node administers or, with replication, any
+   * replicated room (requests go through the replicated log to whoever administers it).
+   */
+  private clientRoom(roomId: string): Room | undefined {
+    return this.localRoom(roomId) ?? (this.repl?.replicates(roomId) ? this.store.get(roomId) : undefined);
+  }
+
+  /** A node back from a restart serves a replicated room only once it has caught up (bounded wait). */
+  private async readyRoom(roomId: string): Promise<Room | undefined> {
+    if (this.repl?.replicates(roomId)) await this.repl.ready(roomId, 3000);
+    return this.clientRoom(roomId);
   }
 
   private localRoom(roomId: string): Room | undefined {
@@ -160,7 +182,7 @@ export class ChatNode {
         case 'discover_rooms':
           return await this.discoverForClient(session);
         case 'create_room':
-          return this.createRoom(session, req);
+          return await this.createRoom(session, req);
         case 'join_room':
           return await this.joinRoom(session, req);
         case 'leave_room':
@@ -169,6 +191,8 @@ export class ChatNode {
           return await this.sendMessage(session, req);
         case 'delete_room':
           return await this.deleteRoom(session, req);
+        case 'get_history':
+          return await this.getHistory(session, req);
       }
     } catch (err) {
       this.log.error('client request failed', { session: session.id, type: req.type, err });
@@ -184,7 +208,7 @@ export class ChatNode {
       this.registry.unregister(roomId, session);
       // Another connection on this node still holds the name: the membership stays theirs.
       if (this.registry.holder(roomId, binding.username)) continue;
-      const room = this.localRoom(roomId);
+      const room = this.clientRoom(roomId);
       if (room) {
         const m = room.members.get(binding.username);
         if (m && m.nodeId === this.selfId) {
@@ -220,7 +244,7 @@ export class ChatNode {
 
   // ------------------------------------------------------------------------------ client requests
 
-  private createRoom(session: ClientSession, req: CreateRoomRequest): void {
+  private async createRoom(session: ClientSession, req: CreateRoomRequest): Promise<void> {
     const { room_name, creator_id } = req.data;
     const description = req.data.description ?? null;
     const fail = (message: string): void => {
@@ -236,6 +260,15 @@ export class ChatNode {
       adminNode: this.selfId,
       createdAt: pythonIsoNow(),
     });
+    if (this.repl) {
+      // Acknowledged only once the creation is on a majority: a room we announced survives its node.
+      try {
+        await this.repl.whenCreated(room.roomId);
+      } catch (err) {
+        this.log.warn('room creation not committed', { room_id: room.roomId, err: errText(err) });
+        return fail('Room could not be stored on a majority of nodes; try again');
+      }
+    }
     session.createdRooms.add(room.roomId);
     this.log.info('room created', { room_id: room.roomId, room_name, creator_id });
     session.sendFrame({
@@ -264,12 +297,12 @@ export class ChatNode {
     if (this.registry.holder(room_id, username, session)) {
       return fail(`Username '${username}' is already in use in this room`, 'USERNAME_TAKEN');
     }
-    const room = this.localRoom(room_id);
-    if (room) return this.joinLocal(session, room, username);
+    const room = await this.readyRoom(room_id);
+    if (room) return this.joinLocal(session, room, username, req.data.since_seq);
     await this.joinRemote(session, room_id, username);
   }
 
-  private async joinLocal(session: ClientSession, room: Room, username: string): Promise<void> {
+  private async joinLocal(session: ClientSession, room: Room, username: string, sinceSeq?: number): Promise<void> {
     const fail = (error: string, error_code: string): void => {
       session.sendFrame({ type: 'join_room_error', data: { room_id: room.roomId, error, error_code } });
     };
@@ -285,8 +318,45 @@ export class ChatNode {
     }
     // Registered only now, so the joiner does not get its own member_joined (as in the original).
     this.registry.register(room.roomId, session, username);
-    session.sendFrame({ type: 'join_room_success', data: { ...roomInfoData(room.info()) } });
-    for (const m of room.history) this.deliverTo(session, room.roomId, m);
+    if (sinceSeq === undefined) {
+      session.sendFrame({ type: 'join_room_success', data: { ...roomInfoData(room.info()) } });
+      for (const m of room.history) this.deliverTo(session, room.roomId, m);
+      return;
+    }
+    // Resume (issue 6): exactly the messages after since_seq, from the durable log when there is one.
+    // No await between this read and the registration above, so live delivery continues seamlessly.
+    const replay = this.repl
+      ? this.repl.history(room.roomId, { afterSeq: sinceSeq, limit: LIMITS.maxResumeReplay })
+      : room.history.filter((m) => m.sequence_number > sinceSeq).slice(0, LIMITS.maxResumeReplay);
+    const lastSeq = this.repl ? this.repl.lastCommittedSeq(room.roomId) : room.lastSeq;
+    const binding = session.rooms.get(room.roomId);
+    if (binding && binding.deliveredSeq < sinceSeq) binding.deliveredSeq = sinceSeq;
+    session.sendFrame({
+      type: 'join_room_success',
+      data: { ...roomInfoData(room.info()), last_seq: lastSeq, ...(replay.length ? { replay_from_seq: replay[0].sequence_number } : {}) },
+    });
+    for (const m of replay) this.deliverTo(session, room.roomId, m);
+  }
+
+  /** get_history (issue 6): one page of the room's committed messages, oldest first. */
+  private async getHistory(session: ClientSession, req: GetHistoryRequest): Promise<void> {
+    const { room_id, before_seq, after_seq } = req.data;
+    const limit = req.data.limit ?? 100;
+    const room = await this.readyRoom(room_id);
+    if (!room) {
+      session.sendFrame({ type: 'history_error', data: { room_id, error: 'Room not found', error_code: 'ROOM_NOT_FOUND' } });
+      return;
+    }
+    // One extra row tells whether another page exists.
+    const q = { beforeSeq: before_seq, afterSeq: after_seq, limit: limit + 1 };
+    let page = this.repl
+      ? this.repl.history(room_id, q)
+      : room.history.filter((m) => (before_seq === undefined || m.sequence_number < before_seq) && (after_seq === undefined || m.sequence_number > after_seq));
+    const hasMore = page.length > limit;
+    if (hasMore) page = after_seq !== undefined ? page.slice(0, limit) : page.slice(page.length - limit);
+    else if (!this.repl && page.length > limit) page = page.slice(page.length - limit);
+    const lastSeq = this.repl ? this.repl.lastCommittedSeq(room_id) : room.lastSeq;
+    session.sendFrame({ type: 'history', data: { room_id, messages: page, has_more: hasMore, last_seq: lastSeq } });
   }
 
   private async joinRemote(session: ClientSession, roomId: string, username: string): Promise<void> {
@@ -350,7 +420,7 @@ export class ChatNode {
     if (bound) {
       this.registry.unregister(room_id, session);
       if (!this.registry.holder(room_id, username)) {
-        const room = this.localRoom(room_id);
+        const room = this.clientRoom(room_id);
         if (room) {
           const m = room.members.get(username);
           if (m && m.nodeId === this.selfId) {
@@ -381,12 +451,19 @@ export class ChatNode {
     if (bound.username !== username) {
       return fail(`This connection joined the room as '${bound.username}' and cannot send as '${username}'`, 'UNAUTHORIZED');
     }
-    const room = this.localRoom(room_id);
+    const room = await this.readyRoom(room_id);
     if (room) {
       if (room.state !== 'ACTIVE') return fail('Room is being deleted', 'INVALID_STATE');
       const m = room.members.get(username);
       if (!m || m.nodeId !== this.selfId) return fail('You are no longer a member of this room', 'NOT_MEMBER');
-      const c = await this.appendAndPublish(room, { kind: 'message', draft: { username, content } });
+      let c: Awaited<ReturnType<ChatNode['appendAndPublish']>>;
+      try {
+        c = await this.appendAndPublish(room, { kind: 'message', draft: { username, content } });
+      } catch (err) {
+        // Replicated: no admin could commit it in time (no majority), or the admin refused it.
+        const code = (err as { code?: unknown }).code;
+        return fail(errText(err), typeof code === 'string' ? code : 'INTERNAL_ERROR');
+      }
       const msg = (c.entry as { message: ChatMessage }).message;
       session.sendFrame({ type: 'message_sent', data: { room_id, message_id: msg.message_id, sequence_number: msg.sequence_number, timestamp: msg.timestamp } });
       return;
@@ -434,7 +511,8 @@ export class ChatNode {
     const room = this.localRoom(room_id);
     if (!room) {
       // Extension: a creator connected to another node may delete too, when the admin is one of ours.
-      const admin = this.adminCache.get(room_id) ?? this.views.get(room_id)?.adminNode;
+      const replicatedAdmin = this.repl?.replicates(room_id) ? this.store.get(room_id)?.adminNode || undefined : undefined;
+      const admin = replicatedAdmin ?? this.adminCache.get(room_id) ?? this.views.get(room_id)?.adminNode;
       if (!admin || this.peers.isLegacy(admin) || !bound) return fail('Room not found', 'ROOM_NOT_FOUND');
       if (bound.username !== username) return fail('Only the room creator can delete the room', 'UNAUTHORIZED');
       let result: XmlRpcValue;
@@ -588,6 +666,9 @@ export class ChatNode {
    * entry applies, so a leaving member's node still hears of its leave).
    */
   appendAndPublish(room: Room, input: AppendInput, opts: { exceptNode?: string } = {}) {
+    // Replicated rooms: delivery (local and to original Python member nodes) happens in onCommitted,
+    // on every node, when the entry commits; the caller learns its outcome here.
+    if (this.repl?.replicates(room.roomId)) return this.store.append(room, input);
     const targets = room.memberNodes(this.selfId);
     const committed = this.store.append(room, input);
     for (const n of room.memberNodes(this.selfId)) targets.add(n);
@@ -608,6 +689,33 @@ export class ChatNode {
       }
       return c;
     });
+  }
+
+  /**
+   * A replicated entry committed (on this node, in log order): deliver it to the connections here;
+   * the room's admin also relays it to original Python member nodes, which know no replication.
+   */
+  private onCommitted(ev: CommittedEvent): void {
+    const { room, committed, memberCount } = ev;
+    const e = committed.entry;
+    const isAdmin = room.adminNode === this.selfId;
+    const legacyTargets = isAdmin ? [...room.memberNodes(this.selfId)].filter((n) => this.peers.isLegacy(n)) : [];
+    if (e.kind === 'message') {
+      if (isAdmin) this.metrics.messagesSequenced.inc();
+      this.deliverMessageLocal(room.roomId, e.message);
+      for (const t of legacyTargets) this.peers.post(t, 'receive_message_broadcast', [room.roomId, e.message as unknown as Struct]);
+      return;
+    }
+    const data: Record<string, string | number> = { room_id: room.roomId, username: e.username, member_count: memberCount, timestamp: e.timestamp };
+    if (e.kind === 'member_left' && e.reason) data.reason = e.reason;
+    this.deliverLocal(room.roomId, JSON.stringify({ type: e.kind, data }));
+    if (e.kind === 'member_left') this.evictLocal(room.roomId, e.username);
+    if (isAdmin) {
+      const targets = new Set(legacyTargets);
+      // The leaver's node still hears of the leave, unless it is the node that failed.
+      if (e.kind === 'member_left' && this.peers.isLegacy(e.nodeId) && e.reason !== 'Node unreachable') targets.add(e.nodeId);
+      for (const t of targets) this.peers.post(t, 'receive_member_event_broadcast', [room.roomId, e.kind, data]);
+    }
   }
 
   /** Writes one serialized frame to every local connection in the room. */
@@ -826,8 +934,9 @@ export class ChatNode {
         const roomId = stringParam(params, 0, 'room_id');
         const msg = toChatMessage(structParam(params, 1, 'message_data'), roomId);
         if (!msg) throw new XmlRpcFault(1, "<class 'ValueError'>:message_data is not a valid message");
-        // Our own rooms are sequenced here; a copy from elsewhere is stale or forged.
-        if (this.localRoom(roomId)) return true;
+        // Our own rooms are sequenced here; a copy from elsewhere is stale or forged. Replicated
+        // rooms are delivered from the committed log, never from a broadcast.
+        if (this.localRoom(roomId) || this.repl?.replicates(roomId)) return true;
         this.noteRemoteMessage(roomId, msg);
         this.deliverMessageLocal(roomId, msg);
         return true;
@@ -840,6 +949,8 @@ export class ChatNode {
         const data = structParam(params, 2, 'event_data');
         if (!RELAYABLE_EVENTS.has(type)) throw new XmlRpcFault(1, `<class 'ValueError'>:event type "${type}" is not relayed`);
         if (this.localRoom(roomId)) return true;
+        // Membership of replicated rooms is delivered from the committed log (delete_room_initiated is not logged).
+        if (type !== 'delete_room_initiated' && this.repl?.replicates(roomId)) return true;
         // A remote joiner may already be registered when its own member_joined arrives; it is not news to it.
         const except = type === 'member_joined' && typeof data.username === 'string' ? data.username : undefined;
         this.deliverLocal(roomId, JSON.stringify({ type, data: { ...data, room_id: roomId } }), except);

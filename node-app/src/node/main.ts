@@ -13,6 +13,7 @@ import { renderPeerMetrics } from '../peers/peer-stats';
 import { XmlRpcFault } from '../peers/xmlrpc-codec';
 import { MemoryRoomStore, type RoomStore } from '../rooms/room-store';
 import { createNodeHttpHandler, loadBrowserHandler } from '../http/node-http';
+import { createNodeReplication, replicationEnabled, type NodeReplication } from '../replication/node-replication';
 import { ChatNode } from './chat-node';
 import { createNodeMetrics } from './node-metrics';
 import { PeerDirectory, type PeerChannel } from './peer-directory';
@@ -33,7 +34,6 @@ export interface StartOptions {
 export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOptions = {}): Promise<RunningChatNode> {
   const startedAt = Date.now();
   const metrics = createNodeMetrics();
-  const store = opts.store ?? new MemoryRoomStore({ historyLimit: cfg.historyLimit });
   if (!cfg.clusterSecret) log.warn('no CLUSTER_SECRET or CLUSTER_SECRET_FILE: the peer link is open to anyone who can reach the XML-RPC port');
   const auth = cfg.clusterSecret
     ? { secret: cfg.clusterSecret, legacyPeers: cfg.peers.filter((p) => cfg.legacyPeers.includes(p.id)).map((p) => p.address) }
@@ -61,6 +61,24 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
       return link;
     },
   });
+  // Rooms are replicated among our nodes (issue 6) unless a store is given or REPLICATION=off;
+  // original Python peers are not voters.
+  let replication: NodeReplication | undefined;
+  let store = opts.store;
+  if (!store && replicationEnabled()) {
+    replication = createNodeReplication({
+      selfId: cfg.nodeId,
+      dataDir: cfg.dataDir,
+      peers: cfg.peers
+        .filter((p) => !cfg.legacyPeers.includes(p.id))
+        .map((p) => ({ id: p.id, call: (method, params, timeoutMs) => peers.call(p.id, method, params, timeoutMs) })),
+      historyLimit: cfg.historyLimit,
+      logger: log,
+    });
+    replication.start();
+    store = replication.store;
+  }
+  store ??= new MemoryRoomStore({ historyLimit: cfg.historyLimit });
   const node = new ChatNode(cfg, store, peers, log.child({ component: 'chat-node' }), metrics);
 
   metrics.registry.gauge('swarmchat_ws_connections', 'Open client WebSocket connections.', () => node.sessions.size);
@@ -72,7 +90,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
 
   // XML-RPC: every handler counted; faults and failures are the server's to encode.
   const handlers: Record<string, PeerHandler> = {};
-  for (const [name, h] of Object.entries(node.rpcHandlers())) {
+  for (const [name, h] of Object.entries({ ...node.rpcHandlers(), ...(replication?.handlers ?? {}) })) {
     handlers[name] = async (params, ctx) => {
       try {
         const v = await h(params, ctx);
@@ -108,6 +126,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
           connections: node.sessions.size,
           rooms: node.localRooms().length,
           peers: Object.fromEntries(links.map((l) => [l.peerId, l.state])),
+          ...(replication ? { replication: { ...replication.replicator.stats } } : {}),
         },
       }),
       metrics: () => metrics.registry.render() + renderPeerMetrics(links),
@@ -145,6 +164,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
   } catch (err) {
     // The original kept its XML-RPC server running after failing to bind the WebSocket port (§9.16).
     await rpc.close();
+    replication?.stop();
     throw err;
   }
 
@@ -183,6 +203,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
       await Promise.race([node.drain(), new Promise((r) => setTimeout(r, Math.min(left(), 3000)).unref())]);
       await peers.closeAll(Math.min(left(), 3000));
       await rpc.close();
+      replication?.stop();
       wss.close();
       httpServer.closeAllConnections();
       log.info('shut down', { node_id: cfg.nodeId });

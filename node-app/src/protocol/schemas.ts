@@ -3,7 +3,7 @@
  * any room logic sees it; a bad frame gets the protocol's error reply for its type and nothing else
  * happens. Limits the original lacked (§9.12) are enforced here too.
  */
-import type { ClientRequest, ServerFrame } from './messages';
+import { LIMITS, type ClientRequest, type ServerFrame } from './messages';
 
 export interface RequestLimits {
   maxContentChars: number;
@@ -100,7 +100,35 @@ export function parseClientFrame(raw: string, limits: RequestLimits): ParseResul
       if (dataIsBad || !roomId || !username) return fail('Missing room_id or username');
       const err = checkRoomId(roomId) ?? checkName('Username', username, limits.maxUsernameChars);
       if (err) return fail(err);
+      // Resume extension (issue 6): replay from after this sequence number instead of the last 100.
+      const since = data.since_seq;
+      if (since !== undefined && since !== null) {
+        if (!isSeq(since)) return fail('since_seq must be a non-negative integer');
+        return { ok: true, request: { type, data: { room_id: roomId, username, since_seq: since } } };
+      }
       return { ok: true, request: { type, data: { room_id: roomId, username } } };
+    }
+
+    case 'get_history': {
+      const roomId = s('room_id') ?? '';
+      const fail = (error: string): ParseResult => ({
+        ok: false,
+        reply: { type: 'history_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: 'INVALID_REQUEST' } },
+      });
+      if (dataIsBad || !roomId) return fail('Missing room_id');
+      const err = checkRoomId(roomId);
+      if (err) return fail(err);
+      const out: { room_id: string; before_seq?: number; after_seq?: number; limit?: number } = { room_id: roomId };
+      for (const k of ['before_seq', 'after_seq', 'limit'] as const) {
+        const v = data[k];
+        if (v === undefined || v === null) continue;
+        if (!isSeq(v)) return fail(`${k} must be a non-negative integer`);
+        out[k] = v;
+      }
+      if (out.limit !== undefined && (out.limit < 1 || out.limit > LIMITS.maxHistoryPage)) {
+        return fail(`limit must be between 1 and ${LIMITS.maxHistoryPage}`);
+      }
+      return { ok: true, request: { type, data: out } };
     }
 
     case 'leave_room': {
@@ -154,6 +182,10 @@ export function parseClientFrame(raw: string, limits: RequestLimits): ParseResul
       return { ok: false, reply: { type: 'error', data: { success: false, message: `Unknown message type: ${shown}` } } };
     }
   }
+}
+
+function isSeq(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
 function checkRoomId(roomId: string): string | undefined {

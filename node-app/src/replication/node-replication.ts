@@ -105,3 +105,11 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
     },
   };
 }
+
+/** REPLICATION=off runs the node with the original's in-memory, unreplicated rooms (for comparisons). */
+export function replicationEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.REPLICATION?.trim().toLowerCase();
+  if (v === undefined || v === '' || v === 'on') return true;
+  if (v === 'off') return false;
+  throw new Error(`invalid REPLICATION="${env.REPLICATION}": expected on or off`);
+}
