@@ -14,7 +14,7 @@ import { SystemName } from './systems/types';
 
 const USAGE = `usage: bench [--systems ours,socketio,ws] [--rates 100,200,...] [--step-ms N] [--drain-ms N]
              [--members N] [--senders-per-node N] [--rooms N] [--room-members N] [--member-rate N]
-             [--connections 1000,2500,...] [--smoke] [--no-pin] [--ours-env KEY=VALUE]... [--ours-no-data-dir] [--out DIR]`;
+             [--connections 1000,2500,...] [--smoke] [--no-pin] [--ours-env KEY=VALUE]... [--ours-no-data-dir] [--ours-node-arg ARG]... [--out DIR]`;
 
 function numbers(flag: string, v: string | undefined): number[] {
   const list = (v ?? '').split(',').map((s) => Number(s.trim()));
@@ -56,6 +56,11 @@ export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string
       case '--connections': config.connections.levels = numbers(a, v).sort((x, y) => x - y); i++; break;
       case '--no-pin': config.pin = false; break;
       case '--ours-no-data-dir': config.oursDurable = false; break;
+      case '--ours-node-arg':
+        if (!v) throw new Error('--ours-node-arg needs an argument for node, e.g. --cpu-prof');
+        config.oursNodeArgs.push(v);
+        i++;
+        break;
       case '--ours-env': {
         const eq = (v ?? '').indexOf('=');
         if (eq <= 0) throw new Error(`--ours-env needs KEY=VALUE, got ${JSON.stringify(v)}`);

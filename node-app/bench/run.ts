@@ -25,6 +25,8 @@ export interface BenchConfig {
   /** Extra environment for our nodes. */
   oursEnv: Record<string, string>;
   oursDurable: boolean;
+  /** Extra arguments for node running our nodes (profiling). */
+  oursNodeArgs: string[];
 }
 
 export const FULL_CONFIG: BenchConfig = {
@@ -36,6 +38,7 @@ export const FULL_CONFIG: BenchConfig = {
   skipAfterSaturation: true,
   oursEnv: {},
   oursDurable: true,
+  oursNodeArgs: [],
 };
 
 /** One small step of each workload against each system: the CI smoke. */
@@ -48,6 +51,7 @@ export const SMOKE_CONFIG: BenchConfig = {
   skipAfterSaturation: true,
   oursEnv: {},
   oursDurable: true,
+  oursNodeArgs: [],
 };
 
 export interface SkippedStep {
@@ -73,7 +77,7 @@ export interface BenchResult {
 }
 
 export function systemFor(name: SystemName, config: BenchConfig): BenchSystem {
-  if (name === 'ours') return oursSystem(config.oursEnv, config.oursDurable);
+  if (name === 'ours') return oursSystem(config.oursEnv, config.oursDurable, config.oursNodeArgs);
   if (name === 'socketio') return socketioRedis;
   return wsCeiling;
 }
@@ -164,7 +168,7 @@ export function describe(r: TrafficResult): string {
     `${r.system} ${r.workload} @${r.offeredRate}/s: ${r.deliveredMsgsPerSec} msg/s (${r.deliveriesPerSec} deliveries/s), ` +
     `e2e p50 ${f.e2e.p50Ms} p99 ${f.e2e.p99Ms} max ${f.e2e.maxMs} ms, ack p50 ${f.ack.p50Ms} p99 ${f.ack.p99Ms} ms, ` +
     `${f.complete ? 'complete' : `INCOMPLETE (${f.missingDeliveries} missing)`}, ${f.inOrder ? 'in order' : 'OUT OF ORDER'}, ` +
-    `server ${r.cpuMicrosPerDelivery} µs/delivery (${r.serverCpuPctOfCore}% core), loadgen ${r.loadGenCpuPctOfCore}% core (${r.loadGenSystemCpuPctOfCore}% sys), load ${r.loadavgAfter}` +
+    `server ${r.cpuMicrosPerDelivery} µs/delivery (${r.serverCpuPctOfCore}% core; ms ${Object.entries(r.serverCpuMsByProcess).map(([k, v]) => `${k} ${v}`).join(', ')}; ${r.syscallsPerDelivery} syscalls/delivery), loadgen ${r.loadGenCpuPctOfCore}% core (${r.loadGenSystemCpuPctOfCore}% sys), load ${r.loadavgAfter}` +
     (r.protocolErrors ? `, ${r.protocolErrors} protocol errors (${r.lastProtocolError.slice(0, 120)})` : '')
   );
 }

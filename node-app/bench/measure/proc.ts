@@ -51,6 +51,18 @@ export function cpuDeltaMicros(before: Map<number, number>, after: Map<number, n
   return total;
 }
 
+/** Read and write system calls so far (/proc/<pid>/io), or NaN if unreadable. */
+export function processSyscalls(pid: number): number {
+  try {
+    const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const r = /^syscr:\s+(\d+)/m.exec(io);
+    const w = /^syscw:\s+(\d+)/m.exec(io);
+    return r && w ? Number(r[1]) + Number(w[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Resident set size in bytes (VmRSS), or NaN if the process is gone. */
 export function processRssBytes(pid: number): number {
   try {

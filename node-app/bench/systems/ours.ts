@@ -38,12 +38,13 @@ export function oursAvailable(): boolean {
  * NODE's startLocalCluster when it exists; until then the same thing by the node's documented
  * environment (contracts.md), so the bench never depends on when that module lands.
  */
-function loadStartLocalCluster(): StartLocalCluster {
-  if (!oursAvailable()) return spawnPerContract;
+function loadStartLocalCluster(nodeArgs: string[]): StartLocalCluster {
+  if (!oursAvailable() || nodeArgs.length > 0) return (opts) => spawnPerContract(opts, nodeArgs);
   return requireStartLocalCluster();
 }
 
-async function spawnPerContract(opts: Parameters<StartLocalCluster>[0]): Promise<LocalCluster> {
+/** `nodeArgs` go to node itself (e.g. --cpu-prof, which NODE_OPTIONS does not accept). */
+async function spawnPerContract(opts: Parameters<StartLocalCluster>[0], nodeArgs: string[]): Promise<LocalCluster> {
   const count = opts.count ?? 3;
   const ids = Array.from({ length: count }, (_, i) => `node${i + 1}`);
   const rpcUrl = (i: number): string => `http://127.0.0.1:${opts.rpcBasePort + i}`;
@@ -69,7 +70,7 @@ async function spawnPerContract(opts: Parameters<StartLocalCluster>[0]): Promise
         env.DATA_DIR = path.join(opts.dataDir, ids[i]);
         mkdirSync(env.DATA_DIR, { recursive: true });
       }
-      const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
+      const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
       trackChild(child);
       started.push({ id: ids[i], wsUrl: `ws://127.0.0.1:${opts.wsBasePort + i}`, rpcUrl: rpcUrl(i), pid: child.pid!, process: child });
     }
@@ -110,12 +111,12 @@ function requireStartLocalCluster(): StartLocalCluster {
 }
 
 /** Extra environment for our nodes (e.g. from --ours-env), merged over the bench defaults. */
-export function oursSystem(extraEnv: Record<string, string> = {}, durable = true): BenchSystem {
+export function oursSystem(extraEnv: Record<string, string> = {}, durable = true, nodeArgs: string[] = []): BenchSystem {
   return {
     name: 'ours',
     label: 'swarm-chat (3 nodes)',
     async start(opts: StartOptions): Promise<RunningSystem> {
-      const startLocalCluster = loadStartLocalCluster();
+      const startLocalCluster = loadStartLocalCluster(nodeArgs);
       // Ports from the bench's range (common.md): 22000-22999, ws and XML-RPC runs of three each.
       const wsBase = await freePortRun(3, 22000, 22499);
       const rpcBase = await freePortRun(3, 22500, 22999);
@@ -131,7 +132,8 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
         rpcBasePort: rpcBase,
         env,
         dataDir: durable ? path.join(opts.workDir, 'ours-data') : undefined,
-        logDir: path.join(opts.workDir, 'ours-logs'),
+        // No logDir: local-cluster pipes stdout and stderr into one file stream without
+        // {end:false}, and a node's exit then crashes the harness with write-after-end.
       });
       let pinned: string | null = opts.serverCores;
       for (const n of cluster.nodes) if (!pinProcess(n.pid, opts.serverCores).ok) pinned = null;
@@ -140,6 +142,7 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
         durable ? 'DATA_DIR set (durable room logs, as deployed)' : 'DATA_DIR unset (no durable room log)',
       ];
       for (const [k, v] of Object.entries(extraEnv)) notes.push(`${k}=${v}`);
+      if (nodeArgs.length) notes.push(`node ${nodeArgs.join(' ')}`);
       return {
         name: 'ours',
         label: this.label,
@@ -147,6 +150,7 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
         nodeUrls: cluster.nodes.map((n) => n.wsUrl),
         nodePids: cluster.nodes.map((n) => n.pid),
         serverPids: cluster.nodes.map((n) => n.pid),
+        serverRoles: cluster.nodes.map((n) => n.id),
         roomTotalOrder: true,
         pinnedTo: pinned,
         notes,

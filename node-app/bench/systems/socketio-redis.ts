@@ -49,6 +49,7 @@ export const socketioRedis: BenchSystem = {
       nodeUrls: nodes.map((n) => `http://127.0.0.1:${String(n.ready.port)}`),
       nodePids: nodes.map((n) => n.pid),
       serverPids: [...nodes.map((n) => n.pid), redis.pid],
+      serverRoles: [...nodes.map((_, i) => `node${i + 1}`), 'redis'],
       roomTotalOrder: false,
       pinnedTo: pinned,
       notes: [

@@ -15,6 +15,8 @@ export interface RunningSystem {
   nodePids: number[];
   /** Every process whose CPU is the system's cost (the nodes, and Redis for Socket.IO). */
   serverPids: number[];
+  /** A name per serverPids entry (node1.., redis), for the per-process CPU split. */
+  serverRoles: string[];
   /** True when every receiver can check a room-wide sequence (not only per-sender order). */
   roomTotalOrder: boolean;
   /** Cores the servers were pinned to, or null. */

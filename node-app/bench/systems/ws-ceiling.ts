@@ -23,6 +23,7 @@ export const wsCeiling: BenchSystem = {
       nodeUrls: [url, url, url],
       nodePids: [server.pid, server.pid, server.pid],
       serverPids: [server.pid],
+      serverRoles: ['ws'],
       roomTotalOrder: true,
       pinnedTo: pinned,
       notes: ['one process; the three "nodes" of each workload are the same process'],

@@ -6,7 +6,7 @@
 import { SocketIoClient, SwarmChatClient, LoadClient } from '../load/clients';
 import { encodeContent, nowMicros } from '../load/payload';
 import { DeliveryFigures, Tracker } from '../load/tracker';
-import { cpuDeltaMicros, cpuSnapshot, loadavg1 } from '../measure/proc';
+import { cpuDeltaMicros, cpuSnapshot, loadavg1, processSyscalls } from '../measure/proc';
 import { RunningSystem } from '../systems/types';
 
 export interface TrafficPlan {
@@ -42,6 +42,10 @@ export interface TrafficResult {
   /** Server CPU over the active window as a share of one core (100 = one full core). */
   serverCpuPctOfCore: number;
   cpuMicrosPerDelivery: number;
+  /** Server CPU split by process (node1.., redis): where the cost sits, e.g. on a room's admin. */
+  serverCpuMsByProcess: Record<string, number>;
+  /** Read+write system calls of all server processes per delivery (1 = one write per recipient). */
+  syscallsPerDelivery: number;
   loadGenCpuPctOfCore: number;
   /** The kernel's share of it (socket reads and epoll on loopback). */
   loadGenSystemCpuPctOfCore: number;
@@ -114,6 +118,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
     const senderName = plan.senders.map((c) => `u${c}`);
 
     const cpu0 = cpuSnapshot(system.serverPids);
+    const sys0 = system.serverPids.map(processSyscalls);
     const own0 = process.cpuUsage();
     const load0 = loadavg1();
     const t0 = nowMicros();
@@ -144,6 +149,13 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
     const drained = tracker.drained();
     const end = nowMicros();
     const cpu1 = cpuSnapshot(system.serverPids);
+    const sys1 = system.serverPids.map(processSyscalls);
+    const byProcess: Record<string, number> = {};
+    system.serverPids.forEach((pid, i) => {
+      byProcess[system.serverRoles[i] ?? String(pid)] = Math.round(((cpu1.get(pid) ?? NaN) - (cpu0.get(pid) ?? NaN)) / 1000);
+    });
+    let syscalls = 0;
+    sys1.forEach((v, i) => (syscalls += v - sys0[i]));
     const own = process.cpuUsage(own0);
     const figures = tracker.figures();
     const lastActivity = Math.max(tracker.lastDeliveryMicros, tracker.lastAckMicros, sendEnd);
@@ -176,6 +188,8 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       serverCpuMs: Math.round(serverCpu / 1000),
       serverCpuPctOfCore: round1((serverCpu / 1e6 / wallS) * 100),
       cpuMicrosPerDelivery: figures.deliveries > 0 ? round2(serverCpu / figures.deliveries) : NaN,
+      serverCpuMsByProcess: byProcess,
+      syscallsPerDelivery: figures.deliveries > 0 ? round2(syscalls / figures.deliveries) : NaN,
       loadGenCpuPctOfCore: round1(((own.user + own.system) / 1e6 / wallS) * 100),
       loadGenSystemCpuPctOfCore: round1((own.system / 1e6 / wallS) * 100),
       loadGenMaxLagMs: round1(maxLag / 1000),
