@@ -16,8 +16,8 @@ export interface PyServer {
 }
 
 /** Starts fixtures/py_server.py (a SimpleXMLRPCServer like a DS-G1-SMS node) on 127.0.0.1, port 0. */
-export function startPyServer(): Promise<PyServer> {
-  return startPortPrinter('python3', [path.join(FIXTURES, 'py_server.py'), '127.0.0.1']);
+export function startPyServer(port = 0): Promise<PyServer> {
+  return startPortPrinter('python3', [path.join(FIXTURES, 'py_server.py'), '127.0.0.1', String(port)]);
 }
 
 /** Spawns a server process that prints its port on its first stdout line. */

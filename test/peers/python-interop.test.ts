@@ -170,3 +170,37 @@ describe('our PeerLink calling a Python SimpleXMLRPCServer (HTTP/1.0, single-thr
     expect(await link.call('big', [20000])).toBe('x'.repeat(20000));
   });
 });
+
+describe('a peer replaced by an original Python node mid-stream (rolling migration)', () => {
+  test('the refused batch is resent as plain calls, in order, nothing lost', async () => {
+    const got: XmlRpcValue[] = [];
+    const ours = await startPeerServer({
+      host: '127.0.0.1',
+      port: 0,
+      handlers: {
+        record: ([x]) => {
+          got.push(x);
+          return true;
+        },
+      },
+    });
+    const port = ours.port;
+    const link = new PeerLink({ selfId: 'ts1', peerId: 'node2', address: `http://127.0.0.1:${port}`, callTimeoutMs: 2000 });
+    let py: PyServer | undefined;
+    try {
+      for (let i = 0; i < 5; i++) link.post('record', [i]);
+      await link.flush();
+      expect(link.stats.batches).toBe(1);
+      await ours.close();
+      py = await startPyServer(port);
+      for (let i = 5; i < 10; i++) link.post('record', [i]);
+      await link.flush();
+      expect(got).toEqual([0, 1, 2, 3, 4]);
+      expect(await link.call('get_recorded', [])).toEqual([5, 6, 7, 8, 9]);
+      expect(link.stats.dropped).toBe(0);
+    } finally {
+      link.close();
+      await py?.stop();
+    }
+  });
+});
