@@ -100,12 +100,14 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     });
     if (opts.logDir) {
       const out = createWriteStream(path.join(opts.logDir, `${spec.id}.log`), { flags: 'a' });
-      child.stdout?.pipe(out);
-      child.stderr?.pipe(out);
+      // Two sources share one file: neither may end it (that crashed with "write after end").
+      child.stdout?.pipe(out, { end: false });
+      child.stderr?.pipe(out, { end: false });
+      child.once('close', () => out.end());
     }
     if (opts.inheritOutput) {
-      child.stdout?.pipe(process.stdout);
-      child.stderr?.pipe(process.stderr);
+      child.stdout?.pipe(process.stdout, { end: false });
+      child.stderr?.pipe(process.stderr, { end: false });
     }
     const started = Date.now();
     let exited = false;
