@@ -77,6 +77,19 @@ describe('replicated room log over real peer links', () => {
     expect(seqs(set.node('node2'), room)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  test('a resigning admin (graceful stop) hands its rooms over well before an election timeout', async () => {
+    const room = await newRoom(set);
+    for (let i = 0; i < 3; i++) await send(set.node('node3'), room, `r${i}`);
+    const t0 = Date.now();
+    await set.node('node1').repl.resign(1000);
+    await set.crash('node1');
+    const e = await send(set.node('node2'), room, 'after-resign');
+    const handOverMs = Date.now() - t0;
+    expect(Number(e.data.seq)).toBe(4);
+    expect(handOverMs).toBeLessThan(400); // the election timeout alone is >= 400 ms here
+    expect(['node2', 'node3']).toContain(set.node('node3').repl.adminOf(room));
+  });
+
   test('a deposed admin is fenced: its stale-term append changes nothing', async () => {
     const room = await newRoom(set);
     await send(set.node('node1'), room, 'x');

@@ -198,6 +198,8 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
       node.stopTimers();
       httpServer.close(); // stop accepting; open connections are closed below
       const deadline = Date.now() + cfg.shutdownGraceMs;
+      // Hand the rooms this node administers to a successor now, not after an election timeout.
+      await replication?.replicator.resign(Math.min(1000, cfg.shutdownGraceMs / 4)).catch((err) => log.warn('resign failed', { err }));
       node.closeAllSessions(1001, 'node shutting down');
       const left = () => Math.max(0, deadline - Date.now());
       await Promise.race([node.drain(), new Promise((r) => setTimeout(r, Math.min(left(), 3000)).unref())]);

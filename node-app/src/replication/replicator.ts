@@ -137,6 +137,8 @@ export class Replicator extends EventEmitter {
   private timers: NodeJS.Timeout[] = [];
   private flushScheduled = false;
   private stopped = false;
+  /** After resign(): this node is leaving and stands in no election. */
+  private resigned = false;
   readonly stats: ReplicatorStats = { rooms: 0, leaderOf: 0, elections: 0, replCalls: 0, replCallErrors: 0, entriesSent: 0, flushes: 0 };
 
   constructor(opts: ReplicatorOptions) {
@@ -176,6 +178,36 @@ export class Replicator extends EventEmitter {
     this.timers.push(setInterval(() => this.heartbeatTick(), this.hbMs));
     this.timers.push(setInterval(() => this.electionTick(), Math.max(10, Math.floor(this.hbMs / 2))));
     for (const t of this.timers) t.unref();
+  }
+
+  /**
+   * Graceful hand-over before a planned stop (rolling update): every room this node administers
+   * gets its committed state pushed to the followers with a "resign" flag, and they elect a
+   * successor at once instead of waiting for the election timeout. Bounded by `timeoutMs`.
+   */
+  async resign(timeoutMs = 1000): Promise<void> {
+    const led = [...this.rooms.values()].filter((rt) => rt.role === 'leader' && !rt.deleted);
+    if (led.length === 0 || this.peers.length === 0) return;
+    // Let entries already accepted commit first, so the hand-over loses nothing in flight.
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all(led.map((rt) => this.waitCommitted(rt.id, rt.lastIndex, Math.max(0, (deadline - Date.now()) / 2))));
+    const calls: Promise<unknown>[] = [];
+    for (const ch of this.channels.values()) {
+      const items: AppendItem[] = [];
+      for (const rt of led) {
+        if (rt.role !== 'leader') continue;
+        const prevIndex = rt.durableIndex;
+        items.push({ k: 'a', room: rt.id, term: rt.term, prevIndex, prevTerm: this.store.termAt(rt.id, prevIndex) ?? 0, commit: rt.commitIndex, entries: [], resign: true });
+      }
+      if (items.length === 0) continue;
+      calls.push(ch.peer.call(METHOD_REPL, [this.selfId, items.map(encodeItem)], { timeoutMs: Math.max(50, deadline - Date.now()) }).catch(() => undefined));
+    }
+    for (const rt of led) if (rt.role === 'leader') this.stepDown(rt, rt.term, null);
+    // Stepped down: do not compete in the election that follows.
+    for (const rt of led) rt.electionDeadlineMs = Number.MAX_SAFE_INTEGER;
+    this.resigned = true;
+    await Promise.all(calls);
+    this.log?.info('replication: resigned as admin', { rooms: led.length });
   }
 
   stop(): void {
@@ -594,7 +626,7 @@ export class Replicator extends EventEmitter {
     if (this.stopped) return;
     const now = Date.now();
     for (const rt of this.rooms.values()) {
-      if (rt.deleted) continue;
+      if (rt.deleted || this.resigned) continue;
       if (rt.role === 'leader') {
         this.checkQuorum(rt, now);
         continue;
@@ -744,6 +776,12 @@ export class Replicator extends EventEmitter {
     if (newCommit > rt.commitIndex) {
       applied.push([rt, this.store.commit(rt.id, newCommit)]);
       rt.commitIndex = newCommit;
+    }
+    if (it.resign && rt.commitIndex >= it.commit && it.prevIndex === rt.lastIndex) {
+      // The admin is leaving and we have everything it committed: the successor order decides quickly.
+      rt.lastHeardMs = 0;
+      const voters = [this.selfId, ...this.peers.map((p) => p.id)].filter((v) => v !== from);
+      rt.electionDeadlineMs = now + 20 + 60 * Math.max(0, successorRank(rt.id, this.selfId, voters));
     }
     if (!rt.caughtUp && rt.commitIndex >= it.commit) {
       rt.caughtUp = true;

@@ -25,6 +25,8 @@ export interface AppendItem {
   prevTerm: number;
   commit: number;
   entries: LogEntry[];
+  /** The admin is shutting down gracefully: elect a successor now instead of after the timeout. */
+  resign?: boolean;
 }
 
 export interface VoteItem { k: 'v'; room: string; term: number; lastIndex: number; lastTerm: number; pre: boolean }
@@ -74,7 +76,9 @@ export function decodeEntry(v: XmlRpcValue): LogEntry {
 
 export function encodeItem(item: ReplItem): XmlRpcValue {
   if (item.k === 'a') {
-    return { k: 'a', r: item.room, t: item.term, p: item.prevIndex, pt: item.prevTerm, c: item.commit, e: item.entries.map(encodeEntry) };
+    const out: Record<string, XmlRpcValue> = { k: 'a', r: item.room, t: item.term, p: item.prevIndex, pt: item.prevTerm, c: item.commit, e: item.entries.map(encodeEntry) };
+    if (item.resign) out.rs = true;
+    return out;
   }
   return { k: 'v', r: item.room, t: item.term, li: item.lastIndex, lt: item.lastTerm, pre: item.pre };
 }
@@ -89,7 +93,7 @@ export function decodeItem(v: XmlRpcValue): ReplItem {
     entries.forEach((e, i) => {
       if (e.idx !== prevIndex + 1 + i) throw new WireError('append: entries are not contiguous after prevIndex');
     });
-    return { k: 'a', room, term: int(o.t, 'append.t'), prevIndex, prevTerm: int(o.pt, 'append.pt'), commit: int(o.c, 'append.c'), entries };
+    return { k: 'a', room, term: int(o.t, 'append.t'), prevIndex, prevTerm: int(o.pt, 'append.pt'), commit: int(o.c, 'append.c'), entries, resign: o.rs === true };
   }
   if (o.k === 'v') {
     return { k: 'v', room, term: int(o.t, 'vote.t'), lastIndex: int(o.li, 'vote.li'), lastTerm: int(o.lt, 'vote.lt'), pre: o.pre === true };
