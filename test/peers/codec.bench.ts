@@ -7,8 +7,13 @@
  *    xmlbuilder), with JSON.parse of the same data as the floor;
  * 2. batch payload: a JSON string param vs a native XML-RPC array, per item;
  * 3. link on loopback: per-message wall time and CPU (both ends in this one process) for one call per
- *    message (npm xmlrpc client+server, ours), our ordered stream without batching, and with batching.
+ *    message (npm xmlrpc client+server, ours), our ordered stream without batching, and with batching;
+ * 4. the same stream with the receiver in its own process: sender and receiver CPU per message.
  */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import xmlrpc from 'xmlrpc';
@@ -202,6 +207,7 @@ async function linkFigures(): Promise<void> {
     for (let i = 0; i < k; i += 20) {
       for (let j = i; j < Math.min(k, i + 20); j++) batched.post('receive_message_broadcast', params(j));
       await new Promise((r) => setImmediate(r));
+      while (batched.queued > 5000) await new Promise((r) => setTimeout(r, 1));
     }
     await batched.flush();
   });
@@ -223,11 +229,65 @@ async function linkFigures(): Promise<void> {
   if (received === 0) throw new Error('nothing was delivered: the benchmark measured nothing');
 }
 
+/** utime+stime of a process in µs, from /proc (Linux; 10 ms resolution, fine over thousands of messages). */
+function procCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}
+
+async function crossProcessFigures(): Promise<void> {
+  console.log('\n4. peer link across processes (receiver = our peer server in a child process)');
+  const script = path.join(__dirname, 'fixtures', 'peer-server-child.js');
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      createInterface({ input: child.stdout! }).once('line', (l) => resolve(Number(l)));
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const params = (i: number): XmlRpcValue[] => [`r${i % 10}`, { seq: i, content: `message ${i}`, username: 'alice' }];
+    const cases: Array<[string, PeerLink, number]> = [
+      ['unbatched stream (one call per message)', new PeerLink({ selfId: 'a', peerId: 'c', address: url, batching: false }), Math.round(3000 * scale)],
+      ['batched stream, 20 posts per tick', new PeerLink({ selfId: 'a', peerId: 'c', address: url }), Math.round(50_000 * scale)],
+    ];
+    for (const [label, l, n] of cases) {
+      l.post('record', ['warm-up']);
+      await l.flush();
+      const c0 = process.cpuUsage();
+      const r0 = procCpuUs(child.pid!);
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i += 20) {
+        for (let j = i; j < Math.min(n, i + 20); j++) l.post('record', params(j));
+        await new Promise((r) => setImmediate(r));
+        // the producer backs off before the bound: we measure capacity, not the overflow policy
+        while (l.queued > 5000) await new Promise((r) => setTimeout(r, 1));
+      }
+      await l.flush();
+      const wallUs = Number(process.hrtime.bigint() - t0) / 1e3 / n;
+      const c = process.cpuUsage(c0);
+      const senderUs = (c.user + c.system) / n;
+      const receiverUs = (procCpuUs(child.pid!) - r0) / n;
+      if (l.stats.dropped > 0) throw new Error(`${label}: dropped ${l.stats.dropped}, figures void`);
+      console.log(
+        `  ${label.padEnd(44)} ${wallUs.toFixed(1).padStart(7)} µs wall  sender ${senderUs.toFixed(1).padStart(6)} µs CPU  receiver ${receiverUs
+          .toFixed(1)
+          .padStart(6)} µs CPU  ${Math.round(1e6 / wallUs).toString().padStart(7)} msg/s`,
+      );
+      l.close();
+    }
+  } finally {
+    child.stdin!.end();
+    child.kill();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`peer link benchmark — node ${process.version}, ${quick ? 'quick' : 'full'} run`);
   await codecFigures();
   batchPayloadFigures();
   await linkFigures();
+  await crossProcessFigures();
 }
 
 main().catch((e) => {

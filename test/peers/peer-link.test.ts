@@ -145,6 +145,18 @@ describe('PeerLink against our peer server', () => {
     }
   });
 
+  test('batches stay under the byte cap; a single item over it is dropped alone', async () => {
+    const l = link(url(), { maxBatchBytes: 100_000 });
+    const big = (c: string) => c.repeat(30_000);
+    for (const c of ['a', 'b', 'c', 'd', 'e']) l.post('record', [big(c)]);
+    l.post('record', ['x'.repeat(200_000)]);
+    l.post('record', ['last']);
+    await l.flush();
+    expect(got).toEqual([big('a'), big('b'), big('c'), big('d'), big('e'), 'last']);
+    expect(l.stats.batches).toBeGreaterThanOrEqual(3);
+    expect(l.stats.dropped).toBe(1);
+  });
+
   test('two links of one node keep separate streams at the receiver', async () => {
     const a = link(url());
     const b = link(url());

@@ -54,8 +54,10 @@ export interface PeerLinkOptions {
   /** the peer is an original Python node: never signs its replies, so none is required */
   legacy?: boolean;
   logger?: PeerLogger;
-  /** most items per batch call. Default 256. */
+  /** most items per batch call. Default 1000. */
   maxBatch?: number;
+  /** most JSON bytes per batch call (the server's body limit is 4 MiB). Default 1 MiB. */
+  maxBatchBytes?: number;
   /** most items waiting in the stream; overflowing reports the peer down. Default 10 000. */
   maxQueue?: number;
   /** attempts of one stream step before the peer is reported down. Default 3. */
@@ -96,7 +98,7 @@ export class PeerLink extends EventEmitter {
   private readonly o: Required<
     Pick<
       PeerLinkOptions,
-      'callTimeoutMs' | 'maxBatch' | 'maxQueue' | 'maxAttempts' | 'retryBaseMs' | 'probeIntervalMs' | 'streamTimeoutMs' | 'maxResponseBytes'
+      'callTimeoutMs' | 'maxBatch' | 'maxBatchBytes' | 'maxQueue' | 'maxAttempts' | 'retryBaseMs' | 'probeIntervalMs' | 'streamTimeoutMs' | 'maxResponseBytes'
     >
   >;
   private readonly legacy: boolean;
@@ -126,7 +128,8 @@ export class PeerLink extends EventEmitter {
     const callTimeoutMs = opts.callTimeoutMs ?? 5000;
     this.o = {
       callTimeoutMs,
-      maxBatch: opts.maxBatch ?? 256,
+      maxBatch: opts.maxBatch ?? 1000,
+      maxBatchBytes: opts.maxBatchBytes ?? 1024 * 1024,
       maxQueue: opts.maxQueue ?? 10_000,
       maxAttempts: opts.maxAttempts ?? 3,
       retryBaseMs: opts.retryBaseMs ?? 100,
@@ -442,11 +445,24 @@ export class PeerLink extends EventEmitter {
         }
       });
       if (bad <= 0) {
-        this.dropUnencodable(items[0], 'batch');
+        this.dropHead('dropped a stream item that cannot be encoded', { method: items[0].method, encoding: 'json' });
         return;
       }
       // send what precedes it; the bad item is then at the head and dropped next round
       items = items.slice(0, bad);
+      payload = encode(items);
+    }
+    // Keep each call under the byte cap: halve until it fits; a single item over it is dropped alone.
+    while (payload.length > this.o.maxBatchBytes) {
+      if (items.length === 1) {
+        this.dropHead('dropped a stream item larger than the batch byte limit', {
+          method: items[0].method,
+          bytes: payload.length,
+          limit: this.o.maxBatchBytes,
+        });
+        return;
+      }
+      items = items.slice(0, Math.ceil(items.length / 2));
       payload = encode(items);
     }
     this.stats.batches++;
@@ -472,9 +488,9 @@ export class PeerLink extends EventEmitter {
     this.consume(items.length);
   }
 
-  /** Skips the queue's head item, which cannot be encoded: the rest of the stream goes on. */
-  private dropUnencodable(item: StreamItem, how: string): void {
-    this.log.error('dropped a stream item that cannot be encoded', { method: item.method, encoding: how });
+  /** Skips the queue's head item, which can never be sent: the rest of the stream goes on. */
+  private dropHead(why: string, fields: Record<string, unknown>): void {
+    this.log.error(why, fields);
     this.head++;
     this.nextSeq++;
     this.stats.dropped++;
@@ -487,7 +503,7 @@ export class PeerLink extends EventEmitter {
       await this.call(item.method, item.params, { timeoutMs: this.o.streamTimeoutMs });
     } catch (e) {
       if (e instanceof TypeError) {
-        this.dropUnencodable(item, 'xml');
+        this.dropHead('dropped a stream item that cannot be encoded', { method: item.method, encoding: 'xml', error: e.message });
         return;
       }
       if (!(e instanceof XmlRpcFault)) throw e;
