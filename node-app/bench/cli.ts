@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: runs the benchmark and writes results/<timestamp>/{result.json,result.md,latency.svg}.
  *
- *   node dist/node-app/bench/cli.js [--systems ours,socketio,ws] [--rates 100,200,500,1000,2000]
+ *   node dist/node-app/bench/cli.js [--systems ours,socketio,ws] [--workloads fanout,many-rooms,connections]
+ *     [--rates 100,200,500,1000,2000]
  *     [--step-ms 10000] [--drain-ms 10000] [--connections 1000,2500,5000,10000] [--smoke]
  *     [--no-pin] [--ours-env KEY=VALUE]... [--ours-no-data-dir] [--out DIR]
  */
@@ -9,10 +10,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { renderLatencyChart } from './report/chart';
 import { renderMarkdown } from './report/markdown';
-import { BenchConfig, BenchResult, FULL_CONFIG, runBench, SMOKE_CONFIG } from './run';
-import { SystemName } from './systems/types';
+import { BenchConfig, BenchResult, FULL_CONFIG, runBench, SMOKE_CONFIG, WorkloadName } from './run';
+import { SYSTEM_NAMES, SystemName } from './systems/types';
 
-const USAGE = `usage: bench [--systems ours,socketio,ws] [--rates 100,200,...] [--step-ms N] [--drain-ms N]
+const USAGE = `usage: bench [--systems ours,ours-mem,socketio,ws] [--workloads fanout,many-rooms,connections] [--rates 100,200,...] [--step-ms N] [--drain-ms N]
              [--members N] [--senders-per-node N] [--rooms N] [--room-members N] [--member-rate N]
              [--connections 1000,2500,...] [--smoke] [--no-pin] [--ours-env KEY=VALUE]... [--ours-no-data-dir] [--ours-node-arg ARG]... [--out DIR]`;
 
@@ -39,9 +40,17 @@ export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string
         break;
       case '--systems': {
         const names = (v ?? '').split(',').filter(Boolean);
-        for (const s of names) if (!['ours', 'socketio', 'ws'].includes(s)) throw new Error(`unknown system ${JSON.stringify(s)} (ours, socketio, ws)`);
+        for (const s of names) if (!SYSTEM_NAMES.includes(s as SystemName)) throw new Error(`unknown system ${JSON.stringify(s)} (${SYSTEM_NAMES.join(', ')})`);
         if (!names.length) throw new Error('--systems needs at least one of ours, socketio, ws');
         config.systems = names as SystemName[];
+        i++;
+        break;
+      }
+      case '--workloads': {
+        const names = (v ?? '').split(',').filter(Boolean);
+        for (const w of names) if (!['fanout', 'many-rooms', 'connections'].includes(w)) throw new Error(`unknown workload ${JSON.stringify(w)} (fanout, many-rooms, connections)`);
+        if (!names.length) throw new Error('--workloads needs at least one of fanout, many-rooms, connections');
+        config.workloads = names as WorkloadName[];
         i++;
         break;
       }

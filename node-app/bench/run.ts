@@ -13,8 +13,11 @@ import { wsCeiling } from './systems/ws-ceiling';
 import { ConnectionsResult, runConnections } from './workloads/connections';
 import { fanoutPlan, manyRoomsPlan, runTraffic, TrafficResult } from './workloads/traffic';
 
+export type WorkloadName = 'fanout' | 'many-rooms' | 'connections';
+
 export interface BenchConfig {
   systems: SystemName[];
+  workloads: WorkloadName[];
   fanout: { rates: number[]; stepMs: number; drainMs: number; members: number; sendersPerNode: number; warmupMs: number };
   manyRooms: { rooms: number; membersPerRoom: number; perMemberRate: number; durationMs: number; drainMs: number };
   connections: { levels: number[]; deadlineMs: number };
@@ -30,7 +33,8 @@ export interface BenchConfig {
 }
 
 export const FULL_CONFIG: BenchConfig = {
-  systems: ['ours', 'socketio', 'ws'],
+  systems: ['ours', 'ours-mem', 'socketio', 'ws'],
+  workloads: ['fanout', 'many-rooms', 'connections'],
   fanout: { rates: [100, 200, 500, 1000, 2000], stepMs: 10000, drainMs: 10000, members: 99, sendersPerNode: 3, warmupMs: 2000 },
   manyRooms: { rooms: 30, membersPerRoom: 10, perMemberRate: 1, durationMs: 10000, drainMs: 10000 },
   connections: { levels: [1000, 2500, 5000, 10000], deadlineMs: 90000 },
@@ -44,6 +48,7 @@ export const FULL_CONFIG: BenchConfig = {
 /** One small step of each workload against each system: the CI smoke. */
 export const SMOKE_CONFIG: BenchConfig = {
   systems: ['ours', 'socketio', 'ws'],
+  workloads: ['fanout', 'many-rooms', 'connections'],
   fanout: { rates: [50], stepMs: 1000, drainMs: 5000, members: 12, sendersPerNode: 1, warmupMs: 0 },
   manyRooms: { rooms: 3, membersPerRoom: 4, perMemberRate: 2, durationMs: 1000, drainMs: 5000 },
   connections: { levels: [50], deadlineMs: 20000 },
@@ -78,6 +83,7 @@ export interface BenchResult {
 
 export function systemFor(name: SystemName, config: BenchConfig): BenchSystem {
   if (name === 'ours') return oursSystem(config.oursEnv, config.oursDurable, config.oursNodeArgs);
+  if (name === 'ours-mem') return oursSystem(config.oursEnv, false, config.oursNodeArgs, 'ours-mem');
   if (name === 'socketio') return socketioRedis;
   return wsCeiling;
 }
@@ -105,7 +111,8 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
   try {
     for (const name of config.systems) {
       const system = systemFor(name, config);
-      const withSystem = async (workload: string, fn: (s: RunningSystem) => Promise<void>): Promise<void> => {
+      const withSystem = async (workload: WorkloadName, fn: (s: RunningSystem) => Promise<void>): Promise<void> => {
+        if (!config.workloads.includes(workload)) return;
         let running: RunningSystem | null = null;
         try {
           running = await system.start({ serverCores: cores.serverCores, workDir: mkdtempSync(path.join(workDir, `${name}-`)) });

@@ -5,8 +5,8 @@
  */
 import type { BenchResult } from '../run';
 
-const COLORS: Record<string, string> = { ours: '#1f77b4', socketio: '#d62728', ws: '#2ca02c' };
-const NAMES: Record<string, string> = { ours: 'swarm-chat (3 nodes)', socketio: 'Socket.IO + Redis (3 nodes)', ws: 'raw ws (1 process)' };
+const COLORS: Record<string, string> = { ours: '#1f77b4', 'ours-mem': '#9467bd', socketio: '#d62728', ws: '#2ca02c' };
+const NAMES: Record<string, string> = { ours: 'swarm-chat (3 nodes)', 'ours-mem': 'swarm-chat, no DATA_DIR', socketio: 'Socket.IO + Redis (3 nodes)', ws: 'raw ws (1 process)' };
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -3,7 +3,7 @@ import type { BenchResult } from '../run';
 import type { TrafficResult } from '../workloads/traffic';
 import { compareRates, SUSTAINED_P99_MS, verdict } from './summary';
 
-const NAMES: Record<string, string> = { ours: 'swarm-chat', socketio: 'Socket.IO+Redis', ws: 'raw ws' };
+const NAMES: Record<string, string> = { ours: 'swarm-chat', 'ours-mem': 'swarm-chat, no disk', socketio: 'Socket.IO+Redis', ws: 'raw ws' };
 
 function n(x: number | null | undefined, digits = 1): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '–';
@@ -65,18 +65,18 @@ export function renderMarkdown(result: BenchResult, chartFile?: string): string 
   lines.push('');
   lines.push('### Ratios');
   lines.push('');
-  lines.push('| offered msg/s | swarm-chat p99 ms | Socket.IO p99 ms | raw ws p99 ms | ours / Socket.IO | ours / ws | target met |');
-  lines.push('|---:|---:|---:|---:|---:|---:|---|');
+  lines.push('| offered msg/s | swarm-chat p99 ms | Socket.IO p99 ms | raw ws p99 ms | ours / Socket.IO | ours / ws | target met | no-disk p99 ms | no-disk / Socket.IO |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---|---:|---:|');
   for (const r of compareRates(result)) {
     lines.push(
-      `| ${r.rate} | ${n(r.oursP99Ms)} | ${n(r.socketioP99Ms)} | ${n(r.wsP99Ms)} | ${n(r.p99RatioVsSocketio, 2)} | ${n(r.p99RatioVsWs, 2)} | ${yesNo(r.meetsTarget)} |`,
+      `| ${r.rate} | ${n(r.oursP99Ms)} | ${n(r.socketioP99Ms)} | ${n(r.wsP99Ms)} | ${n(r.p99RatioVsSocketio, 2)} | ${n(r.p99RatioVsWs, 2)} | ${yesNo(r.meetsTarget)} | ${n(r.oursMemP99Ms)} | ${n(r.oursMemRatioVsSocketio, 2)} |`,
     );
   }
   lines.push('');
   const sus = (name: string): string => (v.sustained[name] === undefined ? 'not run' : v.sustained[name] === null ? 'none' : `${v.sustained[name]} msg/s`);
   lines.push(
     `Highest offered rate with complete, in-order delivery and p99 < ${SUSTAINED_P99_MS} ms: swarm-chat ${sus('ours')}, ` +
-      `Socket.IO+Redis ${sus('socketio')}, raw ws ${sus('ws')}` +
+      `swarm-chat without DATA_DIR ${sus('ours-mem')}, Socket.IO+Redis ${sus('socketio')}, raw ws ${sus('ws')}` +
       ` (ours / Socket.IO = ${n(v.sustainedRatioVsSocketio, 2)}, ours / raw ws = ${n(v.sustainedRatioVsWs, 2)}).`,
   );
   lines.push('');

@@ -23,6 +23,9 @@ export function fanoutAt(result: BenchResult, system: string, rate: number): Tra
 export interface RateComparison {
   rate: number;
   oursP99Ms: number | null;
+  /** Our cluster without DATA_DIR, when it ran. */
+  oursMemP99Ms: number | null;
+  oursMemRatioVsSocketio: number | null;
   socketioP99Ms: number | null;
   wsP99Ms: number | null;
   /** ours p99 / Socket.IO p99 (below 1 = ours better). */
@@ -44,6 +47,7 @@ export function compareRates(result: BenchResult): RateComparison[] {
     const o = fanoutAt(result, 'ours', rate);
     const s = fanoutAt(result, 'socketio', rate);
     const w = fanoutAt(result, 'ws', rate);
+    const om = fanoutAt(result, 'ours-mem', rate);
     const p = (r: TrafficResult | undefined): number | null => (r && Number.isFinite(r.figures.e2e.p99Ms) ? r.figures.e2e.p99Ms : null);
     const oursOk = o ? o.drained && o.figures.complete && o.figures.inOrder : null;
     let meets: boolean | null = null;
@@ -55,6 +59,8 @@ export function compareRates(result: BenchResult): RateComparison[] {
     return {
       rate,
       oursP99Ms: p(o),
+      oursMemP99Ms: p(om),
+      oursMemRatioVsSocketio: ratio(p(om), p(s)),
       socketioP99Ms: p(s),
       wsP99Ms: p(w),
       p99RatioVsSocketio: ratio(p(o), p(s)),

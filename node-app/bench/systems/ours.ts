@@ -111,10 +111,10 @@ function requireStartLocalCluster(): StartLocalCluster {
 }
 
 /** Extra environment for our nodes (e.g. from --ours-env), merged over the bench defaults. */
-export function oursSystem(extraEnv: Record<string, string> = {}, durable = true, nodeArgs: string[] = []): BenchSystem {
+export function oursSystem(extraEnv: Record<string, string> = {}, durable = true, nodeArgs: string[] = [], name: 'ours' | 'ours-mem' = 'ours'): BenchSystem {
   return {
-    name: 'ours',
-    label: 'swarm-chat (3 nodes)',
+    name,
+    label: durable ? 'swarm-chat (3 nodes)' : 'swarm-chat (3 nodes, no DATA_DIR)',
     async start(opts: StartOptions): Promise<RunningSystem> {
       const startLocalCluster = loadStartLocalCluster(nodeArgs);
       // Ports from the bench's range (common.md): 22000-22999, ws and XML-RPC runs of three each.
@@ -144,7 +144,7 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
       for (const [k, v] of Object.entries(extraEnv)) notes.push(`${k}=${v}`);
       if (nodeArgs.length) notes.push(`node ${nodeArgs.join(' ')}`);
       return {
-        name: 'ours',
+        name,
         label: this.label,
         protocol: 'swarmchat',
         nodeUrls: cluster.nodes.map((n) => n.wsUrl),

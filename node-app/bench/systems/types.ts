@@ -1,6 +1,8 @@
 /** What the harness needs from a system under test, whichever it is. */
 
-export type SystemName = 'ours' | 'socketio' | 'ws';
+/** ours-mem: our cluster without DATA_DIR (replicated in memory), to show what durability costs. */
+export type SystemName = 'ours' | 'ours-mem' | 'socketio' | 'ws';
+export const SYSTEM_NAMES: readonly SystemName[] = ['ours', 'ours-mem', 'socketio', 'ws'];
 
 /** Which client the load generator uses: our WebSocket protocol, or Socket.IO events. */
 export type ClientProtocol = 'swarmchat' | 'socketio';
