@@ -113,6 +113,13 @@ describe('value types', () => {
     expect(one('<value><string/></value>')).toBe('');
   });
 
+  test('empty arrays in every spelling Python accepts', () => {
+    expect(one('<value><array><data></data></array></value>')).toEqual([]);
+    expect(one('<value><array><data/></array></value>')).toEqual([]);
+    expect(one('<value><array></array></value>')).toEqual([]);
+    expect(one('<value><array/></value>')).toEqual([]);
+  });
+
   test('nil in both spellings', () => {
     expect(one('<value><nil/></value>')).toBeNull();
     expect(one('<value><nil></nil></value>')).toBeNull();

@@ -438,7 +438,11 @@ class Scanner {
     if (depth > this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth}`);
     const items: XmlRpcValue[] = [];
     if (selfClosing) return items;
-    if (!this.expectOpen('data')) {
+    this.space();
+    const open = this.tag();
+    if (open.closing && open.name === 'array') return items; // <array></array>: Python reads []
+    if (open.closing || open.name !== 'data') this.fail(`expected <data>, found <${open.closing ? '/' : ''}${open.name}>`);
+    if (!open.selfClosing) {
       for (;;) {
         this.space();
         const t = this.tag();
