@@ -1,6 +1,7 @@
 /**
  * Cross-node throughput and latency of three local nodes, and what the peer link costs per message.
- * Run after a build:  node dist/test/node/cross-node.bench.js [--messages N] [--clients C] [--rooms R] [--window W]
+ * Run after a build:  node dist/test/node/cross-node.bench.js [--messages N] [--clients C] [--rooms R] [--window W] [--samples S]
+ * (BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the nodes; REPLICATION=off measures the node without issue 6.)
  *
  * Workloads (each on a fresh three-node cluster on 127.0.0.1, ports 20040-20052):
  *  1. latency: one sender on node2 in a room administered by node1, one receiver on node3;
@@ -33,6 +34,18 @@ function cpuMs(pid: number): number {
 }
 const clusterCpu = (c: LocalCluster) => c.nodes.reduce((s, n) => s + cpuMs(n.pid), 0);
 
+/** Sums a metric family over all nodes' /metrics. */
+async function metricSum(c: LocalCluster, name: string): Promise<number> {
+  let total = 0;
+  for (const n of c.nodes) {
+    const text = await (await fetch(n.wsUrl.replace('ws:', 'http:') + '/metrics')).text();
+    for (const line of text.split('\n')) {
+      if (line.startsWith(name + '{') || line.startsWith(name + ' ')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}
+
 function stats(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
@@ -41,7 +54,8 @@ function stats(xs: number[]) {
 }
 
 async function withCluster<T>(base: number, fn: (c: LocalCluster) => Promise<T>): Promise<T> {
-  const c = await startLocalCluster({ wsBasePort: base, rpcBasePort: base + 100, env: { LOG_LEVEL: 'warn' } });
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : undefined;
+  const c = await startLocalCluster({ wsBasePort: base, rpcBasePort: base + 100, env: { LOG_LEVEL: 'warn' }, nodeArgs });
   try {
     return await fn(c);
   } finally {
@@ -118,6 +132,9 @@ async function throughput(c: LocalCluster, spread: boolean) {
       }
     });
   }
+  const posted0 = await metricSum(c, 'swarmchat_peer_stream_posted_total');
+  const batches0 = await metricSum(c, 'swarmchat_peer_stream_batches_total');
+  const calls0 = await metricSum(c, 'swarmchat_peer_calls_total');
   const cpu0 = clusterCpu(c);
   const t0 = performance.now();
   await Promise.all(
@@ -149,11 +166,15 @@ async function throughput(c: LocalCluster, spread: boolean) {
   const secs = (performance.now() - t0) / 1000;
   const cpu = clusterCpu(c) - cpu0;
   const total = perClient * CLIENTS;
+  const posted = (await metricSum(c, 'swarmchat_peer_stream_posted_total')) - posted0;
+  const batches = (await metricSum(c, 'swarmchat_peer_stream_batches_total')) - batches0;
+  const httpCalls = (await metricSum(c, 'swarmchat_peer_calls_total')) - calls0;
   for (const x of [...setup, ...members.map((m) => m.c)]) x.ws.terminate();
   const label = spread ? 'spread over 3 nodes (cross-node)' : 'all on the admin node (no peer link)';
   console.log(`throughput, ${CLIENTS} clients ${label}, ${ROOMS} rooms, window ${WINDOW}, ${total} messages:`);
   console.log(`  ${(total / secs).toFixed(0)} msg/s sequenced, ${(received / secs).toFixed(0)} frames/s delivered (${received}/${expected}), ${malformed} malformed`);
   console.log(`  delivery latency to other members: ${stats(deliveryLat)}`);
+  console.log(`  peer link: ${posted} stream items in ${batches} batches (${batches ? (posted / batches).toFixed(1) : '-'} per batch), ${httpCalls} HTTP calls = ${(httpCalls / total).toFixed(2)} per message`);
   console.log(`  node CPU: ${cpu.toFixed(0)} ms total = ${((cpu * 1000) / total).toFixed(0)} µs per message (all 3 nodes)`);
   return (cpu * 1000) / total;
 }

@@ -21,6 +21,8 @@ export interface LocalClusterOptions {
   logDir?: string;
   /** Mirror node output to this process's stdout/stderr (the `npm run cluster` CLI). */
   inheritOutput?: boolean;
+  /** Extra arguments for each node's `node` process (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
   /** How long a node may take to answer /healthz. Default 15 s. */
   readyTimeoutMs?: number;
 }
@@ -94,7 +96,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       env.DATA_DIR = path.join(opts.dataDir, spec.id);
       mkdirSync(env.DATA_DIR, { recursive: true });
     }
-    const child = spawn(process.execPath, [CHAT_NODE_BIN], {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CHAT_NODE_BIN], {
       env,
       stdio: ['ignore', opts.inheritOutput || opts.logDir ? 'pipe' : 'ignore', opts.inheritOutput || opts.logDir ? 'pipe' : 'ignore'],
     });

@@ -20,6 +20,7 @@ export class ClientSession {
   private pending = 0;
   closed = false;
   alive = true;
+  private corked = false;
 
   constructor(
     readonly id: number,
@@ -45,8 +46,27 @@ export class ClientSession {
       setTimeout(() => this.ws.terminate(), 2000).unref();
       return false;
     }
+    this.cork();
     this.ws.send(text);
     return true;
+  }
+
+  /**
+   * Holds this connection's writes until the end of the event-loop turn, so frames delivered in one
+   * turn (a batch from a peer, several messages to a busy room) leave in one write syscall instead
+   * of one each: writev was the top entry in the node's CPU profile under cross-node load.
+   */
+  private cork(): void {
+    if (this.corked) return;
+    // ws keeps the net.Socket here; it corks around each frame itself, and cork() nests.
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } })._socket;
+    if (!socket) return;
+    this.corked = true;
+    socket.cork();
+    setImmediate(() => {
+      this.corked = false;
+      if (!socket.destroyed) socket.uncork();
+    });
   }
 
   sendFrame(frame: unknown): boolean {
