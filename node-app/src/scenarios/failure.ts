@@ -109,7 +109,12 @@ export async function runFailureScenario(
       if (unacked.length > 0) rec.problem(`after recovery ${unacked.length} send(s) failed (${[...new Set(unacked.map((f) => f.error))].join(', ')})`);
       const arrivedEverywhere = await waitUntil(15_000, () =>
         check.every((p) => fresh.every((s) => s.seq === undefined || (p.wire.get(s.roomId) ?? []).some((w) => w.seq === s.seq))) ? true : undefined);
-      if (!arrivedEverywhere) rec.problem(`after recovery not every message reached ${check.map((p) => p.node.id).join(', ')}`);
+      if (!arrivedEverywhere) {
+        const misses = check.flatMap((p) => fresh
+          .filter((s) => s.seq !== undefined && !(p.wire.get(s.roomId) ?? []).some((w) => w.seq === s.seq))
+          .map((s) => `${p.node.id} missed seq ${s.seq} of room ${rooms.find((r) => r.id === s.roomId)?.creator.node.id}'s`));
+        rec.problem(`after recovery not every message arrived everywhere within 15 s: ${misses.join('; ')}`);
+      }
       else rec.log(`after recovery a new client on ${victim.id} chats with ${n1.id} and ${n3.id} in both rooms`);
     }
 
