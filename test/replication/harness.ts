@@ -46,7 +46,7 @@ export class ReplicaSet {
   readonly nodes: TestReplica[] = [];
   private ports = new Map<string, number>();
 
-  constructor(readonly ids: string[], readonly tuning: EngineTuning = {}, readonly seed = 1) {}
+  constructor(readonly ids: string[], readonly tuning: EngineTuning = {}, readonly seed = 1, readonly synchronous: 'full' | 'normal' = 'normal') {}
 
   async start(): Promise<void> {
     // Bind every server first (port 0), then wire the links to the ports the kernel chose.
@@ -65,7 +65,7 @@ export class ReplicaSet {
 
   private async bind(id: string, port: number): Promise<TestReplica> {
     const dir = path.join(this.root, id);
-    const store = RoomLogStore.open({ dir, synchronous: 'normal' });
+    const store = RoomLogStore.open({ dir, synchronous: this.synchronous });
     const node: TestReplica = { id, dir, port: 0, store, repl: undefined as unknown as Replicator, server: undefined as unknown as PeerServer, links: [], applied: [], rooms: undefined as unknown as ReplicatedRoomStore, up: true };
     const handlers: Record<string, (p: never, c: never) => never> = {};
     // Handlers are looked up at call time so the server can exist before the engine.
