@@ -4,6 +4,7 @@
  * The UI's libraries are loaded only for the UI, so scripted commands start fast.
  */
 import { EXIT, USAGE, UsageError, runCommand } from '../src/clients/cli/commands';
+import { AddressError } from '../src/clients/core/address';
 
 const COMMANDS = new Set(['rooms', 'create', 'send', 'follow', 'delete']);
 
@@ -30,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
     const { runTerminalUi } = require('../src/clients/tui/run') as typeof import('../src/clients/tui/run');
     return await runTerminalUi(first === 'ui' ? rest : argv, process.env);
   } catch (err) {
-    if (err instanceof UsageError || (err as Error).name === 'AddressError') {
+    if (err instanceof UsageError || err instanceof AddressError) {
       process.stderr.write(`chat-client: ${(err as Error).message}\n\n${USAGE}\n`);
       return EXIT.usage;
     }

@@ -127,7 +127,15 @@ export async function runCommand(command: string, argv: string[], io: CommandIO)
       case 'delete': {
         const [ref] = need(1, 'a ROOM');
         const room = await resolveRoom(session, ref);
-        await session.deleteRoom(room.room_id);
+        // The node lets a connection delete only a room it joined as the creator (names are not
+        // authenticated, so that is the only proof it has); join first, as the UIs do.
+        await session.joinRoom(room.room_id);
+        try {
+          await session.deleteRoom(room.room_id);
+        } catch (err) {
+          await session.leaveRoom(room.room_id).catch(() => undefined);
+          throw err;
+        }
         io.out(json ? JSON.stringify({ deleted: room.room_id, room_name: room.room_name }) : `deleted ${room.room_name} (${room.room_id})`);
         return EXIT.ok;
       }

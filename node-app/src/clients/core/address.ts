@@ -4,7 +4,9 @@
  * because the browser client lives at the very same address.
  */
 
-export class AddressError extends Error {}
+export class AddressError extends Error {
+  override name = 'AddressError';
+}
 
 /** Returns a `ws://` or `wss://` URL, or throws an AddressError that names the bad value. */
 export function normalizeNodeAddress(input: string): string {

@@ -6,6 +6,7 @@
  */
 import type { ChatMessage, GlobalRoomsListReply, MessageSentReply, RoomCreatedReply, RoomsListReply, ServerFrame } from '../../protocol/messages';
 import { ChatConnection, ChatConnectionOptions, JoinedRoom, MembersChange, RoomClosed } from './chat-connection';
+import { normalizeNodeAddress } from './address';
 import { ChatConnectionClosedError, ChatRequestError } from './errors';
 import type { GapReport } from './message-buffer';
 import { TypedEmitter } from './typed-emitter';
@@ -62,7 +63,7 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
     if (opts.nodes.length === 0) throw new Error('a chat session needs at least one node address');
     if (opts.username.trim() === '') throw new Error('a chat session needs a non-empty username');
     this.opts = opts;
-    this.nodes = [...opts.nodes];
+    this.nodes = opts.nodes.map(normalizeNodeAddress);
     this.username = opts.username;
   }
 

@@ -6,8 +6,11 @@ import type { RoomSummary } from '../../protocol/messages';
  * recolor or retitle the reader's terminal. Show such characters as visible escapes instead.
  */
 export function terminalSafe(text: string): string {
+  // Newlines too: one message is one line, in the UI and in `follow` output that scripts read.
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
     const code = c.codePointAt(0) ?? 0;
     return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
@@ -22,7 +25,9 @@ export function clockTime(iso: string): string {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export class RoomLookupError extends Error {}
+export class RoomLookupError extends Error {
+  override name = 'RoomLookupError';
+}
 
 /**
  * Finds a room by id, by exact name, or by `name@node` when several nodes host a room of that

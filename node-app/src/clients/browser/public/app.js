@@ -149,7 +149,7 @@
         return;
       }
       setConn('down', `disconnected, retrying`);
-      setTimeout(connect, Math.min(500 * 2 ** Math.min(state.retries - 1, 4), 8000));
+      setTimeout(connect, Math.min(500 * 2 ** (state.retries - 1), 4000));
     });
   }
 
@@ -178,7 +178,16 @@
         return openChat(d);
       case 'join_room_error':
         if (state.joining === d.room_id || d.room_id === '') state.joining = null;
-        if (state.room && state.room.room_id === d.room_id) closeChat(`Could not rejoin ${state.room.room_name}: ${d.error}`);
+        if (state.room && state.room.room_id === d.room_id) {
+          // Our node keeps a name bound to the node it joined through until it learns that node is
+          // gone, so a quick rejoin is refused for a few seconds: retry for a while before giving up.
+          if (d.error_code === 'USERNAME_TAKEN' && (state.room.rejoinTries = (state.room.rejoinTries || 0) + 1) <= 40) {
+            const roomId = d.room_id;
+            setTimeout(() => state.room && state.room.room_id === roomId && state.connected && join(roomId), 500);
+            return;
+          }
+          closeChat(`Could not rejoin ${state.room.room_name}: ${d.error}`);
+        }
         else toast(`Cannot join: ${d.error}`);
         return;
       case 'new_message':
@@ -292,7 +301,10 @@
       if (Number.isInteger(d.replay_from_seq)) room.buffer.last = d.replay_from_seq - 1;
       else if (Number.isInteger(d.last_seq)) room.buffer.last = d.last_seq;
     }
-    if (rejoin) sys(`Rejoined ${d.room_name}`, 'info');
+    if (rejoin) {
+      room.rejoinTries = 0;
+      sys(`Rejoined ${d.room_name}`, 'info');
+    }
     $('chat-room').textContent = d.room_name;
     $('chat-desc').textContent = d.description || '';
     $('delete').hidden = state.creators.get(d.room_id) !== state.username;

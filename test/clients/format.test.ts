@@ -1,0 +1,45 @@
+import { messageLine } from '../../node-app/src/clients/cli/commands';
+import { findRoom, terminalSafe } from '../../node-app/src/clients/core/format';
+import type { RoomSummary } from '../../node-app/src/protocol/messages';
+
+describe('terminalSafe', () => {
+  it('shows escape and control characters as visible escapes', () => {
+    expect(terminalSafe('red \x1b[31mALERT\x07 \r\u2028end\x7f')).toBe('red \\x1b[31mALERT\\x07 \\r\\u2028end\\x7f');
+  });
+
+  it('keeps one message on one line', () => {
+    expect(terminalSafe('line one\nline two')).toBe('line one\\nline two');
+  });
+
+  it('keeps ordinary text, tabs and non-ASCII as they are', () => {
+    expect(terminalSafe('héllo\twörld 👋 <b>&</b>')).toBe('héllo\twörld 👋 <b>&</b>');
+  });
+});
+
+describe('messageLine', () => {
+  it('marks own messages and never passes escapes through', () => {
+    const line = messageLine(
+      { message_id: 'm', room_id: 'r', username: 'eve\x1b]0;pwned\x07', content: 'x\x1b[2J', sequence_number: 7, timestamp: 'bad' },
+      'alice',
+    );
+    expect(line).toBe('[--:--:--] #7 eve\\x1b]0;pwned\\x07: x\\x1b[2J');
+    const own = messageLine({ message_id: 'm', room_id: 'r', username: 'alice', content: 'hi', sequence_number: 1, timestamp: '2026-11-26T11:53:19.604421+00:00' }, 'alice');
+    expect(own).toMatch(/^\[\d\d:\d\d:\d\d\] #1 alice \(you\): hi$/);
+  });
+});
+
+describe('findRoom', () => {
+  const room = (id: string, name: string, node: string): RoomSummary => ({ room_id: id, room_name: name, description: null, member_count: 0, admin_node: node, creator_id: 'a' });
+  const rooms = [room('id-1', 'lobby', 'node1'), room('id-2', 'lobby', 'node2'), room('id-3', 'dev@ops', 'node3')];
+
+  it('finds by id, by unique name, and by name@node', () => {
+    expect(findRoom(rooms, 'id-2').room_id).toBe('id-2');
+    expect(findRoom(rooms, 'lobby@node2').room_id).toBe('id-2');
+    expect(findRoom(rooms, 'dev@ops').room_id).toBe('id-3');
+  });
+
+  it('names the candidates when a name is ambiguous, and says when nothing matches', () => {
+    expect(() => findRoom(rooms, 'lobby')).toThrow('room name "lobby" is ambiguous: lobby@node1 (id-1), lobby@node2 (id-2); use name@node or the id');
+    expect(() => findRoom(rooms, 'nope')).toThrow('room "nope" not found (no room is named "nope"; 3 rooms known)');
+  });
+});
