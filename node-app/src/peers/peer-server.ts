@@ -69,6 +69,8 @@ export interface PeerServerLimits {
   maxBatchItems?: number;
   /** an async handler that has not settled by then is answered with a fault. Default 30 s. */
   handlerTimeoutMs?: number;
+  /** most open connections; more are refused at accept. Default 1024. */
+  maxConnections?: number;
   /** a request must arrive whole within this. Default 30 s. */
   requestTimeoutMs?: number;
 }
@@ -253,6 +255,18 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
     return results;
   }
 
+  // A flood of refused calls must not become a flood of log lines: one per second, with a count.
+  let lastRefusalLog = 0;
+  let refusalsSinceLog = 0;
+  function logRefusal(e: HttpRefusal, remote: string): void {
+    refusalsSinceLog++;
+    const now = Date.now();
+    if (now - lastRefusalLog < 1000) return;
+    log.warn('peer request refused', { status: e.status, reason: e.message, remote, refused_since_last_line: refusalsSinceLog });
+    lastRefusalLog = now;
+    refusalsSinceLog = 0;
+  }
+
   function readBody(req: http.IncomingMessage): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const declared = Number(req.headers['content-length'] ?? NaN);
@@ -363,7 +377,7 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
     } catch (e) {
       if (e instanceof HttpRefusal) {
         stats.refused++;
-        log.warn('peer request refused', { status: e.status, reason: e.message, remote: remoteAddress });
+        logRefusal(e, remoteAddress);
         // The body may be unread (refused before reading): close rather than drain a stranger's upload.
         send(res, e.status, Buffer.from(e.message), 'text/plain', { Connection: 'close' });
       } else {
@@ -375,6 +389,8 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
 
   const server = http.createServer({ requestTimeout: opts.limits?.requestTimeoutMs ?? 30_000, headersTimeout: 10_000 });
   server.keepAliveTimeout = 10_000;
+  // peers are a handful of nodes; thousands of sockets mean a flood, not a cluster
+  server.maxConnections = opts.limits?.maxConnections ?? 1024;
   server.on('request', (req, res) => {
     handle(req, res).catch((e: unknown) => {
       log.error('peer request handler crashed', { error: e });
