@@ -142,7 +142,9 @@ export class LegacyPeerSet {
           next.add(normalizeAddress(h));
           return;
         }
-        for (const name of [h, `tasks.${h}`]) {
+        // `tasks.<service>` only means something for a Swarm service name (no dots)
+        const names = h.includes('.') || h === 'localhost' ? [h] : [h, `tasks.${h}`];
+        for (const name of names) {
           try {
             for (const r of await lookup(name, { all: true })) next.add(normalizeAddress(r.address));
           } catch {

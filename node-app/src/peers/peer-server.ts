@@ -164,7 +164,11 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
   const maxBatchItems = opts.limits?.maxBatchItems ?? 10_000;
   const handlerTimeoutMs = opts.limits?.handlerTimeoutMs ?? 30_000;
   const verifier = opts.auth ? new RequestVerifier(opts.auth) : undefined;
-  if (verifier) await verifier.legacy.ready;
+  // Start with the legacy addresses resolved if DNS answers promptly; a slow resolver must not
+  // hold the node's start (the set fills in when the lookups finish, and is refreshed).
+  if (verifier) {
+    await Promise.race([verifier.legacy.ready, new Promise<void>((r) => setTimeout(r, 2000).unref())]);
+  }
   const stats: PeerServerStats = {
     requests: 0,
     faults: 0,
