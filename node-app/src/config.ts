@@ -170,7 +170,7 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     deletePhaseTimeoutMs: int(env, 'DELETE_PHASE_TIMEOUT_MS', 3000, 50, 120_000),
     historyLimit: int(env, 'HISTORY_LIMIT', 100, 0, 100_000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 8000, 0, 300_000),
-    wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 20_000, 100, 600_000),
+    wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 10_000, 100, 600_000),
     wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxFrameBytes: int(env, 'MAX_FRAME_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxContentChars: int(env, 'MAX_CONTENT_CHARS', 5000, 1, 1_000_000),
