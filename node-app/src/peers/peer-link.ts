@@ -396,7 +396,7 @@ export class PeerLink extends EventEmitter {
       this.dropQueue();
     } finally {
       this.pumping = false;
-      if (this.queued > 0 && !this.closed && this._state !== 'down') {
+      if (this.queued > 0 && !this.closed) {
         this.pumping = true;
         setImmediate(() => void this.pump());
       } else {
