@@ -15,7 +15,7 @@ import { SYSTEM_NAMES, SystemName } from './systems/types';
 
 const USAGE = `usage: bench [--systems ours,ours-mem,socketio,ws] [--workloads fanout,many-rooms,connections] [--rates 100,200,...] [--step-ms N] [--drain-ms N]
              [--members N] [--senders-per-node N] [--rooms N] [--room-members N] [--member-rate N]
-             [--connections 1000,2500,...] [--smoke] [--no-pin] [--ours-env KEY=VALUE]... [--ours-no-data-dir] [--ours-node-arg ARG]... [--out DIR]`;
+             [--connections 1000,2500,...] [--smoke] [--no-pin] [--ours-env KEY=VALUE]... [--ours-no-data-dir] [--ours-node-arg ARG]... [--socketio-client-lib] [--out DIR]`;
 
 function numbers(flag: string, v: string | undefined): number[] {
   const list = (v ?? '').split(',').map((s) => Number(s.trim()));
@@ -65,6 +65,7 @@ export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string
       case '--connections': config.connections.levels = numbers(a, v).sort((x, y) => x - y); i++; break;
       case '--no-pin': config.pin = false; break;
       case '--ours-no-data-dir': config.oursDurable = false; break;
+      case '--socketio-client-lib': config.socketioLibraryClient = true; break;
       case '--ours-node-arg':
         if (!v) throw new Error('--ours-node-arg needs an argument for node, e.g. --cpu-prof');
         config.oursNodeArgs.push(v);

@@ -30,6 +30,8 @@ export interface BenchConfig {
   oursDurable: boolean;
   /** Extra arguments for node running our nodes (profiling). */
   oursNodeArgs: string[];
+  /** Drive Socket.IO with socket.io-client rather than the byte-decoding wire client. */
+  socketioLibraryClient: boolean;
 }
 
 export const FULL_CONFIG: BenchConfig = {
@@ -37,12 +39,13 @@ export const FULL_CONFIG: BenchConfig = {
   workloads: ['fanout', 'many-rooms', 'connections'],
   fanout: { rates: [100, 200, 500, 1000, 2000], stepMs: 10000, drainMs: 10000, members: 99, sendersPerNode: 3, warmupMs: 2000 },
   manyRooms: { rooms: 30, membersPerRoom: 10, perMemberRate: 1, durationMs: 10000, drainMs: 10000 },
-  connections: { levels: [1000, 2500, 5000, 10000], deadlineMs: 90000 },
+  connections: { levels: [1000, 2500, 5000, 10000, 15000], deadlineMs: 120000 },
   pin: true,
   skipAfterSaturation: true,
   oursEnv: {},
   oursDurable: true,
   oursNodeArgs: [],
+  socketioLibraryClient: false,
 };
 
 /** One small step of each workload against each system: the CI smoke. */
@@ -57,6 +60,7 @@ export const SMOKE_CONFIG: BenchConfig = {
   oursEnv: {},
   oursDurable: true,
   oursNodeArgs: [],
+  socketioLibraryClient: false,
 };
 
 export interface SkippedStep {
@@ -84,7 +88,7 @@ export interface BenchResult {
 export function systemFor(name: SystemName, config: BenchConfig): BenchSystem {
   if (name === 'ours') return oursSystem(config.oursEnv, config.oursDurable, config.oursNodeArgs);
   if (name === 'ours-mem') return oursSystem(config.oursEnv, false, config.oursNodeArgs, 'ours-mem');
-  if (name === 'socketio') return socketioRedis;
+  if (name === 'socketio') return socketioRedis(config.socketioLibraryClient);
   return wsCeiling;
 }
 

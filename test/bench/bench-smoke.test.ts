@@ -80,3 +80,12 @@ test('every server process the run started has been stopped', () => {
   expect(pids.length).toBeGreaterThanOrEqual(systems.length * 3);
   expect(pids.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
 });
+
+test('socket.io-client itself gets the same complete, in-order fan-out as the wire client the bench uses', async () => {
+  const lib = await runBench({ ...SMOKE_CONFIG, systems: ['socketio'], workloads: ['fanout'], socketioLibraryClient: true });
+  expect(lib.errors).toEqual([]);
+  const [r] = lib.fanout;
+  expect(r.figures).toMatchObject({ complete: true, inOrder: true });
+  expect(r.figures.deliveries).toBe(r.figures.sent * SMOKE_CONFIG.fanout.members);
+  expect(r.figures.ack.count).toBe(r.figures.sent);
+});

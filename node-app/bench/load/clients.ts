@@ -15,6 +15,9 @@ export interface LoadClient {
   receiver: number;
   sender: number;
   tracker: Tracker | null;
+  /** Unexpected frames (errors, garbled or unknown replies) this client saw, and the last one. */
+  protocolErrors: number;
+  lastProtocolError: string;
   connect(timeoutMs: number): Promise<void>;
   /** Creates a room (our protocol) and returns its id; Socket.IO rooms are plain names. */
   createRoom(name: string, creator: string, timeoutMs: number): Promise<string>;
@@ -182,6 +185,145 @@ export class SwarmChatClient implements LoadClient {
 
   close(): void {
     this.failWaiters(new Error('closed'));
+    this.ws?.terminate();
+    this.ws = null;
+  }
+}
+
+/**
+ * A Socket.IO v4 client speaking the wire protocol directly over npm `ws` (engine.io v4 packets on
+ * the websocket transport: `0` open, `40` connect, `2`/`3` ping/pong, `42[event,data]`,
+ * `42<id>[event,data]` with `43<id>[reply]` acks). socket.io-client decodes every packet into
+ * objects and costs the load generator more per delivery than the Socket.IO server spends on it,
+ * which would cap the comparison at the load generator; this client decodes deliveries from
+ * bytes like SwarmChatClient. It sends exactly what socket.io-client sends.
+ */
+export class RawSocketIoClient implements LoadClient {
+  receiver = -1;
+  sender = -1;
+  tracker: Tracker | null = null;
+  protocolErrors = 0;
+  lastProtocolError = '';
+  private ws: WebSocket | null = null;
+  private nextAckId = 1;
+  private readonly pendingAcks = new Map<number, (reply: unknown) => void>();
+  private readonly receipt: Receipt = { sender: 0, seq: 0, sendMicros: 0, roomSeq: -1 };
+  private connected: (() => void) | null = null;
+
+  constructor(readonly url: string) {}
+
+  connect(timeoutMs: number): Promise<void> {
+    const wsUrl = `${this.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
+    const ws = new WebSocket(wsUrl, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    this.ws = ws;
+    ws.on('message', (data: Buffer) => this.onPacket(data));
+    ws.on('error', () => undefined);
+    ws.on('close', () => {
+      for (const cb of this.pendingAcks.values()) cb(new Error('connection closed'));
+      this.pendingAcks.clear();
+    });
+    return withTimeout(
+      new Promise<void>((resolve, reject) => {
+        this.connected = resolve;
+        ws.once('error', reject);
+      }),
+      timeoutMs,
+      `connect ${this.url}`,
+    );
+  }
+
+  private onPacket(frame: Buffer): void {
+    const r = this.receipt;
+    // Engine.io type byte, then socket.io type byte: "42" = event, "43" = ack.
+    if (frame[0] === 0x34 && frame[1] === 0x32) {
+      let isDelivery: boolean;
+      try {
+        isDelivery = decodeFrame(frame, r, false);
+      } catch (err) {
+        this.protocolError((err as Error).message);
+        return;
+      }
+      if (isDelivery) this.tracker?.onDelivery(this.receiver, r.sender, r.seq, r.sendMicros, -1);
+      else this.protocolError(`unexpected event: ${frame.toString('utf8', 0, 200)}`);
+      return;
+    }
+    const text = frame.toString('utf8');
+    if (text.startsWith('43')) {
+      const open = text.indexOf('[');
+      const id = Number(text.slice(2, open));
+      const cb = this.pendingAcks.get(id);
+      if (!cb) return this.protocolError(`ack for unknown id ${id}`);
+      this.pendingAcks.delete(id);
+      try {
+        cb((JSON.parse(text.slice(open)) as unknown[])[0]);
+      } catch {
+        this.protocolError(`bad ack: ${text.slice(0, 200)}`);
+      }
+    } else if (text === '2') {
+      this.ws?.send('3');
+    } else if (text.startsWith('0')) {
+      this.ws?.send('40');
+    } else if (text.startsWith('40')) {
+      this.connected?.();
+      this.connected = null;
+    } else if (text.startsWith('44')) {
+      this.protocolError(`connect error: ${text}`);
+    }
+  }
+
+  private protocolError(text: string): void {
+    this.protocolErrors++;
+    this.lastProtocolError = text;
+  }
+
+  private emit(event: string, data: unknown, ack?: (reply: unknown) => void): void {
+    let head = '42';
+    if (ack) {
+      const id = this.nextAckId++;
+      this.pendingAcks.set(id, ack);
+      head += id;
+    }
+    this.ws!.send(`${head}${JSON.stringify([event, data])}`);
+  }
+
+  createRoom(name: string): Promise<string> {
+    return Promise.resolve(name);
+  }
+
+  join(roomId: string, username: string, timeoutMs: number): Promise<void> {
+    return withTimeout(
+      new Promise<void>((resolve, reject) => {
+        this.emit('join', { room: roomId, username }, (res) => {
+          if (res instanceof Error) reject(res);
+          else if ((res as { ok?: boolean })?.ok) resolve();
+          else reject(new Error(`join failed: ${JSON.stringify(res)}`));
+        });
+      }),
+      timeoutMs,
+      'join',
+    );
+  }
+
+  private readonly onAck = (res: unknown): void => {
+    if (!this.tracker || this.sender < 0) return;
+    if ((res as { ok?: boolean })?.ok) this.tracker.onAck(this.sender);
+    else {
+      this.protocolError(`send failed: ${res instanceof Error ? res.message : JSON.stringify(res)}`);
+      this.tracker.onSendError(this.sender);
+    }
+  };
+
+  send(roomId: string, username: string, content: string): void {
+    const id = this.nextAckId++;
+    this.pendingAcks.set(id, this.onAck);
+    this.ws!.send(`42${id}["send",{"room":"${roomId}","username":"${username}","content":"${content}"}]`);
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    await this.join('bench-ping', 'ping', timeoutMs);
+  }
+
+  close(): void {
     this.ws?.terminate();
     this.ws = null;
   }

@@ -63,6 +63,16 @@ export function processSyscalls(pid: number): number {
   }
 }
 
+/** This process's soft open-file limit (RLIMIT_NOFILE), as the shell reports it; Infinity if unknown. */
+export function openFileLimit(): number {
+  try {
+    const out = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+    return out === 'unlimited' ? Infinity : Number(out) || Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
 /** Resident set size in bytes (VmRSS), or NaN if the process is gone. */
 export function processRssBytes(pid: number): number {
   try {

@@ -18,7 +18,8 @@ export function startRedis(port: number): Promise<StartedChild> {
   });
 }
 
-export const socketioRedis: BenchSystem = {
+/** `libraryClient`: drive it with socket.io-client instead of the byte-decoding wire client. */
+export const socketioRedis = (libraryClient = false): BenchSystem => ({
   name: 'socketio',
   label: 'Socket.IO + Redis adapter (3 nodes)',
   async start(opts: StartOptions): Promise<RunningSystem> {
@@ -45,7 +46,7 @@ export const socketioRedis: BenchSystem = {
     return {
       name: 'socketio',
       label: this.label,
-      protocol: 'socketio',
+      protocol: libraryClient ? 'socketio-lib' : 'socketio',
       nodeUrls: nodes.map((n) => `http://127.0.0.1:${String(n.ready.port)}`),
       nodePids: nodes.map((n) => n.pid),
       serverPids: [...nodes.map((n) => n.pid), redis.pid],
@@ -56,6 +57,7 @@ export const socketioRedis: BenchSystem = {
         'websocket transport only, perMessageDeflate off, redis-server with no persistence',
         'Socket.IO has no room-wide sequence: order is checked per sender (FIFO), completeness per receiver',
         'server CPU includes redis-server',
+        libraryClient ? 'clients: socket.io-client' : 'clients: Socket.IO wire protocol decoded from bytes (same packets as socket.io-client)',
       ],
       async stop() {
         await Promise.all(nodes.map((n) => n.stop()));
@@ -63,4 +65,4 @@ export const socketioRedis: BenchSystem = {
       },
     };
   },
-};
+});

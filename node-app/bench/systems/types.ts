@@ -5,7 +5,8 @@ export type SystemName = 'ours' | 'ours-mem' | 'socketio' | 'ws';
 export const SYSTEM_NAMES: readonly SystemName[] = ['ours', 'ours-mem', 'socketio', 'ws'];
 
 /** Which client the load generator uses: our WebSocket protocol, or Socket.IO events. */
-export type ClientProtocol = 'swarmchat' | 'socketio';
+/** Which client the load generator uses: our WebSocket protocol, Socket.IO on the wire, or socket.io-client. */
+export type ClientProtocol = 'swarmchat' | 'socketio' | 'socketio-lib';
 
 export interface RunningSystem {
   name: SystemName;

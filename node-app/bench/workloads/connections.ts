@@ -5,7 +5,7 @@
  */
 import { LoadClient } from '../load/clients';
 import { nowMicros } from '../load/payload';
-import { processRssBytes } from '../measure/proc';
+import { openFileLimit, processRssBytes } from '../measure/proc';
 import { RunningSystem } from '../systems/types';
 import { inBatches, makeClient } from './traffic';
 
@@ -39,10 +39,16 @@ export async function runConnections(system: RunningSystem, opts: { levels: numb
   const held: LoadClient[] = [];
   const levels: ConnectionLevel[] = [];
   let stoppedBecause = 'all levels reached';
+  // The load generator holds one descriptor per client: a level it cannot open says nothing about the node.
+  const fdLimit = openFileLimit();
   await sleep(500);
   const baseline = processRssBytes(pid);
   try {
     for (const level of opts.levels) {
+      if (level > fdLimit - 500) {
+        stoppedBecause = `next level ${level} exceeds the load generator's open-file limit (${fdLimit})`;
+        break;
+      }
       if (Date.now() > deadline) {
         stoppedBecause = `deadline of ${opts.deadlineMs} ms reached`;
         break;

@@ -3,7 +3,7 @@
  * (open loop, paced by the clock, never waiting for acks) for a fixed time, drain, and measure.
  * Fan-out and many-rooms are both plans for this runner.
  */
-import { SocketIoClient, SwarmChatClient, LoadClient } from '../load/clients';
+import { LoadClient, RawSocketIoClient, SocketIoClient, SwarmChatClient } from '../load/clients';
 import { encodeContent, nowMicros } from '../load/payload';
 import { DeliveryFigures, Tracker } from '../load/tracker';
 import { cpuDeltaMicros, cpuSnapshot, loadavg1, processSyscalls } from '../measure/proc';
@@ -61,7 +61,9 @@ const SETUP_BATCH = 50;
 
 export function makeClient(system: RunningSystem, node: number): LoadClient {
   const url = system.nodeUrls[node % system.nodeUrls.length];
-  return system.protocol === 'socketio' ? new SocketIoClient(url) : new SwarmChatClient(url, system.roomTotalOrder);
+  if (system.protocol === 'socketio') return new RawSocketIoClient(url);
+  if (system.protocol === 'socketio-lib') return new SocketIoClient(url);
+  return new SwarmChatClient(url, system.roomTotalOrder);
 }
 
 /** Runs fn over items with at most `batch` in flight. */
@@ -166,10 +168,9 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
     let protocolErrors = 0;
     let lastProtocolError = '';
     for (const c of clients) {
-      const pe = (c as SwarmChatClient | SocketIoClient).protocolErrors;
-      if (pe > 0) {
-        protocolErrors += pe;
-        lastProtocolError = (c as SwarmChatClient | SocketIoClient).lastProtocolError;
+      if (c.protocolErrors > 0) {
+        protocolErrors += c.protocolErrors;
+        lastProtocolError = c.lastProtocolError;
       }
     }
     return {
