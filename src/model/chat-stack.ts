@@ -187,9 +187,11 @@ export class ChatStack extends Construct {
       networks: [this.overlayNetwork],
       volumes: [`${s.name}-data:${DATA_DIR}`, `${s.name}-logs:${LOG_DIR}`],
       secrets: [{ source: this.clusterSecretName, target: this.clusterSecretName }],
+      // A task counts as running only once healthy, and the first probe runs one interval after start,
+      // so the interval bounds how long a node is away during a rolling update.
       healthcheck: {
         test: ['CMD', 'node', 'dist/node-app/bin/chat-healthcheck.js'],
-        interval: '10s',
+        interval: '5s',
         timeout: '3s',
         retries: 3,
         start_period: '20s',
@@ -203,8 +205,10 @@ export class ChatStack extends Construct {
         placement: { constraints: [`node.labels.${this.swarm.labelKey} == ${s.placementLabel}`] },
         restart_policy: { condition: 'on-failure', delay: '5s', max_attempts: 3, window: '60s' },
         // Host-mode ports cannot be bound twice on one VM, so the old task must stop before the new one starts.
-        update_config: { parallelism: 1, delay: '10s', failure_action: 'rollback', monitor: '30s', order: 'stop-first' },
-        rollback_config: { parallelism: 1, delay: '0s', failure_action: 'pause', monitor: '30s', order: 'stop-first' },
+        // monitor: a new task that exits or turns unhealthy within 15 s of running rolls the update back
+        // (3 failed 5 s probes fit in it); longer only makes each `docker service update` wait longer.
+        update_config: { parallelism: 1, delay: '10s', failure_action: 'rollback', monitor: '15s', order: 'stop-first' },
+        rollback_config: { parallelism: 1, delay: '0s', failure_action: 'pause', monitor: '15s', order: 'stop-first' },
         resources: {
           limits: { cpus: formatCpus(this.cpuLimit), memory: `${this.memoryLimitMiB}M` },
           reservations: { cpus: formatCpus(this.cpuReservation), memory: `${this.memoryReservationMiB}M` },
