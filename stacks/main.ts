@@ -19,10 +19,10 @@ export function buildApp(outdir?: string): App {
 }
 
 /** Synthesizes every stack and reports where the files went; sets a failing exit code on error. */
-export function main(): void {
+export function main(makeApp: () => App = () => buildApp()): void {
   const started = process.hrtime.bigint();
   try {
-    const app = buildApp();
+    const app = makeApp();
     app.synth();
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     for (const stack of app.node.children) {

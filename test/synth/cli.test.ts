@@ -32,3 +32,26 @@ it('npx cdktf synth writes every stack', () => {
   expect(r.stdout).toContain('Generated Terraform code for the stacks: demo, five-nodes, lab');
   expect(readTree(stackDir(outdir, 'demo'))).toEqual(expected);
 }, 120_000);
+
+it('a failing synth prints one clear message and sets a failing exit code instead of a stack trace', () => {
+  const { App } = require('cdktf') as typeof import('cdktf');
+  const { SwarmChatStack, SwarmRole } = require('../../src') as typeof import('../../src');
+  const { demoProps } = require('../../stacks/demo') as typeof import('../../stacks/demo');
+  const { main } = require('../../stacks/main') as typeof import('../../stacks/main');
+  const errors: string[] = [];
+  const spy = jest.spyOn(console, 'error').mockImplementation((msg: string) => void errors.push(msg));
+  const before = process.exitCode;
+  try {
+    const props = demoProps();
+    main(() => {
+      const app = new App({ outdir: tempDir() });
+      new SwarmChatStack(app, 'demo', { ...props, nodes: props.nodes.map((n) => ({ ...n, role: SwarmRole.WORKER })) });
+      return app;
+    });
+    expect(process.exitCode).toBe(1);
+    expect(errors).toEqual([expect.stringMatching(/^synth failed: .*\[demo\/deployment\/swarm\] swarm has no manager \(nodes: node1, node2, node3\)/s)]);
+  } finally {
+    process.exitCode = before;
+    spy.mockRestore();
+  }
+});
