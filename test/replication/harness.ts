@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PeerLink } from '../../node-app/src/peers/peer-link';
 import { PeerServer, startPeerServer } from '../../node-app/src/peers/peer-server';
+import { REPLICATION_METHODS } from '../../node-app/src/replication/wire';
 import { ReplicatedRoomStore } from '../../node-app/src/replication/replicated-room-store';
 import { Replicator, ReplicatorOptions } from '../../node-app/src/replication/replicator';
 import { AppliedEntry, RoomLogStore } from '../../node-app/src/storage/room-log-store';
@@ -69,7 +70,7 @@ export class ReplicaSet {
     const node: TestReplica = { id, dir, port: 0, store, repl: undefined as unknown as Replicator, server: undefined as unknown as PeerServer, links: [], applied: [], rooms: undefined as unknown as ReplicatedRoomStore, up: true };
     const handlers: Record<string, (p: never, c: never) => never> = {};
     // Handlers are looked up at call time so the server can exist before the engine.
-    for (const m of ['swarmchat_repl', 'swarmchat_submit']) {
+    for (const m of REPLICATION_METHODS) {
       handlers[m] = ((params: unknown, ctx: unknown) => (node.repl.handlers() as Record<string, (p: unknown, c: unknown) => unknown>)[m](params, ctx)) as never;
     }
     node.server = await startPeerServer({ host: '127.0.0.1', port, handlers: handlers as never, nodeId: id });

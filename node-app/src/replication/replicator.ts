@@ -22,7 +22,7 @@ import {
   checkAppend, decideVote, electionTimeoutMs, firstNewEntry, majorityCommitIndex, successorRank,
 } from './raft-rules';
 import {
-  AppendItem, METHOD_REPL, METHOD_SUBMIT, ReplItem, SubmitReply, VoteItem, VoteResult, WireError,
+  AppendItem, METHOD_REPL, METHOD_SUBMIT, METHOD_SUBMIT_BATCH, ReplItem, SubmitReply, VoteItem, VoteResult, WireError,
   decodeAppendResult, decodeItem, decodeSubmitReply, decodeVoteResult, encodeAppendResult, encodeItem,
   encodeSubmitReply, encodeVoteResult, ENTRY_KINDS,
 } from './wire';
@@ -95,9 +95,20 @@ interface RoomRt {
   deleted: boolean;
 }
 
+interface ForwardItem {
+  roomId: string;
+  kind: EntryKind;
+  json: string;
+  resolve(r: SubmitReply): void;
+  reject(err: Error): void;
+}
+
 interface Channel {
   peer: ReplicationPeer;
   inFlight: boolean;
+  /** Client requests waiting to be forwarded to this peer as admin, and whether a batch is out. */
+  forwards: ForwardItem[];
+  forwardInFlight: boolean;
   heartbeatDue: boolean;
   votes: { item: VoteItem; done(r: VoteResult | null): void }[];
   lastOkMs: number;
@@ -159,7 +170,7 @@ export class Replicator extends EventEmitter {
     this.validate = opts.validate;
     if (this.peers.some((p) => p.id === this.selfId)) throw new Error(`replication: peer list contains self (${this.selfId})`);
     for (const p of this.peers) {
-      this.channels.set(p.id, { peer: p, inFlight: false, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0 });
+      this.channels.set(p.id, { peer: p, inFlight: false, forwards: [], forwardInFlight: false, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0 });
     }
   }
 
@@ -235,6 +246,10 @@ export class Replicator extends EventEmitter {
       [METHOD_SUBMIT]: (params, ctx) => {
         check(params, ctx);
         return this.onSubmit(params);
+      },
+      [METHOD_SUBMIT_BATCH]: (params, ctx) => {
+        check(params, ctx);
+        return this.onSubmitBatch(params);
       },
     };
   }
@@ -336,8 +351,7 @@ export class Replicator extends EventEmitter {
       let reply: SubmitReply | 'changed' | 'failed';
       try {
         reply = await Promise.race([
-          ch.peer.call(METHOD_SUBMIT, [this.selfId, roomId, kind, JSON.stringify(data)], { timeoutMs: Math.min(remaining, this.callTimeoutMs * 3) })
-            .then(decodeSubmitReply),
+          this.forward(ch, roomId, kind, JSON.stringify(data)),
           changed.promise.then((c) => (c ? ('changed' as const) : ('failed' as const))),
         ]);
       } catch (err) {
@@ -366,6 +380,47 @@ export class Replicator extends EventEmitter {
       throw new ReplicationError(reply.code, reply.message);
     }
     throw new ReplicationError('ADMIN_NODE_UNAVAILABLE', `Administrator node unavailable (${lastError})`, true);
+  }
+
+  /**
+   * Queues a client request for the admin behind `ch`. One batch call per admin is in flight at a
+   * time; requests arriving meanwhile go together in the next one, so the admin appends them in
+   * one flush (one fsync) and the link carries one HTTP exchange for many requests.
+   */
+  private forward(ch: Channel, roomId: string, kind: EntryKind, json: string): Promise<SubmitReply> {
+    return new Promise((resolve, reject) => {
+      ch.forwards.push({ roomId, kind, json, resolve, reject });
+      if (!ch.forwardInFlight) {
+        ch.forwardInFlight = true;
+        setImmediate(() => this.sendForwards(ch));
+      }
+    });
+  }
+
+  private sendForwards(ch: Channel): void {
+    const batch = ch.forwards.splice(0, 512);
+    if (batch.length === 0 || this.stopped) {
+      ch.forwardInFlight = false;
+      for (const f of batch) f.reject(new ReplicationError('SHUTTING_DOWN', 'node is shutting down', true));
+      return;
+    }
+    const items: XmlRpcValue[] = batch.map((f) => ({ r: f.roomId, k: f.kind, d: f.json }));
+    ch.peer.call(METHOD_SUBMIT_BATCH, [this.selfId, items], { timeoutMs: this.callTimeoutMs * 3 })
+      .then((res) => {
+        if (!Array.isArray(res) || res.length !== batch.length) throw new WireError('swarmchat_submit_batch: result count mismatch');
+        batch.forEach((f, i) => {
+          const r = safe(() => decodeSubmitReply(res[i]));
+          if (r) f.resolve(r);
+          else f.reject(new WireError('swarmchat_submit_batch: bad result'));
+        });
+      })
+      .catch((err: Error) => {
+        for (const f of batch) f.reject(err);
+      })
+      .finally(() => {
+        if (ch.forwards.length > 0) setImmediate(() => this.sendForwards(ch));
+        else ch.forwardInFlight = false;
+      });
   }
 
   // ------------------------------------------------------------------ admin side
@@ -829,6 +884,24 @@ export class Replicator extends EventEmitter {
       }
       throw err;
     }
+  }
+
+  private async onSubmitBatch(params: XmlRpcValue[]): Promise<XmlRpcValue> {
+    if (params.length !== 2 || typeof params[0] !== 'string' || !Array.isArray(params[1])) {
+      throw new WireError('swarmchat_submit_batch(from_node, items[]) expects 2 parameters');
+    }
+    if (params[1].length > 1024) throw new WireError('swarmchat_submit_batch: at most 1024 items');
+    // Each item is handled as its own submit (own validation, own outcome), all in this turn, so
+    // their appends share one flush.
+    const results = params[1].map((it) => {
+      if (it === null || typeof it !== 'object' || Array.isArray(it) || it instanceof Date || Buffer.isBuffer(it)) {
+        return Promise.resolve(encodeSubmitReply({ ok: false, code: 'INVALID_REQUEST', message: 'item must be a struct' }));
+      }
+      const o = it as Record<string, XmlRpcValue>;
+      return this.onSubmit([params[0], o.r, o.k, o.d]).catch((err: Error) =>
+        encodeSubmitReply({ ok: false, code: 'INVALID_REQUEST', message: err.message }));
+    });
+    return Promise.all(results);
   }
 
   /** A follower told by the admin that entry (idx, term) is committed may commit up to it if its log matches. */

@@ -14,6 +14,9 @@ import type { EntryKind, LogEntry } from '../storage/room-log-store';
 
 export const METHOD_REPL = 'swarmchat_repl';
 export const METHOD_SUBMIT = 'swarmchat_submit';
+/** Many client requests forwarded to one admin in one call: (from_node, [{r, k, d}]) -> SubmitReply[]. */
+export const METHOD_SUBMIT_BATCH = 'swarmchat_submit_batch';
+export const REPLICATION_METHODS = [METHOD_REPL, METHOD_SUBMIT, METHOD_SUBMIT_BATCH] as const;
 
 export const ENTRY_KINDS: readonly EntryKind[] = ['create', 'noop', 'join', 'leave', 'message', 'delete'];
 
