@@ -6,17 +6,17 @@
 import type { BenchResult } from '../run';
 
 const COLORS: Record<string, string> = { ours: '#1f77b4', 'ours-mem': '#9467bd', socketio: '#d62728', ws: '#2ca02c' };
-const NAMES: Record<string, string> = { ours: 'swarm-chat (3 nodes)', 'ours-mem': 'swarm-chat, no DATA_DIR', socketio: 'Socket.IO + Redis (3 nodes)', ws: 'raw ws (1 process)' };
+const NAMES: Record<string, string> = { ours: 'swarm-chat (3 nodes)', 'ours-mem': 'swarm-chat, no DATA_DIR', socketio: 'Socket.IO+Redis (3 nodes)', ws: 'raw ws (1 process)' };
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 export function renderLatencyChart(result: BenchResult): string {
-  const W = 760;
+  const W = 880;
   const H = 440;
   const L = 70;
-  const R = 200;
+  const R = 250;
   const T = 40;
   const B = 60;
   const rates = [...new Set(result.fanout.map((r) => r.offeredRate))].sort((a, b) => a - b);
@@ -28,7 +28,7 @@ export function renderLatencyChart(result: BenchResult): string {
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  out.push(`<text x="${W / 2 - 60}" y="22" font-size="15" text-anchor="middle">Fan-out end-to-end latency vs offered load (1 room, ${result.config.fanout.members} members)</text>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="22" font-size="15" text-anchor="middle">Fan-out end-to-end latency vs offered load (1 room, ${result.config.fanout.members} members)</text>`);
   for (let d = lo; d <= hi; d *= 10) {
     out.push(`<line x1="${L}" x2="${W - R}" y1="${y(d)}" y2="${y(d)}" stroke="#ddd"/>`);
     out.push(`<text x="${L - 6}" y="${y(d) + 4}" text-anchor="end">${d >= 1 ? d : d.toFixed(1)} ms</text>`);

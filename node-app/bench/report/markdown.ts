@@ -14,6 +14,11 @@ function yesNo(b: boolean | null | undefined): string {
   return b === null || b === undefined ? '–' : b ? 'yes' : '**no**';
 }
 
+/** The load generator may have limited this step: near a full core, or late on its send schedule. */
+export function loadGenSuspect(r: TrafficResult): boolean {
+  return r.loadGenCpuPctOfCore > 85 || r.loadGenMaxLagMs > 100;
+}
+
 function trafficTable(rows: TrafficResult[]): string[] {
   const out = [
     '| system | offered msg/s | delivered msg/s | deliveries/s | e2e p50 / p99 / max ms | ack p50 / p99 ms | complete | in order | server µs/delivery | server CPU % core | load-gen CPU % core | load avg |',
@@ -24,7 +29,7 @@ function trafficTable(rows: TrafficResult[]): string[] {
     const complete = f.complete ? 'yes' : `**no** (${f.missingDeliveries} of ${f.expectedDeliveries} missing${f.sendErrors ? `, ${f.sendErrors} send errors` : ''}${r.drained ? '' : ', not drained'})`;
     const order = f.inOrder ? 'yes' : `**no** (${f.senderOrderViolations} sender / ${f.roomOrderViolations} room)`;
     out.push(
-      `| ${NAMES[r.system] ?? r.system} | ${r.offeredRate} | ${n(r.deliveredMsgsPerSec)} | ${n(r.deliveriesPerSec, 0)} | ${n(f.e2e.p50Ms)} / ${n(f.e2e.p99Ms)} / ${n(f.e2e.maxMs)} | ${n(f.ack.p50Ms)} / ${n(f.ack.p99Ms)} | ${complete} | ${order} | ${n(r.cpuMicrosPerDelivery)} | ${n(r.serverCpuPctOfCore)} | ${n(r.loadGenCpuPctOfCore)} | ${n(r.loadavgAfter, 2)} |`,
+      `| ${NAMES[r.system] ?? r.system} | ${r.offeredRate} | ${n(r.deliveredMsgsPerSec)} | ${n(r.deliveriesPerSec, 0)} | ${n(f.e2e.p50Ms)} / ${n(f.e2e.p99Ms)} / ${n(f.e2e.maxMs)} | ${n(f.ack.p50Ms)} / ${n(f.ack.p99Ms)} | ${complete} | ${order} | ${n(r.cpuMicrosPerDelivery)} | ${n(r.serverCpuPctOfCore)} | ${n(r.loadGenCpuPctOfCore)}${loadGenSuspect(r) ? ' ⚠' : ''} | ${n(r.loadavgAfter, 2)} |`,
     );
   }
   return out;
@@ -54,6 +59,10 @@ export function renderMarkdown(result: BenchResult, chartFile?: string): string 
   );
   lines.push('');
   lines.push(...trafficTable(result.fanout));
+  if (result.fanout.some(loadGenSuspect)) {
+    lines.push('');
+    lines.push('⚠ = the load generator used over 85 % of its core or fell over 100 ms behind its send schedule: that step may be limited by it.');
+  }
   for (const s of result.skipped.filter((x) => x.workload === 'fanout')) {
     lines.push('');
     lines.push(`${NAMES[s.system] ?? s.system} at ${s.offeredRate} msg/s: not run (${s.reason}).`);
