@@ -80,6 +80,8 @@ export interface SwarmChatDeploymentProps {
   readonly cpus?: number;
   /** @default "node_type" */
   readonly labelKey?: string;
+  /** Host-only ranges the hypervisor accepts. @default VIRTUALBOX_DEFAULT_HOST_ONLY_RANGES */
+  readonly allowedSubnetRanges?: readonly string[];
   /** @default "docker-compose.demo.yml" */
   readonly stackFileName?: string;
   readonly chat?: Omit<ChatStackProps, 'swarm'>;
@@ -103,7 +105,7 @@ export class SwarmChatDeployment extends Construct {
     if (!/^[\w.-]+\.ya?ml$/.test(this.stackFileName)) {
       throw new TopologyError(`stack file name ${JSON.stringify(this.stackFileName)} is not a yaml file name; expected like "docker-compose.demo.yml"`);
     }
-    this.network = new PrivateNetwork(this, 'network', { cidr: props.subnet });
+    this.network = new PrivateNetwork(this, 'network', { cidr: props.subnet, allowedRanges: props.allowedSubnetRanges });
     this.swarm = new SwarmCluster(this, 'swarm', { network: this.network, labelKey: props.labelKey });
     this.chat = new ChatStack(this, 'chat', { ...props.chat, swarm: this.swarm });
     props.nodes.forEach((spec, i) => {

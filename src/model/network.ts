@@ -1,9 +1,18 @@
 import { Construct } from 'constructs';
 import { Ipv4Subnet } from '../net/ipv4';
+import { TopologyError } from './errors';
+
+/** What VirtualBox 6.1.28+ accepts for host-only networks unless /etc/vbox/networks.conf says more. */
+export const VIRTUALBOX_DEFAULT_HOST_ONLY_RANGES = ['192.168.56.0/21'];
 
 export interface PrivateNetworkProps {
   /** The VMs' host-only network, e.g. "192.168.56.0/24". */
   readonly cidr: string;
+  /**
+   * Ranges the hypervisor accepts for host-only networks; list more after adding them to
+   * /etc/vbox/networks.conf. @default VIRTUALBOX_DEFAULT_HOST_ONLY_RANGES
+   */
+  readonly allowedRanges?: readonly string[];
 }
 
 /**
@@ -16,6 +25,14 @@ export class PrivateNetwork extends Construct {
   constructor(scope: Construct, id: string, props: PrivateNetworkProps) {
     super(scope, id);
     this.subnet = Ipv4Subnet.parse(props.cidr);
+    const allowed = props.allowedRanges ?? VIRTUALBOX_DEFAULT_HOST_ONLY_RANGES;
+    if (!allowed.some((range) => this.subnet.within(Ipv4Subnet.parse(range)))) {
+      // VirtualBox would only refuse it at `vagrant up`, VMs half created.
+      throw new TopologyError(
+        `subnet ${this.subnet.cidr} is outside the host-only ranges VirtualBox accepts (${allowed.join(', ')}); ` +
+          `use a subnet inside them, like "192.168.60.0/24", or list it in /etc/vbox/networks.conf and in allowedRanges`,
+      );
+    }
   }
 
   get cidr(): string {

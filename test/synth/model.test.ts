@@ -49,7 +49,7 @@ describe('chat stack model', () => {
 
   it('builds the stack file from the object model with one service per node', () => {
     const app = new App({ outdir: '/nonexistent' });
-    const network = new PrivateNetwork(app, 'net', { cidr: '10.9.0.0/24' });
+    const network = new PrivateNetwork(app, 'net', { cidr: '10.9.0.0/24', allowedRanges: ['10.0.0.0/8'] });
     const swarm = new SwarmCluster(app, 'swarm', { network, labelKey: 'role_of' });
     const chat = new ChatStack(app, 'chat', { swarm, stackName: 'xy', image: 'img:1' });
     const m = swarm.addNode('alpha', { ip: '10.9.0.10', role: SwarmRole.MANAGER });

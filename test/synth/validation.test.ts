@@ -66,6 +66,14 @@ describe('a topology that cannot work fails with a message naming the value and 
     expect(build({ ...demoProps(), subnet: '192.168.56.0' })).toThrow('subnet "192.168.56.0" is not a usable CIDR');
   });
 
+  it("rejects a subnet VirtualBox would refuse, unless it is listed as allowed", () => {
+    const props = { ...demoProps('10.20.0.0/24') };
+    expect(build(props)).toThrow(
+      'subnet 10.20.0.0/24 is outside the host-only ranges VirtualBox accepts (192.168.56.0/21); use a subnet inside them, like "192.168.60.0/24", or list it in /etc/vbox/networks.conf and in allowedRanges',
+    );
+    expect(build({ ...props, allowedSubnetRanges: ['10.20.0.0/16'] })).not.toThrow();
+  });
+
   it('rejects a swarm without a manager at synth', () => {
     const props = demoProps();
     const workersOnly = { ...props, nodes: props.nodes.map((n) => ({ ...n, role: SwarmRole.WORKER })) };
