@@ -43,6 +43,8 @@ export type RpcHandler = (params: XmlRpcValue[], ctx: { remoteAddress: string; p
 const RELAYABLE_EVENTS = new Set(['member_joined', 'member_left', 'delete_room_initiated']);
 /** Requests a single connection may have queued before further frames are refused. */
 const MAX_PENDING_REQUESTS = 256;
+/** Sends of one connection submitted but not yet acknowledged; more wait (backpressure). */
+const MAX_INFLIGHT_SENDS = 64;
 
 interface RemoteRoomView {
   adminNode: string;
@@ -172,6 +174,9 @@ export class ChatNode {
     }
     const req: ClientRequest = parsed.request;
     this.metrics.clientRequests.inc({ type: req.type });
+    if (req.type === 'send_message') return this.pipelineSend(session, req);
+    // Anything else sees the effects of this connection's earlier sends (e.g. a leave after a send).
+    await session.sendsSettled();
     try {
       switch (req.type) {
         case 'list_rooms': {
@@ -187,8 +192,6 @@ export class ChatNode {
           return await this.joinRoom(session, req);
         case 'leave_room':
           return await this.leaveRoom(session, req);
-        case 'send_message':
-          return await this.sendMessage(session, req);
         case 'delete_room':
           return await this.deleteRoom(session, req);
         case 'get_history':
@@ -198,6 +201,26 @@ export class ChatNode {
       this.log.error('client request failed', { session: session.id, type: req.type, err });
       session.sendFrame({ type: 'error', data: { success: false, message: 'Internal server error' } });
     }
+  }
+
+  /**
+   * Sends are pipelined: the connection's next request starts as soon as this send is *submitted*
+   * (appended to the log, or posted on the ordered stream to the admin), not when it is acknowledged.
+   * Order is kept because submission is in request order and acknowledgements resolve in log order;
+   * one connection's throughput is then no longer one round trip (or one majority commit) per message.
+   */
+  private async pipelineSend(session: ClientSession, req: SendMessageRequest): Promise<void> {
+    while (session.inflightSends.size >= MAX_INFLIGHT_SENDS) await Promise.race(session.inflightSends);
+    let submitted!: () => void;
+    const isSubmitted = new Promise<void>((resolve) => (submitted = resolve));
+    const done = this.sendMessage(session, req, submitted)
+      .catch((err) => {
+        this.log.error('send failed', { session: session.id, err });
+        session.sendFrame({ type: 'message_error', data: { room_id: req.data.room_id, error: 'Internal server error', error_code: 'INTERNAL_ERROR' } });
+      })
+      .finally(submitted);
+    session.trackSend(done);
+    await isSubmitted;
   }
 
   /** A closed connection leaves every room it joined (§2.9). */
@@ -441,7 +464,7 @@ export class ChatNode {
     session.sendFrame({ type: 'leave_room_success', data: { room_id, username } });
   }
 
-  private async sendMessage(session: ClientSession, req: SendMessageRequest): Promise<void> {
+  private async sendMessage(session: ClientSession, req: SendMessageRequest, submitted: () => void = () => undefined): Promise<void> {
     const { room_id, username, content } = req.data;
     const fail = (error: string, error_code: string): void => {
       session.sendFrame({ type: 'message_error', data: { room_id, error, error_code } });
@@ -458,7 +481,9 @@ export class ChatNode {
       if (!m || m.nodeId !== this.selfId) return fail('You are no longer a member of this room', 'NOT_MEMBER');
       let c: Awaited<ReturnType<ChatNode['appendAndPublish']>>;
       try {
-        c = await this.appendAndPublish(room, { kind: 'message', draft: { username, content } });
+        const appended = this.appendAndPublish(room, { kind: 'message', draft: { username, content } });
+        submitted();
+        c = await appended;
       } catch (err) {
         // Replicated: no admin could commit it in time (no majority), or the admin refused it.
         const code = (err as { code?: unknown }).code;
@@ -473,9 +498,14 @@ export class ChatNode {
       if (!admin) return fail('Room not found', 'ROOM_NOT_FOUND');
       let result: XmlRpcValue;
       try {
-        result = this.peers.isLegacy(admin.nodeId)
-          ? await this.peers.call(admin.nodeId, 'forward_message', [room_id, username, content, this.selfId], this.cfg.peerCallTimeoutMs)
-          : await this.forwardViaStream(admin.nodeId, room_id, username, content);
+        if (this.peers.isLegacy(admin.nodeId)) {
+          // Separate HTTP calls could overtake each other: toward a Python admin, one send at a time.
+          result = await this.peers.call(admin.nodeId, 'forward_message', [room_id, username, content, this.selfId], this.cfg.peerCallTimeoutMs);
+        } else {
+          const forwarded = this.forwardViaStream(admin.nodeId, room_id, username, content);
+          submitted();
+          result = await forwarded;
+        }
       } catch (err) {
         // Not retried: the admin may have sequenced it, and a retry would duplicate it (§9.3).
         this.adminCache.delete(room_id);

@@ -17,6 +17,8 @@ export class ClientSession {
   readonly createdRooms = new Set<string>();
   /** Requests of one connection are handled one after another, so replies keep request order. */
   private queue: Promise<void> = Promise.resolve();
+  /** Submitted, not yet acknowledged sends (see ChatNode.pipelineSend). */
+  readonly inflightSends = new Set<Promise<void>>();
   private pending = 0;
   closed = false;
   alive = true;
@@ -71,6 +73,16 @@ export class ClientSession {
 
   sendFrame(frame: unknown): boolean {
     return this.send(JSON.stringify(frame));
+  }
+
+  trackSend(done: Promise<void>): void {
+    this.inflightSends.add(done);
+    void done.finally(() => this.inflightSends.delete(done));
+  }
+
+  /** Resolves once every send submitted so far is acknowledged or failed. */
+  async sendsSettled(): Promise<void> {
+    while (this.inflightSends.size > 0) await Promise.allSettled([...this.inflightSends]);
   }
 
   /** Queues work behind this connection's earlier requests; a bound keeps a flooding client in check. */
