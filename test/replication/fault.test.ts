@@ -45,6 +45,8 @@ interface Client {
   resumedOn?: string;
   running: boolean;
   loop?: Promise<void>;
+  /** Which connection is current; a left-behind one records nothing more. */
+  gen: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -98,11 +100,12 @@ describe('rooms survive their node (fault test)', () => {
 
     const attach = (cl: Client, conn: ChatConnection) => {
       cl.conn = conn;
+      const gen = ++cl.gen;
       conn.on('message', (m) => {
-        if (m.room_id === cl.roomId) cl.shown.push(m);
+        if (gen === cl.gen && m.room_id === cl.roomId) cl.shown.push(m);
       });
       conn.on('frame', (f) => {
-        if (f.type !== 'new_message' || f.data.room_id !== cl.roomId) return;
+        if (gen !== cl.gen || f.type !== 'new_message' || f.data.room_id !== cl.roomId) return;
         const prev = cl.rawIds.get(f.data.sequence_number);
         if (prev !== undefined && prev !== f.data.message_id) cl.conflicts.push(`seq ${f.data.sequence_number}: ${prev} vs ${f.data.message_id}`);
         cl.rawIds.set(f.data.sequence_number, f.data.message_id);
@@ -112,7 +115,7 @@ describe('rooms survive their node (fault test)', () => {
     for (let r = 0; r < ROOMS; r++) {
       for (const nodeId of ids) {
         const conn = await ChatConnection.connect(url(nodeId), { requestTimeoutMs: 15_000 });
-        const cl: Client = { name: `u${r}-${nodeId}`, roomId: rooms[r], nodeId, conn, shown: [], rawIds: new Map(), conflicts: [], stayed: true, running: true };
+        const cl: Client = { name: `u${r}-${nodeId}`, roomId: rooms[r], nodeId, conn, shown: [], rawIds: new Map(), conflicts: [], stayed: true, running: true, gen: 0 };
         attach(cl, conn);
         await conn.joinRoom(rooms[r], cl.name);
         clients.push(cl);
@@ -141,6 +144,9 @@ describe('rooms survive their node (fault test)', () => {
     const resume = async (cl: Client, to: string) => {
       cl.stayed = false;
       await cl.loop;
+      // A gracefully stopping node still serves for a moment: leave it before reading the resume point.
+      cl.gen++;
+      await cl.conn.close().catch(() => undefined);
       const conn = await ChatConnection.connect(url(to), { requestTimeoutMs: 15_000 });
       attach(cl, conn);
       const last = cl.shown.length ? cl.shown[cl.shown.length - 1].sequence_number : 0;
