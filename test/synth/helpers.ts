@@ -54,3 +54,21 @@ export function hasTool(tool: string): boolean {
     return false;
   }
 }
+
+/**
+ * `docker stack config` appeared in Docker CLI 23; Debian 12's docker.io client (20.10) lacks it and
+ * prints the generic `docker stack` help instead, so the subcommand's own help is what is checked.
+ */
+export function hasDockerStackConfig(): boolean {
+  if (!hasTool('docker')) return false;
+  let help = '';
+  try {
+    help = execFileSync('docker', ['stack', 'config', '--help'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch {
+    // fall through: treated as missing
+  }
+  if (help.includes('--compose-file')) return true;
+  console.warn('\n*** SKIPPED: this docker client has no "docker stack config" (Docker CLI 23+ needed; Debian 12 docker.io is 20.10), ' +
+    'so the stack file was not validated. Put a newer docker CLI first on PATH. ***\n');
+  return false;
+}

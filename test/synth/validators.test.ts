@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildApp } from '../../stacks/main';
-import { cleanupTempDirs, hasTool, stackDir, tempDir } from './helpers';
+import { cleanupTempDirs, hasDockerStackConfig, hasTool, stackDir, tempDir } from './helpers';
 
 /**
  * The real tools, on the real synthesized output of every stack. A missing tool is announced
@@ -46,7 +46,8 @@ const scripts = (dir: string) =>
   });
 });
 
-(hasTool('docker') ? describe : describe.skip)('docker stack config', () => {
+const stackConfig = hasDockerStackConfig();
+(stackConfig ? describe : describe.skip)('docker stack config', () => {
   it.each(STACKS)('accepts the stack file of stack %s', (stack) => {
     const dir = stackDir(outdir, stack);
     const file = fs.readdirSync(dir).find((f) => f.startsWith('docker-compose.'))!;
@@ -67,7 +68,7 @@ describe('the validators reject broken files', () => {
     fs.writeFileSync(path.join(dir, 'Vagrantfile'), 'Vagrant.configure("2") do |config|\n  config.vm.no_such_setting = 1\nend\n');
     expect(() => run('vagrant', ['validate', '--ignore-provider'], dir)).toThrow('no_such_setting');
   });
-  (hasTool('docker') ? it : it.skip)('docker stack config rejects an invalid update order', () => {
+  (stackConfig ? it : it.skip)('docker stack config rejects an invalid update order', () => {
     fs.writeFileSync(path.join(dir, 'bad.yml'), 'version: "3.8"\nservices:\n  a:\n    image: x\n    deploy:\n      update_config:\n        order: sideways\n');
     expect(() => run('docker', ['stack', 'config', '-c', 'bad.yml'], dir)).toThrow('must be one of the following: "start-first", "stop-first"');
   });
