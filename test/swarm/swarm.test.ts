@@ -129,6 +129,8 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
     done.add('deployed');
   }, 480_000);
 
+  // Order: normal, rolling update, node failure. The failure scenario goes last because a node
+  // that fails to come back would leave nothing for the rolling update to measure.
   test('normal operation: clients on every node chat across nodes; every message arrives everywhere once, in order', async () => {
     needs('deployed');
     // The user's program, as a process: what CI proves is what run-scenarios.sh runs.
@@ -144,6 +146,22 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
     expect(r.code).toBe(0);
   }, 240_000);
 
+  test('rolling update to chat-node:v2, one service after another while clients chat: what each client saw is reported', async () => {
+    const l = needs('deployed');
+    await log.step('services at 1/1 before the update', () => l.waitServicesRunning(90_000));
+    const r = await log.step(`image ${IMAGE_V2}: build, save, load on every engine`, () =>
+      l.buildAndDistribute(IMAGE_V2, ['--label', 'org.opencontainers.image.version=v2']));
+    log.say(`  build ${seconds(r.buildMs)}, save+load ${seconds(r.loadMs)}`);
+    const write = (line: string) => log.say(`  ${line}`);
+    const result = await log.step('scenario rolling', () => runRollingScenario(nodeTargets(vms.map((v) => v.wsUrl)), {
+      updateNode: (id) => l.updateService(id, IMAGE_V2),
+    }, { ...DEFAULT_SETTINGS, recoveryTimeoutMs: 150_000 }, write));
+    results.push(result);
+    if (result.status !== 'passed') log.say(await l.diagnostics());
+    expect(result.problems).toEqual([]);
+    const images = (await l.manager.docker(['service', 'ls', '--format', '{{.Name}} {{.Image}}'])).stdout;
+    for (const v of vms) expect(images).toContain(`${l.serviceName(v.name)} ${IMAGE_V2}`);
+  }, 600_000);
   test('node failure: node2\'s engine stops; node1 and node3 chat undisturbed, node2\'s member is reported gone, node2 returns', async () => {
     const l = needs('deployed');
     const write = (line: string) => log.say(`  ${line}`);
@@ -159,20 +177,4 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
     expect(result.problems).toEqual([]);
     await log.step('services back at 1/1', () => l.waitServicesRunning(120_000));
   }, 420_000);
-
-  test('rolling update to chat-node:v2, one service after another while clients chat: what each client saw is reported', async () => {
-    const l = needs('deployed');
-    const r = await log.step(`image ${IMAGE_V2}: build, save, load on every engine`, () =>
-      l.buildAndDistribute(IMAGE_V2, ['--label', 'org.opencontainers.image.version=v2']));
-    log.say(`  build ${seconds(r.buildMs)}, save+load ${seconds(r.loadMs)}`);
-    const write = (line: string) => log.say(`  ${line}`);
-    const result = await log.step('scenario rolling', () => runRollingScenario(nodeTargets(vms.map((v) => v.wsUrl)), {
-      updateNode: (id) => l.updateService(id, IMAGE_V2),
-    }, { ...DEFAULT_SETTINGS, recoveryTimeoutMs: 150_000 }, write));
-    results.push(result);
-    if (result.status !== 'passed') log.say(await l.diagnostics());
-    expect(result.problems).toEqual([]);
-    const images = (await l.manager.docker(['service', 'ls', '--format', '{{.Name}} {{.Image}}'])).stdout;
-    for (const v of vms) expect(images).toContain(`${l.serviceName(v.name)} ${IMAGE_V2}`);
-  }, 600_000);
 });

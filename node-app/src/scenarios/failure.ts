@@ -97,10 +97,14 @@ export async function runFailureScenario(
 
     if (healthyAfter !== undefined) {
       late = new Participant(`${victim.id}-d-${tag}`, victim);
-      await bounded(`a new client on ${victim.id} joining`, 30_000, async () => {
-        await late!.connect();
-        for (const r of rooms) await late!.join(r.id);
-      });
+      try {
+        await bounded(`a new client on ${victim.id} joining`, 30_000, async () => {
+          await late!.connect();
+          for (const r of rooms) await late!.join(r.id);
+        });
+      } catch (err) {
+        throw new Error(`after recovery a new client on ${victim.id} could not join the rooms of ${n1.id} and ${n3.id}: ${(err as Error).message}`);
+      }
       const check = [a, c, late];
       const before = new Map(check.map((p) => [p, p.sent.length]));
       for (const p of check) for (const r of rooms) await p.send(r.id, `${p.username} after recovery`);

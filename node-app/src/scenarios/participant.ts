@@ -31,7 +31,10 @@ export interface SentRecord {
 
 export interface Outage {
   start: number;
+  /** When a new connection to the node was open again. */
   end?: number;
+  /** When the rooms had been rejoined (or had failed to) after that. */
+  rejoinedAt?: number;
   closeCode: number;
 }
 
@@ -183,6 +186,7 @@ export class Participant {
         return;
       }
       this.attach(conn);
+      outage.end = Date.now();
       for (const roomId of this.rooms) {
         try {
           await conn.joinRoom(roomId, this.username, { resumeAfter: this.lastShownSeq(roomId) ?? 0 });
@@ -191,8 +195,10 @@ export class Participant {
           this.rejoinFailures.push({ roomId, at: Date.now(), error: e.code ?? e.message ?? String(err) });
         }
       }
-      outage.end = Date.now();
-      this.opts.log?.(`${this.username}: reconnected to ${this.node.id} after ${outage.end - outage.start} ms (attempt ${attempt})`);
+      outage.rejoinedAt = Date.now();
+      this.opts.log?.(
+        `${this.username}: reconnected to ${this.node.id} after ${outage.end - outage.start} ms (attempt ${attempt}), rooms rejoined ${outage.rejoinedAt - outage.end} ms later`,
+      );
       return;
     }
   }

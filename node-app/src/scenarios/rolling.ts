@@ -20,8 +20,10 @@ export interface NodeReplacement {
   updateCommandMs: number;
   /** Time /healthz did not answer 200, from the update's start until it was back. */
   healthAwayMs: number;
-  /** How long that node's own client was disconnected (first loss to rejoined). */
+  /** How long that node's own client had no connection (loss to reconnected). */
   clientAwayMs: number;
+  /** Rejoining its rooms after reconnecting (join replies, or their timeouts). */
+  rejoinMs: number;
 }
 
 export async function runRollingScenario(
@@ -69,9 +71,13 @@ export async function runRollingScenario(
       await pause(SETTLE_MS);
       const outages = client.outages.slice(outagesBefore);
       const clientAwayMs = outages.reduce((sum, o) => sum + ((o.end ?? Date.now()) - o.start), 0);
-      const r: NodeReplacement = { node: node.id, updateCommandMs, healthAwayMs: watches[i].awayMs(t0), clientAwayMs };
+      const rejoinMs = outages.reduce((sum, o) => sum + (o.rejoinedAt !== undefined && o.end !== undefined ? o.rejoinedAt - o.end : 0), 0);
+      const r: NodeReplacement = { node: node.id, updateCommandMs, healthAwayMs: watches[i].awayMs(t0), clientAwayMs, rejoinMs };
       replaced.push(r);
-      rec.figure(`${node.id} replaced`, `update command ${ms(r.updateCommandMs)}, /healthz away ${ms(r.healthAwayMs)}, its client disconnected ${outages.length}x for ${ms(r.clientAwayMs)}`);
+      rec.figure(
+        `${node.id} replaced`,
+        `update command ${ms(r.updateCommandMs)}, /healthz away ${ms(r.healthAwayMs)}, its client disconnected ${outages.length}x for ${ms(r.clientAwayMs)}, rejoining its rooms took ${ms(r.rejoinMs)}`,
+      );
     }
     await chatter.stop();
     await pause(2_000); // let the last broadcasts arrive
@@ -86,10 +92,11 @@ export async function runRollingScenario(
       rec.figure(
         `client on ${p.node.id}`,
         `sent ${p.sent.length}, acknowledged ${acked}, refused ${refused.length}${reasons ? ` (${reasons})` : ''}; ` +
-          `disconnects ${p.outages.length}; acknowledged messages it never received: ${missingFor(people, p, roomIds())}` +
+          `disconnects ${p.outages.length}; acknowledged messages of its rooms it never received: ${missingFor(people, p, roomIds())}` +
           `${p.rejoinFailures.length ? `; rooms it could not rejoin: ${p.rejoinFailures.map((f) => `${rooms.find((r) => r.id === f.roomId)?.admin}'s (${f.error})`).join(', ')}` : ''}`,
       );
     }
+    // Counted per member: a message acknowledged in a room the client could not rejoin counts too.
     rec.figure('all clients: acknowledged messages not received', `${shown.missing} of ${shown.expected} deliveries`);
 
     // The cluster must work after the update: a fresh room, every client in it, one message each.

@@ -156,9 +156,15 @@ export async function killLeftovers(dir: string): Promise<number[]> {
   return pids;
 }
 
+/** Unmounts everything below `dir` (deepest first), then `dir` itself if it is a mount, then deletes it. */
 export async function unmountAndRemove(dir: string): Promise<void> {
   for (const m of mountsUnder(dir)) await run(['umount', '-l', m], { allowFailure: true, timeoutMs: 10_000 });
+  if (isMountPoint(dir)) await run(['umount', '-l', dir], { timeoutMs: 10_000 });
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+function isMountPoint(dir: string): boolean {
+  return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((line) => line.split(' ')[4] === dir.replace(/\/$/, ''));
 }
 
 function alive(pid: number): boolean {

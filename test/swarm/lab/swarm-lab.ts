@@ -28,6 +28,14 @@ export interface SwarmLabOptions {
 }
 
 export const BASE_IMAGE_TAG = 'swarm-chat/node-base:lab';
+/** The lab holds about 2.5 GB (two image versions on three engines, build layers). */
+const TMPFS_SIZE_MB = 6_144;
+const TMPFS_MIN_AVAILABLE_MB = 10_240;
+
+function availableMemoryMb(): number {
+  const m = /MemAvailable:\s+(\d+) kB/.exec(fs.readFileSync('/proc/meminfo', 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
 
 export class SwarmLab {
   readonly teardown = new Teardown();
@@ -77,6 +85,12 @@ export class SwarmLab {
     await unmountAndRemove(this.opts.labRoot);
     fs.mkdirSync(this.opts.labRoot, { recursive: true });
     this.teardown.add(`lab folder ${this.opts.labRoot}`, () => unmountAndRemove(this.opts.labRoot));
+    // Engine data on a tmpfs when memory allows: image layers are written faster, and teardown
+    // is an unmount instead of deleting a few hundred thousand files (about a minute on disk).
+    if (availableMemoryMb() >= TMPFS_MIN_AVAILABLE_MB) {
+      await run(['mount', '-t', 'tmpfs', '-o', `size=${TMPFS_SIZE_MB}m,mode=0755`, 'swarm-chat-lab', this.opts.labRoot]);
+      this.opts.log.say(`lab data on a ${TMPFS_SIZE_MB} MB tmpfs at ${this.opts.labRoot}`);
+    }
     await createNetwork(this.net, this.teardown);
     for (const [i, vm] of this.opts.vms.entries()) {
       this.engines.set(vm.name, new Engine({ hostname: vm.hostname, netns: vm.hostname, root: path.join(this.opts.labRoot, `e${i + 1}`) }));
