@@ -52,14 +52,25 @@ export const CHAT_NODE_BIN =
     ? path.join(up3, 'node-app', 'bin', 'chat-node.js')
     : path.join(up3, 'dist', 'node-app', 'bin', 'chat-node.js');
 
-function healthy(port: number): Promise<boolean> {
+/** The pid that answers /healthz on the port, or undefined while nothing (healthy) answers. */
+function healthyPid(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return resolve(undefined);
+        try {
+          const pid = (JSON.parse(body) as { pid?: unknown }).pid;
+          resolve(typeof pid === 'number' ? pid : -1);
+        } catch {
+          resolve(-1);
+        }
+      });
     });
     req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('error', () => resolve(undefined));
   });
 }
 
@@ -75,6 +86,8 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   }));
   const peerList = specs.map((s) => `${s.id}:http://127.0.0.1:${s.rpcPort}`).join(',');
   const nodes: LocalClusterNode[] = [];
+  /** Every child ever spawned, so a failed start stops the ones that did come up. */
+  const spawned: ChildProcess[] = [];
   if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
 
   const spawnNode = async (id: string): Promise<LocalClusterNode> => {
@@ -100,6 +113,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       env,
       stdio: ['ignore', opts.inheritOutput || opts.logDir ? 'pipe' : 'ignore', opts.inheritOutput || opts.logDir ? 'pipe' : 'ignore'],
     });
+    spawned.push(child);
     if (opts.logDir) {
       const out = createWriteStream(path.join(opts.logDir, `${spec.id}.log`), { flags: 'a' });
       // Two sources share one file: neither may end it (that crashed with "write after end").
@@ -116,9 +130,15 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     child.once('exit', () => {
       exited = true;
     });
-    // Bounded wait: poll /healthz until it answers or the node dies or the time is up.
-    while (!(await healthy(spec.wsPort))) {
-      if (exited) throw new Error(`${spec.id} exited during start (code ${child.exitCode}); see its log`);
+    // Bounded wait: poll /healthz until *this* child answers (not whatever else holds the port),
+    // or the node dies, or the time is up.
+    for (;;) {
+      const pid = await healthyPid(spec.wsPort);
+      if (pid === child.pid) break;
+      if (exited) {
+        const holder = pid !== undefined ? ` (port ${spec.wsPort} is answered by another process, pid ${pid})` : '';
+        throw new Error(`${spec.id} exited during start (code ${child.exitCode})${holder}; see its log`);
+      }
       if (Date.now() - started > readyTimeoutMs) {
         child.kill('SIGKILL');
         throw new Error(`${spec.id} did not answer /healthz on port ${spec.wsPort} within ${readyTimeoutMs} ms`);
@@ -147,12 +167,13 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       child.kill('SIGTERM');
     });
 
-  try {
-    for (const n of await Promise.all(specs.map((s) => spawnNode(s.id)))) nodes.push(n);
-  } catch (err) {
-    await Promise.all(nodes.map((n) => stopProcess(n.process)));
-    throw err;
+  const started = await Promise.allSettled(specs.map((s) => spawnNode(s.id)));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(spawned.map(stopProcess));
+    throw failed.reason;
   }
+  for (const r of started) if (r.status === 'fulfilled') nodes.push(r.value);
 
   return {
     nodes,

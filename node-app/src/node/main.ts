@@ -118,11 +118,13 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
       log,
       browser,
       health: () => ({
-        ok: !node.shuttingDown,
+        // A restarted node catches up with its rooms' admins before it reports healthy (issue 6).
+        ok: !node.shuttingDown && (replication?.ready() ?? true),
         body: {
-          status: node.shuttingDown ? 'shutting_down' : 'ok',
+          status: node.shuttingDown ? 'shutting_down' : replication && !replication.ready() ? 'catching_up' : 'ok',
           node_id: cfg.nodeId,
           uptime_s: Math.round((Date.now() - startedAt) / 1000),
+          pid: process.pid,
           connections: node.sessions.size,
           rooms: node.localRooms().length,
           peers: Object.fromEntries(links.map((l) => [l.peerId, l.state])),
