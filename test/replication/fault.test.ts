@@ -150,10 +150,18 @@ describe('rooms survive their node (fault test)', () => {
       const conn = await ChatConnection.connect(url(to), { requestTimeoutMs: 15_000 });
       attach(cl, conn);
       const last = cl.shown.length ? cl.shown[cl.shown.length - 1].sequence_number : 0;
-      cl.name = `${cl.name}-r`;
       cl.nodeId = to;
       cl.resumedOn = to;
-      await conn.joinRoom(cl.roomId, cl.name, { resumeAfter: last });
+      // Same name: the membership moves here once the old node is seen down (USERNAME_TAKEN until then).
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await conn.joinRoom(cl.roomId, cl.name, { resumeAfter: last });
+          break;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'USERNAME_TAKEN' || attempt >= 60) throw err;
+          await sleep(100);
+        }
+      }
       cl.running = true;
       cl.loop = sendLoop(cl, pace);
     };

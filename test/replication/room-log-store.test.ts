@@ -54,6 +54,19 @@ describe('RoomLogStore', () => {
     store.close();
   });
 
+  test('a member that moved to another node is not removed by a stale leave naming its old node', () => {
+    const store = RoomLogStore.open({ file: ':memory:' });
+    seedRoom(store); // alice joined on node1
+    store.append(ROOM, [
+      { idx: 3, term: 1, kind: 'join', data: { username: 'alice', node_id: 'node2', timestamp: 't2' } },
+      { idx: 4, term: 1, kind: 'leave', data: { username: 'alice', node_id: 'node1', reason: 'Node unreachable', timestamp: 't3' } },
+    ]);
+    const applied = store.commit(ROOM, 4);
+    expect(applied.slice(2).map((a) => [a.entry.kind, a.changed])).toEqual([['join', false], ['leave', false]]);
+    expect(store.members(ROOM)).toEqual([{ username: 'alice', nodeId: 'node2', joinedAt: 't1' }]);
+    store.close();
+  });
+
   test('history pages backwards and resumes forwards by sequence number, committed entries only', () => {
     const store = RoomLogStore.open({ file: ':memory:' });
     seedRoom(store);

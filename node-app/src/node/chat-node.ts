@@ -331,10 +331,12 @@ export class ChatNode {
     };
     if (room.state !== 'ACTIVE') return fail('Room is being deleted', 'INVALID_STATE');
     const member = room.members.get(username);
-    if (member && member.nodeId !== this.selfId) {
+    // With replication, a member whose node is down may resume here (its connection died with it).
+    const takeover = !!member && member.nodeId !== this.selfId && !!this.repl?.nodeDown(member.nodeId);
+    if (member && member.nodeId !== this.selfId && !takeover) {
       return fail(`Username '${username}' is already in use in this room`, 'USERNAME_TAKEN');
     }
-    if (member) {
+    if (member && !takeover) {
       member.lastActivity = Date.now();
     } else {
       await this.appendAndPublish(room, { kind: 'member_joined', username, nodeId: this.selfId, timestamp: pythonIsoNow() });

@@ -68,9 +68,17 @@ export interface NodeReplication {
   replicator: Replicator;
   store: ReplicatedRoomStore;
   handlers: ReturnType<Replicator['handlers']>;
+  /**
+   * Readiness for /healthz: a (re)started node reports ready once it has caught up with every
+   * room's admin, or after `maxCatchUpMs` (rooms without a reachable majority must not keep it
+   * out of service forever).
+   */
+  ready(): boolean;
   start(): void;
   stop(): void;
 }
+
+const maxCatchUpMs = 10_000;
 
 export function createNodeReplication(opts: NodeReplicationOptions): NodeReplication {
   const settings = opts.settings ?? replicationSettingsFromEnv();
@@ -93,12 +101,25 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
     validate: (roomId, kind, data) => store?.validate(roomId, kind, data),
   });
   store = new ReplicatedRoomStore({ selfId: opts.selfId, replicator, historyLimit: opts.historyLimit, logger: opts.logger });
+  let startedAt = Date.now();
+  let readySince: number | undefined;
   return {
+    ready: () => {
+      if (readySince !== undefined) return true;
+      if (replicator.caughtUpAll() || Date.now() - startedAt > maxCatchUpMs) {
+        readySince = Date.now();
+        opts.logger.info('replication: caught up, serving', { after_ms: readySince - startedAt });
+      }
+      return readySince !== undefined;
+    },
     logStore,
     replicator,
     store,
     handlers: replicator.handlers(),
-    start: () => replicator.start(),
+    start: () => {
+      startedAt = Date.now();
+      replicator.start();
+    },
     stop: () => {
       replicator.stop();
       logStore.close();

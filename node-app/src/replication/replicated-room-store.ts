@@ -182,6 +182,11 @@ export class ReplicatedRoomStore implements RoomStore {
     return last.length ? last[0].sequence_number : 0;
   }
 
+  /** True when `nodeId` is one of our nodes and has not answered replication for a while. */
+  nodeDown(nodeId: string): boolean {
+    return this.repl.peerDown(nodeId);
+  }
+
   /** Waits (bounded) until this node has caught up with the room's admin: a returning node serves nothing stale. */
   ready(roomId: string, timeoutMs: number): Promise<boolean> {
     return this.repl.waitCaughtUp(roomId, timeoutMs);
@@ -213,10 +218,14 @@ export class ReplicatedRoomStore implements RoomStore {
       room.term = entry.term;
       return;
     }
-    // Re-joins and leaves of non-members change nothing and, as in the original, announce nothing.
-    if ((entry.kind === 'join' || entry.kind === 'leave') && !a.changed) return;
     const nodeEntry = toNodeEntry(roomId, entry.kind, d);
     if (!nodeEntry) return;
+    // Re-joins and leaves of non-members announce nothing, as in the original; a re-join still moves
+    // the member to the node it joined from (a client resuming on another node after its node died).
+    if ((entry.kind === 'join' || entry.kind === 'leave') && !a.changed) {
+      if (entry.kind === 'join') room.apply(nodeEntry, Date.now());
+      return;
+    }
     room.apply(nodeEntry, Date.now());
     const committed: CommittedEntry = { roomId, index: entry.idx, term: entry.term, entry: nodeEntry };
     for (const fn of this.committedListeners) {

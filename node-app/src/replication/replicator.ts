@@ -277,6 +277,24 @@ export class Replicator extends EventEmitter {
   }
 
   /**
+   * True when `nodeId` is one of our voting peers and has answered no replication call for two
+   * election timeouts (so it is dead, frozen or cut off). Unknown nodes are not reported down.
+   */
+  peerDown(nodeId: string): boolean {
+    const ch = this.channels.get(nodeId);
+    return !!ch && Date.now() - ch.lastOkMs > this.elBase * 2;
+  }
+
+  /** Every live room has an admin this node has caught up with (or is its admin): safe to serve. */
+  caughtUpAll(): boolean {
+    for (const rt of this.rooms.values()) {
+      if (rt.deleted || rt.role === 'leader') continue;
+      if (!rt.caughtUp) return false;
+    }
+    return true;
+  }
+
+  /**
    * Resolves once this node has caught up with the room's current admin (it has every entry the
    * admin had committed when it last heard from it), or is the admin; false on timeout.
    */

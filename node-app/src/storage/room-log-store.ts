@@ -200,6 +200,7 @@ export class RoomLogStore {
         `INSERT INTO members (room_id, username, node_id, joined_at) VALUES (?, ?, ?, ?)
          ON CONFLICT(room_id, username) DO UPDATE SET node_id = excluded.node_id`),
       memberDel: db.prepare('DELETE FROM members WHERE room_id = ? AND username = ?'),
+      memberDelOnNode: db.prepare('DELETE FROM members WHERE room_id = ? AND username = ? AND node_id = ?'),
       memberCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE room_id = ?'),
       members: db.prepare<[string], { username: string; node_id: string; joined_at: string }>(
         'SELECT username, node_id, joined_at FROM members WHERE room_id = ? ORDER BY joined_at, username'),
@@ -331,7 +332,11 @@ export class RoomLogStore {
         this.st.memberAdd.run(roomId, str(d.username), str(d.node_id), str(d.timestamp));
         break;
       case 'leave':
-        changed = this.st.memberDel.run(roomId, str(d.username)).changes > 0;
+        // A leave names the node the member was on; if the member has since moved to another node
+        // (resumed there after its node died), the stale leave must not remove it.
+        changed = (typeof d.node_id === 'string'
+          ? this.st.memberDelOnNode.run(roomId, str(d.username), d.node_id)
+          : this.st.memberDel.run(roomId, str(d.username))).changes > 0;
         break;
       case 'message':
         this.st.infoCount.run(roomId);
