@@ -97,14 +97,15 @@ export async function runFailureScenario(
 
     if (healthyAfter !== undefined) {
       late = new Participant(`${victim.id}-d-${tag}`, victim);
+      const joinStart = Date.now();
+      let attempts = 0;
       try {
-        await bounded(`a new client on ${victim.id} joining`, 30_000, async () => {
-          await late!.connect();
-          for (const r of rooms) await late!.join(r.id);
-        });
+        await late.connect();
+        for (const r of rooms) attempts += await late.joinPatiently(r.id, settings.recoveryTimeoutMs);
       } catch (err) {
-        throw new Error(`after recovery a new client on ${victim.id} could not join the rooms of ${n1.id} and ${n3.id}: ${(err as Error).message}`);
+        throw new Error(`after recovery a new client on ${victim.id} could not join the rooms of ${n1.id} and ${n3.id} within ${ms(Date.now() - joinStart)}: ${(err as Error).message}`);
       }
+      rec.figure(`a new client on ${victim.id} joined both rooms`, `${ms(Date.now() - joinStart)} after ${victim.id} was healthy (${attempts} join attempts for 2 rooms)`);
       const check = [a, c, late];
       const before = new Map(check.map((p) => [p, p.sent.length]));
       for (const p of check) for (const r of rooms) await p.send(r.id, `${p.username} after recovery`);

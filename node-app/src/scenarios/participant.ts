@@ -50,6 +50,8 @@ export interface ParticipantOptions {
   requestTimeoutMs?: number;
   /** Gives up reconnecting after this long (the scenario reports it). */
   reconnectTimeoutMs?: number;
+  /** How long a room is retried after a reconnect while the join times out (default 30 s). */
+  rejoinTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -91,6 +93,25 @@ export class Participant {
   async join(roomId: string): Promise<void> {
     await this.use().joinRoom(roomId, this.username);
     this.rooms.add(roomId);
+  }
+
+  /**
+   * Joins, retrying while the answer is a timeout or an unavailable administrator (a node that
+   * just came back may need a moment to reach its peers), until `timeoutMs` has passed. A definite
+   * answer such as ROOM_NOT_FOUND ends it at once. Resolves with the attempts made.
+   */
+  async joinPatiently(roomId: string, timeoutMs: number, resumeAfter?: number): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.use().joinRoom(roomId, this.username, resumeAfter !== undefined ? { resumeAfter } : {});
+        this.rooms.add(roomId);
+        return attempt;
+      } catch (err) {
+        if (!isTransient(err) || Date.now() >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   async deleteRoom(roomId: string): Promise<void> {
@@ -189,7 +210,7 @@ export class Participant {
       outage.end = Date.now();
       for (const roomId of this.rooms) {
         try {
-          await conn.joinRoom(roomId, this.username, { resumeAfter: this.lastShownSeq(roomId) ?? 0 });
+          await this.joinPatiently(roomId, this.opts.rejoinTimeoutMs ?? 30_000, this.lastShownSeq(roomId) ?? 0);
         } catch (err) {
           const e = err as { code?: string; message?: string };
           this.rejoinFailures.push({ roomId, at: Date.now(), error: e.code ?? e.message ?? String(err) });
@@ -202,4 +223,10 @@ export class Participant {
       return;
     }
   }
+}
+
+/** Errors worth retrying a join for: no answer in time, or the administrator not reachable yet. */
+function isTransient(err: unknown): boolean {
+  const e = err as { name?: string; code?: string };
+  return e.name === 'ChatTimeoutError' || e.code === 'ADMIN_NODE_UNAVAILABLE';
 }
