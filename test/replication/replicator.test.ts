@@ -124,6 +124,23 @@ describe('replicated room log over real peer links', () => {
     expect(back.store.roomInfo(room2)?.roomName).toBe(set.node('node2').store.roomInfo(room2)?.roomName);
   });
 
+  test('catch-up of large messages is split into calls the peer server accepts (no stalled room)', async () => {
+    const room = await newRoom(set);
+    await set.crash('node3');
+    const big = '<&>'.repeat(1666); // 4998 code points, about 5x larger once XML-escaped
+    const n1 = set.node('node1');
+    let sent = 0;
+    await Promise.all(Array.from({ length: 8 }, async () => {
+      while (sent < 240) {
+        sent++;
+        await send(n1, room, big);
+      }
+    }));
+    const back = await set.restart('node3');
+    await waitUntil('node3 applied all 240', () => seqs(back, room).length === 240, 10_000);
+    expect(back.store.history(room, { afterSeq: 239, limit: 1 })[0].content).toBe(big);
+  });
+
   test('without a majority nothing is acknowledged, and writes resume when a peer returns', async () => {
     const room = await newRoom(set);
     await send(set.node('node1'), room, 'ok');

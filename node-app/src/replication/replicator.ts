@@ -116,6 +116,8 @@ interface Channel {
 }
 
 const NOT_LEADER = 'NOT_LEADER';
+/** JSON size of the entries one replication call carries (≈ XML body ≤ 5 × this in the worst case). */
+const MAX_CALL_JSON_BYTES = 512 * 1024;
 
 export interface ReplicatorStats {
   rooms: number;
@@ -416,7 +418,13 @@ export class Replicator extends EventEmitter {
   }
 
   private sendForwards(ch: Channel): void {
-    const batch = ch.forwards.splice(0, 512);
+    let bytes = 0;
+    let n = 0;
+    while (n < ch.forwards.length && n < 512 && (n === 0 || bytes + ch.forwards[n].json.length < MAX_CALL_JSON_BYTES)) {
+      bytes += ch.forwards[n].json.length;
+      n++;
+    }
+    const batch = ch.forwards.splice(0, n);
     if (batch.length === 0 || this.stopped) {
       ch.forwardInFlight = false;
       for (const f of batch) f.reject(new ReplicationError('SHUTTING_DOWN', 'node is shutting down', true));
@@ -627,6 +635,9 @@ export class Replicator extends EventEmitter {
       handlers.push((r) => v.done(r === undefined ? null : safe(() => decodeVoteResult(r))));
     }
     let entryBudget = this.maxEntries * 8;
+    // Bytes too: the peer server refuses bodies over 4 MiB, and XML escaping can multiply the JSON
+    // size of hostile content by up to ~5; a call that can never be accepted would stall the room.
+    let byteBudget = MAX_CALL_JSON_BYTES;
     for (const rt of this.rooms.values()) {
       if (rt.role !== 'leader') continue;
       const next = rt.next.get(ch.peer.id) ?? rt.durableIndex + 1;
@@ -634,8 +645,16 @@ export class Replicator extends EventEmitter {
       const commitNews = (rt.sentCommit.get(ch.peer.id) ?? -1) < rt.commitIndex;
       if (!hasEntries && !commitNews && (!ch.heartbeatDue || rt.deleted)) continue;
       const count = hasEntries ? Math.min(this.maxEntries, entryBudget, rt.durableIndex - next + 1) : 0;
-      if (hasEntries && count <= 0) continue;
+      if (hasEntries && (count <= 0 || byteBudget <= 0)) continue;
       const entries = count > 0 ? this.store.entries(rt.id, next, next + count - 1, count) : [];
+      for (let k = 0; k < entries.length; k++) {
+        byteBudget -= JSON.stringify(entries[k].data).length + 64;
+        // Always at least one entry per item, so a single large entry still makes progress.
+        if (byteBudget < 0 && k > 0) {
+          entries.length = k;
+          break;
+        }
+      }
       entryBudget -= entries.length;
       const prevIndex = next - 1;
       const item: AppendItem = {
