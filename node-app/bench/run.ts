@@ -112,47 +112,96 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
     errors: [],
   };
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'swarm-chat-bench-'));
+  const fail = (system: SystemName, workload: string, err: unknown): void => {
+    const msg = (err as Error).stack ?? String(err);
+    result.errors.push({ system, workload, error: msg });
+    progress(`${system} ${workload}: ERROR ${msg.split('\n')[0]}`);
+  };
+  const start = async (name: SystemName, workload: string): Promise<RunningSystem | null> => {
+    try {
+      const running = await systemFor(name, config).start({ serverCores: cores.serverCores, workDir: mkdtempSync(path.join(workDir, `${name}-`)) });
+      const prev = result.systems[name]?.pids ?? [];
+      result.systems[name] = { label: running.label, notes: running.notes, pinnedTo: running.pinnedTo, pids: [...prev, ...running.serverPids] };
+      return running;
+    } catch (err) {
+      fail(name, workload, err);
+      return null;
+    }
+  };
+  const fanoutStep = (rate: number, durationMs: number) =>
+    fanoutPlan({ rate, durationMs, drainTimeoutMs: config.fanout.drainMs, members: config.fanout.members, sendersPerNode: config.fanout.sendersPerNode });
+
   try {
+    if (config.workloads.includes('fanout')) {
+      // Every system is up at once and the rates are interleaved (system order rotating per rate),
+      // so that the noise of a shared machine falls on all systems alike and the ratios hold.
+      const up = new Map<SystemName, RunningSystem>();
+      const saturatedAt = new Map<SystemName, number>();
+      const drop = async (name: SystemName): Promise<void> => {
+        const s = up.get(name);
+        up.delete(name);
+        if (s) await s.stop();
+      };
+      try {
+        for (const name of config.systems) {
+          const s = await start(name, 'fanout');
+          if (s) up.set(name, s);
+        }
+        // A short unrecorded run first, so JIT warm-up is not charged to the first rate.
+        if (config.fanout.warmupMs > 0) {
+          for (const [name, s] of [...up]) {
+            try {
+              progress(`(warm-up) ${describe(await runTraffic(s, fanoutStep(config.fanout.rates[0], config.fanout.warmupMs)))}`);
+            } catch (err) {
+              fail(name, 'fanout', err);
+              await drop(name);
+            }
+          }
+        }
+        for (let i = 0; i < config.fanout.rates.length; i++) {
+          const rate = config.fanout.rates[i];
+          const order = config.systems.map((_, k) => config.systems[(k + i) % config.systems.length]);
+          for (const name of order) {
+            const s = up.get(name);
+            if (!s) {
+              const at = saturatedAt.get(name);
+              if (at !== undefined) result.skipped.push({ system: name, workload: 'fanout', offeredRate: rate, reason: `did not drain at ${at} msg/s` });
+              continue;
+            }
+            try {
+              const r = await runTraffic(s, fanoutStep(rate, config.fanout.stepMs));
+              result.fanout.push(r);
+              progress(describe(r));
+              // A backlog left in a saturated system would burn CPU under the next system's step.
+              if (!r.drained) {
+                saturatedAt.set(name, rate);
+                await drop(name);
+              }
+            } catch (err) {
+              fail(name, 'fanout', err);
+              await drop(name);
+            }
+          }
+        }
+      } finally {
+        for (const name of [...up.keys()]) await drop(name);
+      }
+    }
+
+    // One system at a time from here, a fresh instance per workload.
     for (const name of config.systems) {
-      const system = systemFor(name, config);
       const withSystem = async (workload: WorkloadName, fn: (s: RunningSystem) => Promise<void>): Promise<void> => {
         if (!config.workloads.includes(workload)) return;
-        let running: RunningSystem | null = null;
+        const running = await start(name, workload);
+        if (!running) return;
         try {
-          running = await system.start({ serverCores: cores.serverCores, workDir: mkdtempSync(path.join(workDir, `${name}-`)) });
-          const prev = result.systems[name]?.pids ?? [];
-          result.systems[name] = { label: running.label, notes: running.notes, pinnedTo: running.pinnedTo, pids: [...prev, ...running.serverPids] };
           await fn(running);
         } catch (err) {
-          const msg = (err as Error).stack ?? String(err);
-          result.errors.push({ system: name, workload, error: msg });
-          progress(`${name} ${workload}: ERROR ${msg.split('\n')[0]}`);
+          fail(name, workload, err);
         } finally {
-          if (running) await running.stop();
+          await running.stop();
         }
       };
-
-      await withSystem('fanout', async (s) => {
-        // A short unrecorded run first, so JIT warm-up of servers and load generator is not
-        // charged to the first rate.
-        if (config.fanout.warmupMs > 0) {
-          const rate = config.fanout.rates[0];
-          const w = await runTraffic(s, fanoutPlan({ rate, durationMs: config.fanout.warmupMs, drainTimeoutMs: config.fanout.drainMs, members: config.fanout.members, sendersPerNode: config.fanout.sendersPerNode }));
-          progress(`(warm-up) ${describe(w)}`);
-        }
-        let saturatedAt: number | null = null;
-        for (const rate of config.fanout.rates) {
-          if (saturatedAt !== null && config.skipAfterSaturation) {
-            result.skipped.push({ system: name, workload: 'fanout', offeredRate: rate, reason: `did not drain at ${saturatedAt} msg/s` });
-            continue;
-          }
-          const plan = fanoutPlan({ rate, durationMs: config.fanout.stepMs, drainTimeoutMs: config.fanout.drainMs, members: config.fanout.members, sendersPerNode: config.fanout.sendersPerNode });
-          const r = await runTraffic(s, plan);
-          result.fanout.push(r);
-          progress(describe(r));
-          if (!r.drained) saturatedAt = rate;
-        }
-      });
       await withSystem('many-rooms', async (s) => {
         const m = config.manyRooms;
         const r = await runTraffic(s, manyRoomsPlan({ rooms: m.rooms, membersPerRoom: m.membersPerRoom, perMemberRate: m.perMemberRate, durationMs: m.durationMs, drainTimeoutMs: m.drainMs }));
@@ -163,7 +212,7 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
         const r = await runConnections(s, config.connections);
         result.connections.push(r);
         const last = r.levels[r.levels.length - 1];
-        progress(`${name} connections: held ${r.maxHeld}, ${last ? Math.round(last.bytesPerConnection / 1024 * 10) / 10 : NaN} KiB/conn (${r.stoppedBecause})`);
+        progress(`${name} connections: held ${r.maxHeld}, ${last ? Math.round((last.bytesPerConnection / 1024) * 10) / 10 : NaN} KiB/conn (${r.stoppedBecause})`);
       });
     }
   } finally {
@@ -178,7 +227,7 @@ export function describe(r: TrafficResult): string {
   return (
     `${r.system} ${r.workload} @${r.offeredRate}/s: ${r.deliveredMsgsPerSec} msg/s (${r.deliveriesPerSec} deliveries/s), ` +
     `e2e p50 ${f.e2e.p50Ms} p99 ${f.e2e.p99Ms} max ${f.e2e.maxMs} ms, ack p50 ${f.ack.p50Ms} p99 ${f.ack.p99Ms} ms, ` +
-    `${f.complete ? 'complete' : `INCOMPLETE (${f.missingDeliveries} missing)`}, ${f.inOrder ? 'in order' : 'OUT OF ORDER'}, ` +
+    `${f.complete ? 'complete' : `INCOMPLETE (${f.missingDeliveries} missing, ${f.sendErrors} sends refused)`}, ${f.inOrder ? 'in order' : 'OUT OF ORDER'}, ` +
     `server ${r.cpuMicrosPerDelivery} µs/delivery (${r.serverCpuPctOfCore}% core; ms ${Object.entries(r.serverCpuMsByProcess).map(([k, v]) => `${k} ${v}`).join(', ')}; ${r.syscallsPerDelivery} syscalls/delivery), loadgen ${r.loadGenCpuPctOfCore}% core (${r.loadGenSystemCpuPctOfCore}% sys), load ${r.loadavgAfter}` +
     (r.protocolErrors ? `, ${r.protocolErrors} protocol errors (${r.lastProtocolError.slice(0, 120)})` : '')
   );

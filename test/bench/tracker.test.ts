@@ -53,16 +53,43 @@ describe('delivery tracker', () => {
     }
     const f = t.figures();
     expect(f.inOrder).toBe(false);
-    expect(f.senderOrderViolations).toBe(2);
+    // Receiver 0 got 2 then 1: one step back. Receiver 1 got them in order.
+    expect(f.senderOrderViolations).toBe(1);
   });
 
-  test('a gap in the room-wide sequence is an order violation even when each sender is in order', () => {
+  test('a skipped room-wide sequence number is a missed message even when each sender looks complete', () => {
     const t = twoRooms(true);
     sendAll(t, 0, 2);
-    t.onDelivery(0, 0, 1, 1, 5);
-    t.onDelivery(0, 0, 2, 1, 7);
+    for (const r of [0, 1]) {
+      t.onDelivery(r, 0, 1, 1, 5);
+      t.onDelivery(r, 0, 2, 1, r === 0 ? 7 : 6);
+    }
+    const f = t.figures();
+    expect(f.roomGaps).toBe(1);
+    expect(f.inOrder).toBe(true);
+    expect(f.complete).toBe(false);
+  });
+
+  test('a room-wide sequence number that goes back is an order violation', () => {
+    const t = twoRooms(true);
+    sendAll(t, 0, 2);
+    t.onDelivery(0, 0, 1, 1, 6);
+    t.onDelivery(0, 0, 2, 1, 5);
     expect(t.figures().roomOrderViolations).toBe(1);
     expect(t.figures().inOrder).toBe(false);
+  });
+
+  test('a refused send leaves a gap that is neither disorder nor a missing delivery', () => {
+    const t = twoRooms(true);
+    sendAll(t, 1, 3);
+    t.onAck(1);
+    t.onSendError(1);
+    t.onAck(1);
+    t.onDelivery(2, 1, 1, 1, 1);
+    t.onDelivery(2, 1, 3, 1, 2);
+    const f = t.figures();
+    expect(t.drained()).toBe(true);
+    expect(f).toMatchObject({ inOrder: true, missingDeliveries: 0, expectedDeliveries: 2, sendErrors: 1, complete: false });
   });
 
   test('a duplicate delivery breaks completeness and order', () => {

@@ -117,7 +117,12 @@ export class SwarmChatClient implements LoadClient {
       return;
     }
     // member_joined and friends are expected chatter while a room fills up.
-    if (type === 'error') this.protocolError(`error: ${JSON.stringify(msg.data)}`);
+    if (type === 'error') {
+      this.protocolError(`error: ${JSON.stringify(msg.data)}`);
+      // During a run a sender sends nothing but send_message: the error refuses one of them
+      // (our node's overload reply, "Too many requests in flight").
+      if (this.tracker && this.sender >= 0) this.tracker.onSendError(this.sender);
+    }
   }
 
   private protocolError(text: string): void {

@@ -21,13 +21,15 @@ export interface DeliveryFigures {
   sendErrors: number;
   expectedDeliveries: number;
   deliveries: number;
-  /** Receiver/sender pairs whose last sequence is not the sender's last one. */
+  /** Receiver/sender pairs (of senders with no failed send) whose last sequence is not the sender's last. */
   incompletePairs: number;
   missingDeliveries: number;
-  /** Deliveries that arrived with a per-sender sequence other than last+1. */
+  /** Deliveries that came after a later message of the same sender (reordered or duplicated). */
   senderOrderViolations: number;
-  /** Deliveries whose room-wide sequence was not last+1 (systems with a room sequence only). */
+  /** Deliveries whose room-wide sequence did not increase (systems with a room sequence only). */
   roomOrderViolations: number;
+  /** Room-wide sequence numbers a receiver skipped: messages the room sequenced that it never got. */
+  roomGaps: number;
   /** Deliveries from a sender whose room the receiver is not in. */
   misrouted: number;
   complete: boolean;
@@ -75,7 +77,9 @@ export class Tracker {
   sendErrors = 0;
   senderOrderViolations = 0;
   roomOrderViolations = 0;
+  roomGaps = 0;
   misrouted = 0;
+  private readonly failed: Int32Array;
   lastDeliveryMicros = 0;
   lastAckMicros = 0;
   /** Deliveries and acks still expected; the run is drained when both reach zero. */
@@ -91,6 +95,7 @@ export class Tracker {
     this.sendTimes = new Float64Array(this.senders * this.stride);
     this.sent = new Int32Array(this.senders);
     this.acked = new Int32Array(this.senders);
+    this.failed = new Int32Array(this.senders);
     this.lastSeq = new Int32Array(this.receivers * this.senders);
     this.lastRoomSeq = new Float64Array(this.receivers).fill(-1);
     this.received = new Float64Array(this.receivers);
@@ -122,8 +127,13 @@ export class Tracker {
     this.lastAckMicros = now;
   }
 
+  /**
+   * A send was refused (message_error, or an overload error). Which of the sender's messages it was
+   * is not always knowable (an overload reply may overtake queued acks), so it is counted per sender.
+   */
   onSendError(sender: number): void {
     this.sendErrors++;
+    this.failed[sender]++;
     this.acked[sender]++;
     this.outstandingAcks--;
     // A failed send will never be delivered.
@@ -142,12 +152,16 @@ export class Tracker {
     }
     this.e2e.record(Math.max(1, now - sendMicros));
     const k = receiver * this.senders + sender;
-    if (seq !== this.lastSeq[k] + 1) this.senderOrderViolations++;
-    if (seq > this.lastSeq[k]) this.lastSeq[k] = seq;
+    // Going back is disorder; skipping ahead is loss (or a refused send), counted by completeness.
+    if (seq <= this.lastSeq[k]) this.senderOrderViolations++;
+    else this.lastSeq[k] = seq;
     if (this.layout.roomTotalOrder) {
       const last = this.lastRoomSeq[receiver];
-      if (last >= 0 && roomSeq !== last + 1) this.roomOrderViolations++;
-      if (roomSeq > last) this.lastRoomSeq[receiver] = roomSeq;
+      if (last >= 0 && roomSeq <= last) this.roomOrderViolations++;
+      else {
+        if (last >= 0 && roomSeq > last + 1) this.roomGaps += roomSeq - last - 1;
+        this.lastRoomSeq[receiver] = roomSeq;
+      }
     }
   }
 
@@ -165,20 +179,19 @@ export class Tracker {
     acked -= this.sendErrors;
     let expected = 0;
     let incompletePairs = 0;
-    let inOrderReceived = 0;
     for (let r = 0; r < this.receivers; r++) {
       const room = this.layout.receiverRoom[r];
       for (let s = 0; s < this.senders; s++) {
         if (this.layout.senderRoom[s] !== room) continue;
-        expected += this.sent[s];
-        const last = this.lastSeq[r * this.senders + s];
-        inOrderReceived += Math.min(last, this.sent[s]);
-        if (last !== this.sent[s]) incompletePairs++;
+        // Refused sends are expected nowhere.
+        expected += this.sent[s] - this.failed[s];
+        if (this.failed[s] === 0 && this.lastSeq[r * this.senders + s] !== this.sent[s]) incompletePairs++;
       }
     }
-    // Failed sends are not expected anywhere.
-    const missing = Math.max(0, expected - inOrderReceived);
-    const complete = incompletePairs === 0 && this.sendErrors === 0 && this.misrouted === 0 && this.deliveries === expected;
+    const unique = this.deliveries - this.senderOrderViolations - this.misrouted;
+    const missing = Math.max(0, expected - unique);
+    const complete =
+      missing === 0 && incompletePairs === 0 && this.roomGaps === 0 && this.sendErrors === 0 && this.misrouted === 0 && this.deliveries === expected;
     return {
       sent,
       acked,
@@ -189,6 +202,7 @@ export class Tracker {
       missingDeliveries: missing,
       senderOrderViolations: this.senderOrderViolations,
       roomOrderViolations: this.roomOrderViolations,
+      roomGaps: this.roomGaps,
       misrouted: this.misrouted,
       complete,
       inOrder: this.senderOrderViolations === 0 && this.roomOrderViolations === 0,
