@@ -4,7 +4,8 @@
  * running three-node deployment, e.g. the VMs after scripts/deploy-demo.sh, or CI's Swarm lab.
  *
  *   node dist/node-app/bin/chat-scenarios.js --nodes ws://ip1:8081,ws://ip2:8082,ws://ip3:8083 \
- *     [--scenario normal|failure|rolling|all] [--stop-cmd CMD] [--start-cmd CMD] [--update-cmd CMD]
+ *     [--scenario normal|failure|partition|rolling|all] [--stop-cmd CMD] [--start-cmd CMD] [--update-cmd CMD]
+ *     [--cut-cmd CMD] [--heal-cmd CMD]
  *
  * Exit status: 0 when no scenario failed (skipped ones are listed), 1 when one failed, 2 on bad usage.
  */
@@ -14,10 +15,12 @@ import { hooksFromCommands } from '../src/scenarios/commands';
 import { DEFAULT_SETTINGS, formatSummary, nodeTargets, runScenarios, SCENARIO_NAMES, ScenarioName } from '../src/scenarios';
 
 const USAGE = `usage: chat-scenarios --nodes ws://HOST1:PORT1,ws://HOST2:PORT2,ws://HOST3:PORT3 [options]
-  --scenario NAME            normal | failure | rolling | all (default), or a comma list
+  --scenario NAME            normal | failure | partition | rolling | all (default), or a comma list
   --stop-cmd CMD             stops a node's host engine (failure); {node} = node1.., also $CHAT_NODE
   --start-cmd CMD            starts it again (failure)
   --update-cmd CMD           replaces a node's service with the new image (rolling)
+  --cut-cmd CMD              cuts a node's host off the network, processes keep running (partition)
+  --heal-cmd CMD             reconnects it (partition)
   --failure-detection-ms N   a failed node's members must be reported gone within N ms (default ${DEFAULT_SETTINGS.failureDetectionMs})
   --recovery-timeout-ms N    a stopped/updated node must be healthy again within N ms (default ${DEFAULT_SETTINGS.recoveryTimeoutMs})
   --max-stall-ms N           replies to clients of healthy nodes within N ms (default ${DEFAULT_SETTINGS.maxStallMs})
@@ -42,6 +45,8 @@ async function main(): Promise<number> {
         'stop-cmd': { type: 'string' },
         'start-cmd': { type: 'string' },
         'update-cmd': { type: 'string' },
+        'cut-cmd': { type: 'string' },
+        'heal-cmd': { type: 'string' },
         'failure-detection-ms': { type: 'string' },
         'recovery-timeout-ms': { type: 'string' },
         'max-stall-ms': { type: 'string' },
@@ -72,7 +77,7 @@ async function main(): Promise<number> {
     };
     const commandTimeoutMs = positiveInt('command-timeout-ms', parsed['command-timeout-ms'], 300_000);
     const write = (l: string) => process.stdout.write(`${l}\n`);
-    const hooks = hooksFromCommands({ stop: parsed['stop-cmd'], start: parsed['start-cmd'], update: parsed['update-cmd'] }, commandTimeoutMs, write);
+    const hooks = hooksFromCommands({ stop: parsed['stop-cmd'], start: parsed['start-cmd'], update: parsed['update-cmd'], cut: parsed['cut-cmd'], heal: parsed['heal-cmd'] }, commandTimeoutMs, write);
     const results = await runScenarios({ nodes, scenarios: requested as ScenarioName[], hooks, settings, write });
     write(formatSummary(results));
     if (parsed.json) fs.writeFileSync(parsed.json, `${JSON.stringify(results, null, 2)}\n`);

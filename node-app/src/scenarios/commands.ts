@@ -31,7 +31,7 @@ export function commandHook(template: string, timeoutMs: number, write: (line: s
 }
 
 export function hooksFromCommands(
-  cmds: { stop?: string; start?: string; update?: string },
+  cmds: { stop?: string; start?: string; update?: string; cut?: string; heal?: string },
   timeoutMs: number,
   write: (line: string) => void,
 ): ScenarioHooks {
@@ -39,5 +39,7 @@ export function hooksFromCommands(
     stopNode: cmds.stop ? commandHook(cmds.stop, timeoutMs, write) : undefined,
     startNode: cmds.start ? commandHook(cmds.start, timeoutMs, write) : undefined,
     updateNode: cmds.update ? commandHook(cmds.update, timeoutMs, write) : undefined,
+    cutNode: cmds.cut ? commandHook(cmds.cut, timeoutMs, write) : undefined,
+    healNode: cmds.heal ? commandHook(cmds.heal, timeoutMs, write) : undefined,
   };
 }

@@ -4,6 +4,9 @@
  * disturbed (no disconnect, every send answered within the stall bound, every message delivered
  * once and in order), node2's member must be reported gone within the failure-detection time,
  * and after node2's engine starts again its service must return and its clients must chat.
+ *
+ * Partition: the same, but node2 is cut off the network instead (no goodbye from a shutting-down
+ * node), so only the other nodes' failure detection can report its member gone; then healed.
  */
 import { awaitDelivery, checkDelivery } from './delivery';
 import { waitHealthy } from './health';
@@ -15,16 +18,50 @@ import type { NodeTarget, ScenarioHooks, ScenarioResult, ScenarioSettings } from
 /** Chatting continues this long after the failure was detected, while node2 is still down. */
 const CHAT_WHILE_DOWN_MS = 5_000;
 
-export async function runFailureScenario(
+interface LossKind {
+  name: 'failure' | 'partition';
+  down?: (nodeId: string) => Promise<void>;
+  up?: (nodeId: string) => Promise<void>;
+  missing: string;
+  downWords: string;
+  upWords: string;
+}
+
+export function runFailureScenario(nodes: readonly NodeTarget[], hooks: ScenarioHooks, settings: ScenarioSettings, write: (line: string) => void): Promise<ScenarioResult> {
+  return runNodeLoss(nodes, {
+    name: 'failure',
+    down: hooks.stopNode,
+    up: hooks.startNode,
+    missing: 'needs a way to stop and start node2 (--stop-cmd and --start-cmd)',
+    downWords: 'stopping {node}\'s engine',
+    upWords: 'starting {node}\'s engine',
+  }, settings, write);
+}
+
+export function runPartitionScenario(nodes: readonly NodeTarget[], hooks: ScenarioHooks, settings: ScenarioSettings, write: (line: string) => void): Promise<ScenarioResult> {
+  return runNodeLoss(nodes, {
+    name: 'partition',
+    down: hooks.cutNode,
+    up: hooks.healNode,
+    missing: 'needs a way to cut node2 off the network and heal it (--cut-cmd and --heal-cmd)',
+    downWords: 'cutting {node} off the network',
+    upWords: 'healing {node}\'s network',
+  }, settings, write);
+}
+
+async function runNodeLoss(
   nodes: readonly NodeTarget[],
-  hooks: ScenarioHooks,
+  kind: LossKind,
   settings: ScenarioSettings,
   write: (line: string) => void,
 ): Promise<ScenarioResult> {
-  const rec = new ScenarioRecorder('failure', write);
-  if (!hooks.stopNode || !hooks.startNode) return rec.skip('needs a way to stop and start node2 (--stop-cmd and --start-cmd)');
+  const rec = new ScenarioRecorder(kind.name, write);
+  const hooks = { stopNode: kind.down, startNode: kind.up };
+  if (!hooks.stopNode || !hooks.startNode) return rec.skip(kind.missing);
   if (nodes.length < 3) return rec.skip('needs three nodes');
   const [n1, victim, n3] = nodes;
+  const downWords = kind.downWords.replace('{node}', victim.id);
+  const upWords = kind.upWords.replace('{node}', victim.id);
   const tag = runTag();
   const a = new Participant(`${n1.id}-a-${tag}`, n1);
   const c = new Participant(`${n3.id}-c-${tag}`, n3);
@@ -52,8 +89,8 @@ export async function runFailureScenario(
     });
     await pause(1_000);
     stopAt = Date.now();
-    rec.log(`stopping ${victim.id}'s engine while ${survivors.map((p) => p.node.id).join(' and ')} chat`);
-    await bounded(`stopping ${victim.id}`, settings.recoveryTimeoutMs, () => hooks.stopNode!(victim.id));
+    rec.log(`${downWords} while ${survivors.map((p) => p.node.id).join(' and ')} chat`);
+    await bounded(downWords, settings.recoveryTimeoutMs, () => hooks.stopNode!(victim.id));
     victimStopped = true;
     const stopCmdMs = Date.now() - stopAt;
 
@@ -66,7 +103,7 @@ export async function runFailureScenario(
     if (goneAt === undefined) {
       rec.problem(`${victim.id}'s member was not reported gone to both survivors in both rooms within ${ms(settings.failureDetectionMs * 2 + stopCmdMs)}`);
     } else {
-      rec.figure(`${victim.id}'s member reported gone after`, `${ms(goneAt - stopAt)} from the stop (stop command took ${ms(stopCmdMs)}; reason: ${reasons.join(', ')})`);
+      rec.figure(`${victim.id}'s member reported gone after`, `${ms(goneAt - stopAt)} from the start of ${downWords} (the command took ${ms(stopCmdMs)}; reason: ${reasons.join(', ')})`);
       if (goneAt - stopAt > settings.failureDetectionMs + stopCmdMs) {
         rec.problem(`member reported gone after ${ms(goneAt - stopAt)}, more than the failure-detection time ${ms(settings.failureDetectionMs)} after the stop command`);
       }
@@ -74,11 +111,11 @@ export async function runFailureScenario(
     await pause(CHAT_WHILE_DOWN_MS);
 
     const startAt = Date.now();
-    await bounded(`starting ${victim.id}`, settings.recoveryTimeoutMs, () => hooks.startNode!(victim.id));
+    await bounded(upWords, settings.recoveryTimeoutMs, () => hooks.startNode!(victim.id));
     victimStopped = false;
     const healthyAfter = await waitHealthy(victim, settings.recoveryTimeoutMs);
-    if (healthyAfter === undefined) rec.problem(`${victim.id} did not answer /healthz within ${ms(settings.recoveryTimeoutMs)} of being started`);
-    else rec.figure(`${victim.id} healthy again after`, `${ms(Date.now() - startAt)} from its start command (down ${ms(Date.now() - stopAt)} in all)`);
+    if (healthyAfter === undefined) rec.problem(`${victim.id} did not answer /healthz within ${ms(settings.recoveryTimeoutMs)} of ${upWords}`);
+    else rec.figure(`${victim.id} healthy again after`, `${ms(Date.now() - startAt)} from ${upWords} (away ${ms(Date.now() - stopAt)} in all)`);
     await chatter.stop();
     await awaitDelivery(survivors, roomIds, 10_000);
 
@@ -89,11 +126,11 @@ export async function runFailureScenario(
     if (failed.length > 0) rec.problem(`${failed.length} survivor send(s) failed during the outage (${[...new Set(failed.map((f) => f.error))].join(', ')})`);
     const slow = ackMs.filter((x) => x > settings.maxStallMs);
     if (slow.length > 0) rec.problem(`${slow.length} survivor send(s) took longer than ${settings.maxStallMs} ms during the outage`);
-    for (const p of survivors) if (p.outages.length > 0) rec.problem(`${p.username} on ${p.node.id} lost its connection during ${victim.id}'s failure`);
+    for (const p of survivors) if (p.outages.length > 0) rec.problem(`${p.username} on ${p.node.id} lost its connection while ${victim.id} was away`);
     const wire = checkDelivery(survivors, roomIds, 'wire');
     for (const p of wire.problems) rec.problem(p);
     rec.figure('survivor deliveries', `${wire.delivered} of ${wire.expected}, duplicates ${wire.duplicates}, out of order ${wire.outOfOrder}; send -> delivery ${summarizeMs(wire.latenciesMs)}`);
-    rec.figure(`${victim.id}'s own client`, b.outages.length > 0 ? `disconnected (code ${b.outages[0].closeCode}), as expected` : 'was not disconnected');
+    rec.figure(`${victim.id}'s own client`, b.outages.length > 0 ? `disconnected (code ${b.outages[0].closeCode})` : 'was not disconnected');
 
     if (healthyAfter !== undefined) {
       late = new Participant(`${victim.id}-d-${tag}`, victim);
@@ -136,7 +173,7 @@ export async function runFailureScenario(
     await chatter?.stop();
     if (victimStopped) {
       // Never leave the deployment with a node down because a check above failed.
-      await bounded(`starting ${victim.id} after an aborted run`, settings.recoveryTimeoutMs, () => hooks.startNode!(victim.id)).catch((e) =>
+      await bounded(`${upWords} after an aborted run`, settings.recoveryTimeoutMs, () => hooks.startNode!(victim.id)).catch((e) =>
         rec.problem(`could not restart ${victim.id}: ${(e as Error).message}`));
     }
     await Promise.all([...people, ...(late ? [late] : [])].map((p) => p.close()));

@@ -2,13 +2,13 @@
  * The demo's three scenarios as a library: the CLI (`chat-scenarios`) and the CI Swarm lab run the
  * same code against the same published ports; only the hooks that act on the deployment differ.
  */
-import { runFailureScenario } from './failure';
+import { runFailureScenario, runPartitionScenario } from './failure';
 import { runNormalScenario } from './normal';
 import { runRollingScenario } from './rolling';
 import { DEFAULT_SETTINGS, NodeTarget, ScenarioHooks, ScenarioName, ScenarioResult, ScenarioSettings } from './types';
 
 export * from './types';
-export { runNormalScenario, runFailureScenario, runRollingScenario };
+export { runNormalScenario, runFailureScenario, runPartitionScenario, runRollingScenario };
 export { formatSummary } from './summary';
 
 /** node1..nodeN in the order given, each with its WebSocket URL and the /healthz URL on the same port. */
@@ -36,6 +36,7 @@ export async function runScenarios(opts: {
   for (const name of opts.scenarios) {
     if (name === 'normal') results.push(await runNormalScenario(opts.nodes, settings, write));
     if (name === 'failure') results.push(await runFailureScenario(opts.nodes, hooks, settings, write));
+    if (name === 'partition') results.push(await runPartitionScenario(opts.nodes, hooks, settings, write));
     if (name === 'rolling') results.push(await runRollingScenario(opts.nodes, hooks, settings, write));
   }
   return results;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalCluster, startLocalCluster } from '../cluster/local-cluster';
-import { DEFAULT_SETTINGS, nodeTargets, NodeTarget, runFailureScenario, runNormalScenario, runRollingScenario, ScenarioHooks } from '.';
+import { DEFAULT_SETTINGS, nodeTargets, NodeTarget, runFailureScenario, runNormalScenario, runPartitionScenario, runRollingScenario, ScenarioHooks } from '.';
 
 const WS_BASE = 20990;
 const RPC_BASE = 20995;
@@ -33,6 +33,9 @@ beforeAll(async () => {
       await cluster.stopNode(id);
       await cluster.startNode(id);
     },
+    // A frozen process answers nothing and says no goodbye, like a host cut off the network.
+    cutNode: async (id) => void cluster.nodes.find((n) => n.id === id)!.process.kill('SIGSTOP'),
+    healNode: async (id) => void cluster.nodes.find((n) => n.id === id)!.process.kill('SIGCONT'),
   };
 }, 60_000);
 
@@ -58,6 +61,12 @@ test('node failure: survivors are undisturbed, the failed node\'s member is repo
   const r = await runFailureScenario(nodes, hooks, { ...DEFAULT_SETTINGS, recoveryTimeoutMs: 20_000 }, write);
   expect(r.problems).toEqual([]);
   expect(r.status).toBe('passed');
+}, 120_000);
+
+test('partition (SIGSTOP): survivors are undisturbed and their failure detection reports the frozen node\'s member gone', async () => {
+  const r = await runPartitionScenario(nodes, hooks, { ...DEFAULT_SETTINGS, recoveryTimeoutMs: 20_000 }, write);
+  expect(r.problems).toEqual([]);
+  expect(r.figures["node2's member reported gone after"]).toMatch(/reason: Node unreachable/);
 }, 120_000);
 
 test('rolling restart: every node comes back, its client reconnects, nothing is shown twice or out of order', async () => {

@@ -17,6 +17,9 @@ export interface ScenarioHooks {
   startNode?: (nodeId: string) => Promise<void>;
   /** Replaces the node's service with the new image (e.g. `docker service update --image chat-node:v2`). */
   updateNode?: (nodeId: string) => Promise<void>;
+  /** Cuts the node's host off the network (its processes keep running): a partition, no goodbye. */
+  cutNode?: (nodeId: string) => Promise<void>;
+  healNode?: (nodeId: string) => Promise<void>;
 }
 
 export interface ScenarioSettings {
@@ -41,8 +44,8 @@ export const DEFAULT_SETTINGS: ScenarioSettings = {
   messagesPerRoom: 10,
 };
 
-export type ScenarioName = 'normal' | 'failure' | 'rolling';
-export const SCENARIO_NAMES: readonly ScenarioName[] = ['normal', 'failure', 'rolling'];
+export type ScenarioName = 'normal' | 'failure' | 'partition' | 'rolling';
+export const SCENARIO_NAMES: readonly ScenarioName[] = ['normal', 'failure', 'partition', 'rolling'];
 
 export interface ScenarioResult {
   name: ScenarioName;

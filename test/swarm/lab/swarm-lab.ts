@@ -181,6 +181,15 @@ export class SwarmLab {
     await this.engine(vmName).start();
   }
 
+  /** A partition: the VM's only link goes down; its engine and containers keep running, unaware. */
+  async cutVm(vmName: string): Promise<void> {
+    await run(['ip', '-n', this.vm(vmName).hostname, 'link', 'set', 'eth0', 'down']);
+  }
+
+  async healVm(vmName: string): Promise<void> {
+    await run(['ip', '-n', this.vm(vmName).hostname, 'link', 'set', 'eth0', 'up']);
+  }
+
   /** `docker service update --image` on the manager, as the user's run-scenarios.sh does. */
   async updateService(vmName: string, image: string): Promise<void> {
     await this.manager.docker(['service', 'update', '--quiet', '--image', image, this.serviceName(vmName)], { timeoutMs: 300_000 });
