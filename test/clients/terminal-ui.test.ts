@@ -113,3 +113,21 @@ it('moves to another known node when its node goes away, rejoins and keeps chatt
   expect(screen.match(/hi alice, this is bob on node2/g)?.length ?? 0).toBeLessThanOrEqual(1);
   await cluster.startNode('node2');
 });
+
+it('the creator deletes the room after a confirmation and the member on another node sees it go', async () => {
+  await tmux.keys('alice', 'C-x');
+  await tmux.waitForText('alice', "Delete 'tmux-room' for everyone?");
+  await tmux.keys('alice', 'n');
+  await tmux.waitForText('alice', 'Room: tmux-room');
+  await tmux.type('alice', 'still here');
+  await tmux.keys('alice', 'Enter');
+  // Ctrl-X must not leave an "x" in the draft: the line above arrives exactly as typed.
+  await tmux.waitForText('carol', 'alice: still here');
+
+  await tmux.keys('alice', 'C-x');
+  await tmux.waitForText('alice', "Delete 'tmux-room' for everyone?");
+  await tmux.keys('alice', 'y');
+  await tmux.waitForText('alice', /Rooms on all nodes \(0\)/);
+  const c = await tmux.waitForText('carol', "Room 'tmux-room' has been deleted");
+  expect(c).toMatch(/Rooms on all nodes/);
+});
