@@ -13,6 +13,9 @@ export interface TrackerLayout {
   /** The most messages one sender may send in the run (sizes the send-time table). */
   maxPerSender: number;
   roomTotalOrder: boolean;
+  /** Node index of each receiver and sender, for latency split by node (e.g. a room's admin vs the others). */
+  receiverNode?: Int32Array;
+  senderNode?: Int32Array;
 }
 
 export interface DeliveryFigures {
@@ -36,6 +39,9 @@ export interface DeliveryFigures {
   inOrder: boolean;
   e2e: LatencyFigures;
   ack: LatencyFigures;
+  /** End-to-end latency by the receiver's node, and ack latency by the sender's node (index = node). */
+  e2eByReceiverNode: LatencyFigures[];
+  ackBySenderNode: LatencyFigures[];
 }
 
 export interface LatencyFigures {
@@ -86,6 +92,10 @@ export class Tracker {
   outstandingDeliveries = 0;
   outstandingAcks = 0;
   private readonly roomMembers: Int32Array;
+  private readonly e2eByNode: RecordableHistogram[] = [];
+  private readonly ackByNode: RecordableHistogram[] = [];
+  private readonly receiverNode: Int32Array;
+  private readonly senderNode: Int32Array;
 
   constructor(layout: TrackerLayout) {
     this.layout = layout;
@@ -103,6 +113,15 @@ export class Tracker {
     for (const r of layout.receiverRoom) rooms = Math.max(rooms, r + 1);
     this.roomMembers = new Int32Array(rooms);
     for (const r of layout.receiverRoom) this.roomMembers[r]++;
+    this.receiverNode = layout.receiverNode ?? new Int32Array(this.receivers);
+    this.senderNode = layout.senderNode ?? new Int32Array(this.senders);
+    let nodes = 0;
+    for (const n of this.receiverNode) nodes = Math.max(nodes, n + 1);
+    for (const n of this.senderNode) nodes = Math.max(nodes, n + 1);
+    for (let i = 0; i < nodes; i++) {
+      this.e2eByNode.push(createHistogram());
+      this.ackByNode.push(createHistogram());
+    }
   }
 
   /** Registers a send; returns its per-sender sequence (1-based), or 0 if the table is full. */
@@ -121,7 +140,9 @@ export class Tracker {
     const seq = ++this.acked[sender];
     const now = nowMicros();
     if (seq <= this.sent[sender]) {
-      this.ackLat.record(Math.max(1, now - this.sendTimes[sender * this.stride + seq]));
+      const v = Math.max(1, now - this.sendTimes[sender * this.stride + seq]);
+      this.ackLat.record(v);
+      this.ackByNode[this.senderNode[sender]].record(v);
     }
     this.outstandingAcks--;
     this.lastAckMicros = now;
@@ -150,7 +171,9 @@ export class Tracker {
       this.misrouted++;
       return;
     }
-    this.e2e.record(Math.max(1, now - sendMicros));
+    const lat = Math.max(1, now - sendMicros);
+    this.e2e.record(lat);
+    this.e2eByNode[this.receiverNode[receiver]].record(lat);
     const k = receiver * this.senders + sender;
     // Going back is disorder; skipping ahead is loss (or a refused send), counted by completeness.
     if (seq <= this.lastSeq[k]) this.senderOrderViolations++;
@@ -208,6 +231,8 @@ export class Tracker {
       inOrder: this.senderOrderViolations === 0 && this.roomOrderViolations === 0,
       e2e: latencyFigures(this.e2e),
       ack: latencyFigures(this.ackLat),
+      e2eByReceiverNode: this.e2eByNode.map(latencyFigures),
+      ackBySenderNode: this.ackByNode.map(latencyFigures),
     };
   }
 }

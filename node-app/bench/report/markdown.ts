@@ -72,6 +72,20 @@ export function renderMarkdown(result: BenchResult, chartFile?: string): string 
     lines.push(`![end-to-end latency against offered load](${chartFile})`);
   }
   lines.push('');
+  lines.push('### Where the time sits (fan-out)');
+  lines.push('');
+  lines.push('Node 1 holds the room\'s creator (our room\'s admin). Latency as p50 / p99 ms; server CPU in ms over the step, per process.');
+  lines.push('');
+  lines.push('| system | offered msg/s | e2e by receiver node 1 / 2 / 3 | ack by sender node 1 / 2 / 3 | server CPU ms by process | syscalls per delivery |');
+  lines.push('|---|---:|---|---|---|---:|');
+  const pair = (x: { p50Ms: number; p99Ms: number }): string => `${n(x.p50Ms)} / ${n(x.p99Ms)}`;
+  for (const r of result.fanout) {
+    const f = r.figures;
+    lines.push(
+      `| ${NAMES[r.system] ?? r.system} | ${r.offeredRate} | ${f.e2eByReceiverNode.map(pair).join(' · ')} | ${f.ackBySenderNode.map(pair).join(' · ')} | ${Object.entries(r.serverCpuMsByProcess).map(([k, v]) => `${k} ${v}`).join(', ')} | ${n(r.syscallsPerDelivery, 2)} |`,
+    );
+  }
+  lines.push('');
   lines.push('### Ratios');
   lines.push('');
   lines.push('| offered msg/s | swarm-chat p99 ms | Socket.IO p99 ms | raw ws p99 ms | ours / Socket.IO | ours / ws | target met | no-disk p99 ms | no-disk / Socket.IO |');

@@ -110,6 +110,8 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       senderRoom,
       maxPerSender: Math.ceil(total / plan.senders.length) + 1,
       roomTotalOrder: system.roomTotalOrder,
+      receiverNode: Int32Array.from(plan.clientNode),
+      senderNode: Int32Array.from(plan.senders.map((c) => plan.clientNode[c])),
     });
     clients.forEach((c, i) => {
       c.receiver = i;
