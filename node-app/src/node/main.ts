@@ -86,6 +86,16 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
   metrics.registry.gauge('swarmchat_room_members', 'Members of rooms administered by this node.', () =>
     node.localRooms().reduce((n, r) => n + r.members.size, 0),
   );
+  if (replication) {
+    const st = replication.replicator.stats;
+    metrics.registry.gauge('swarmchat_repl_rooms', 'Rooms in the replicated log on this node.', () => st.rooms);
+    metrics.registry.gauge('swarmchat_repl_admin_rooms', 'Replicated rooms this node currently administers.', () => st.leaderOf);
+    metrics.registry.gauge('swarmchat_repl_elections', 'Elections this node started (counter).', () => st.elections);
+    metrics.registry.gauge('swarmchat_repl_calls', 'Replication calls sent (counter).', () => st.replCalls);
+    metrics.registry.gauge('swarmchat_repl_call_errors', 'Replication calls that failed (counter).', () => st.replCallErrors);
+    metrics.registry.gauge('swarmchat_repl_entries_sent', 'Log entries sent to followers (counter).', () => st.entriesSent);
+    metrics.registry.gauge('swarmchat_repl_flushes', 'Local log flushes (one SQLite transaction each, counter).', () => st.flushes);
+  }
   metrics.registry.gauge('swarmchat_up', 'Always 1 while the node runs; 0 while shutting down.', () => (node.shuttingDown ? 0 : 1));
 
   // XML-RPC: every handler counted; faults and failures are the server's to encode.

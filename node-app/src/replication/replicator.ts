@@ -735,7 +735,9 @@ export class Replicator extends EventEmitter {
   }
 
   private resetElectionTimer(rt: RoomRt, now: number): void {
-    const voters = [this.selfId, ...this.peers.map((p) => p.id)];
+    // Ranked among the nodes that could succeed the current admin: if it dies, the rank-0 survivor
+    // is first, not second behind the dead admin itself.
+    const voters = [this.selfId, ...this.peers.map((p) => p.id)].filter((v) => v === this.selfId || v !== rt.adminId);
     const rank = successorRank(rt.id, this.selfId, voters);
     rt.electionDeadlineMs = now + electionTimeoutMs(this.elBase, this.elStep, rank, Math.floor(this.random() * this.elJitter));
   }
