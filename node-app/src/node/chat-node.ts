@@ -41,8 +41,10 @@ export type RpcHandler = (params: XmlRpcValue[], ctx: { remoteAddress: string; p
 
 /** Event types a peer may relay to our clients via receive_member_event_broadcast (§9.8: not any string). */
 const RELAYABLE_EVENTS = new Set(['member_joined', 'member_left', 'delete_room_initiated']);
-/** Requests a single connection may have queued before further frames are refused. */
-const MAX_PENDING_REQUESTS = 256;
+/** Queued requests of one connection at which the node stops reading its socket (TCP backpressure). */
+const PAUSE_READING_AT = 128;
+/** Requests a single connection may have queued (already read) before further frames are refused. */
+const MAX_PENDING_REQUESTS = 4096;
 /** Sends of one connection submitted but not yet acknowledged; more wait (backpressure). */
 const MAX_INFLIGHT_SENDS = 64;
 
@@ -157,7 +159,7 @@ export class ChatNode {
 
   /** Every frame goes through here; work is queued per connection so replies keep request order. */
   onFrame(session: ClientSession, raw: string): void {
-    const accepted = session.enqueue(() => this.dispatch(session, raw), MAX_PENDING_REQUESTS);
+    const accepted = session.enqueue(() => this.dispatch(session, raw), { pauseAt: PAUSE_READING_AT, hardMax: MAX_PENDING_REQUESTS });
     if (!accepted) {
       this.metrics.clientErrors.inc({ type: 'overload' });
       session.sendFrame({ type: 'error', data: { success: false, message: 'Too many requests in flight; slow down' } });
@@ -379,7 +381,6 @@ export class ChatNode {
       : room.history.filter((m) => (before_seq === undefined || m.sequence_number < before_seq) && (after_seq === undefined || m.sequence_number > after_seq));
     const hasMore = page.length > limit;
     if (hasMore) page = after_seq !== undefined ? page.slice(0, limit) : page.slice(page.length - limit);
-    else if (!this.repl && page.length > limit) page = page.slice(page.length - limit);
     const lastSeq = this.repl ? this.repl.lastCommittedSeq(room_id) : room.lastSeq;
     session.sendFrame({ type: 'history', data: { room_id, messages: page, has_more: hasMore, last_seq: lastSeq } });
   }
