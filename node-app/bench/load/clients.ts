@@ -64,7 +64,7 @@ export class SwarmChatClient implements LoadClient {
   ) {}
 
   connect(timeoutMs: number): Promise<void> {
-    const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, skipUTF8Validation: true });
     this.ws = ws;
     ws.on('message', (data: Buffer) => this.onFrame(data));
     ws.on('error', (err) => this.failWaiters(err));
@@ -219,7 +219,7 @@ export class RawSocketIoClient implements LoadClient {
 
   connect(timeoutMs: number): Promise<void> {
     const wsUrl = `${this.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
-    const ws = new WebSocket(wsUrl, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+    const ws = new WebSocket(wsUrl, { perMessageDeflate: false, handshakeTimeout: timeoutMs, skipUTF8Validation: true });
     this.ws = ws;
     ws.on('message', (data: Buffer) => this.onPacket(data));
     ws.on('error', () => undefined);
