@@ -119,9 +119,11 @@ it('the creator deletes the room after a confirmation and the member on another 
   await tmux.waitForText('alice', "Delete 'tmux-room' for everyone?");
   await tmux.keys('alice', 'n');
   await tmux.waitForText('alice', 'Room: tmux-room');
-  await tmux.type('alice', 'still here');
+  // Shortcut keys in the middle of typing (scrolling) must not leave their escape sequences in the draft.
+  await tmux.type('alice', 'still');
+  await tmux.keys('alice', 'PPage', 'NPage');
+  await tmux.type('alice', ' here');
   await tmux.keys('alice', 'Enter');
-  // Ctrl-X must not leave an "x" in the draft: the line above arrives exactly as typed.
   await tmux.waitForText('carol', 'alice: still here');
 
   await tmux.keys('alice', 'C-x');

@@ -228,7 +228,12 @@ export class TuiController extends TypedEmitter<{ change: () => void; quit: () =
   }
 
   askDelete(): void {
-    if (this.state.room) this.update({ screen: 'confirm-delete', error: undefined });
+    const room = this.state.room;
+    if (!room) return;
+    if (room.creator_id !== undefined && room.creator_id !== this.session?.username) {
+      return this.fail(`Only the room's creator (${room.creator_id}) can delete it`);
+    }
+    this.update({ screen: 'confirm-delete', error: undefined });
   }
 
   cancelDelete(): void {

@@ -183,26 +183,51 @@ const SIDEBAR = 22;
 
 function ChatScreen({ controller, state, size }: { controller: TuiController; state: TuiState; size: { columns: number; rows: number } }): React.ReactElement {
   const [draft, setDraft] = useState('');
-  // TextInput (a child, so its key handler runs first) types the "x" of Ctrl-X into the draft;
-  // remembering the value before each change lets the shortcut undo that.
-  const before = useRef({ previous: '', current: '' });
+  const latest = useRef('');
+  // Shortcut keys also reach TextInput, which types them (the "x" of Ctrl-X, the "[5~" of
+  // PageUp). Ink calls both key handlers in one synchronous dispatch, in an order that changes as
+  // effects re-subscribe, so the shortcut handler either drops TextInput's change that follows, or
+  // undoes the one that came first. The marks are cleared once the dispatch is over.
+  const dispatch = useRef<{ before?: string; swallow?: boolean }>({});
+  const endOfDispatch = (): void => queueMicrotask(() => (dispatch.current = {}));
   const onDraft = (v: string): void => {
-    before.current = { previous: before.current.current, current: v };
+    if (dispatch.current.swallow) return;
+    if (dispatch.current.before === undefined) {
+      dispatch.current.before = latest.current;
+      endOfDispatch();
+    }
+    latest.current = v;
     setDraft(v);
   };
+  const swallowKey = (): void => {
+    if (dispatch.current.before !== undefined) {
+      latest.current = dispatch.current.before;
+      setDraft(latest.current);
+    }
+    dispatch.current.swallow = true;
+    endOfDispatch();
+  };
+  // Lines scrolled back from the newest (PageUp/PageDown); 0 = follow new messages.
+  const [scroll, setScroll] = useState(0);
+  const height = Math.max(3, size.rows - 10);
   useInput((input, key) => {
     if (key.escape) void controller.leave();
-    else if (key.ctrl && input === 'x') {
-      onDraft(before.current.previous);
+    else if (key.pageUp || key.pageDown) {
+      swallowKey();
+      const step = Math.ceil(height / 2) * (key.pageUp ? 1 : -1);
+      setScroll((v) => Math.max(0, Math.min(v + step, state.lines.length - 1)));
+    } else if (key.ctrl && input === 'x') {
+      swallowKey();
       controller.askDelete();
     }
   });
   const room = state.room;
   if (!room) return h(Text, null, '');
   const width = Math.max(20, size.columns - SIDEBAR - 4);
-  // rows - 1 (App) - 1 (header) - 1 (room line) - 2 (borders) - 3 (input) - 1 (hints) - 1 (status)
-  const height = Math.max(3, size.rows - 10);
-  const shown = lastLinesThatFit(state.lines, width, height);
+  // height = rows - 1 (App) - 1 (header) - 1 (room line) - 2 (borders) - 3 (input) - 1 (hints) - 1 (status)
+  const end = Math.max(0, state.lines.length - scroll);
+  const newer = state.lines.length - end;
+  const shown = lastLinesThatFit(state.lines.slice(0, end), width, newer > 0 ? height - 1 : height);
   const canDelete = room.creator_id === state.username;
   const header = `Room: ${terminalSafe(room.room_name)}${room.description ? ` | ${terminalSafe(room.description)}` : ''} | Members: ${room.members.length} | Host: ${room.admin_node}`;
   return h(
@@ -212,7 +237,12 @@ function ChatScreen({ controller, state, size }: { controller: TuiController; st
     h(
       Box,
       { flexGrow: 1 },
-      h(Box, { flexDirection: 'column', borderStyle: 'round', paddingX: 1, flexGrow: 1 }, ...shown.map((line) => h(LineView, { key: line.key, line }))),
+      h(
+        Box,
+        { flexDirection: 'column', borderStyle: 'round', paddingX: 1, flexGrow: 1 },
+        ...shown.map((line) => h(LineView, { key: line.key, line })),
+        newer > 0 ? h(Text, { key: 'newer', color: 'yellow' }, `↓ ${newer} newer line(s) · PageDown`) : null,
+      ),
       h(
         Box,
         { flexDirection: 'column', borderStyle: 'round', paddingX: 1, width: SIDEBAR },
@@ -230,13 +260,14 @@ function ChatScreen({ controller, state, size }: { controller: TuiController; st
         value: draft,
         onChange: onDraft,
         onSubmit: (text: string) => {
-          onDraft('');
+          latest.current = '';
+          setDraft('');
           void controller.send(text);
         },
         placeholder: 'Type a message, Enter to send',
       }),
     ),
-    h(Text, { dimColor: true }, `Enter send · Esc leave room${canDelete ? ' · Ctrl-X delete room' : ''} · /leave /delete /quit · Ctrl-C quit`),
+    h(Text, { dimColor: true, wrap: 'truncate-end' }, `Enter send · Esc leave room${canDelete ? ' · Ctrl-X delete room' : ''} · PgUp/PgDn scroll · /leave /delete /quit · Ctrl-C quit`),
   );
 }
 
