@@ -822,6 +822,11 @@ export class Replicator extends EventEmitter {
     const now = Date.now();
     const results: XmlRpcValue[] = [];
     const applied: [RoomRt, AppliedEntry[]][] = [];
+    // Entries, votes and term changes must be on disk before we answer; a batch of plain
+    // heartbeats only moves commit indexes, which are recomputable, and skips the fsync.
+    const durable = items.some((it) => it.k === 'v'
+      ? !it.pre
+      : it.entries.length > 0 || it.term !== this.rooms.get(it.room)?.term || it.resign === true);
     this.store.transaction(() => {
       for (const it of items) {
         if (it.k === 'a') {
@@ -838,7 +843,7 @@ export class Replicator extends EventEmitter {
           results.push(encodeVoteResult(this.onVote(rt, from, it, now)));
         }
       }
-    });
+    }, { durable });
     for (const [rt, a] of applied) this.afterApply(rt, a);
     return results;
   }

@@ -215,8 +215,20 @@ export class RoomLogStore {
     };
   }
 
-  /** Runs `fn` in one transaction (one fsync); nested calls join the outer one. */
-  transaction<T>(fn: () => T): T {
+  /**
+   * Runs `fn` in one transaction (one fsync); nested calls join the outer one. `durable: false`
+   * skips the fsync for work that is recomputable after a crash (commit index, applied state) —
+   * it still survives a process crash, and reaches disk with the next synced transaction.
+   */
+  transaction<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
+    if (opts.durable === false && this.fullSync && !this.db.inTransaction) {
+      this.db.pragma('synchronous = NORMAL');
+      try {
+        return this.db.transaction(fn)();
+      } finally {
+        this.db.pragma('synchronous = FULL');
+      }
+    }
     return this.db.transaction(fn)();
   }
 
@@ -305,18 +317,6 @@ export class RoomLogStore {
     // The commit index and the state it produces need no fsync of their own: Raft recomputes the
     // commit index after a crash (it is not part of its persistent state), and this transaction
     // reaches disk with the next synced append. Skipping the fsync keeps it off the ack path.
-    if (this.fullSync && !this.db.inTransaction) {
-      this.db.pragma('synchronous = NORMAL');
-      try {
-        return this.commitTx(roomId, upTo);
-      } finally {
-        this.db.pragma('synchronous = FULL');
-      }
-    }
-    return this.commitTx(roomId, upTo);
-  }
-
-  private commitTx(roomId: string, upTo: number): AppliedEntry[] {
     return this.transaction(() => {
       const r = this.st.raftGet.get(roomId);
       const from = (r?.commit_index ?? 0) + 1;
@@ -329,7 +329,7 @@ export class RoomLogStore {
       for (const e of entries) applied.push(this.apply(roomId, e));
       this.st.raftCommit.run(upTo, roomId);
       return applied;
-    });
+    }, { durable: false });
   }
 
   private apply(roomId: string, e: LogEntry): AppliedEntry {
