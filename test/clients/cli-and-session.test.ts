@@ -115,6 +115,9 @@ describe('chat-client commands', () => {
     const down = await cli('rooms', '-n', DEAD);
     expect(down.code).toBe(3);
     expect(down.stderr).toContain(`cannot connect to ws://${DEAD}/`);
+    const short = await cli('follow', 'cli-room', '-u', 'gus', '--count', '50', '--timeout', '1', '-n', node(1));
+    expect(short.code).toBe(1);
+    expect(short.stderr).toContain('chat-client follow: timed out after 1 s with 3 of 50 messages');
     const missing = await cli('send', 'no-such-room', 'x', '-u', 'a', '-n', node(1));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('room "no-such-room" not found');

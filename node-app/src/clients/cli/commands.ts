@@ -216,7 +216,12 @@ async function follow(
     resolveDone(EXIT.ok);
   });
   await session.joinRoom(room.room_id);
-  const timer = opts.timeoutMs ? setTimeout(() => resolveDone(opts.count === undefined ? EXIT.ok : EXIT.failed), opts.timeoutMs) : undefined;
+  const timer = opts.timeoutMs
+    ? setTimeout(() => {
+        if (opts.count !== undefined) io.err(`chat-client follow: timed out after ${opts.timeoutMs! / 1000} s with ${printed} of ${opts.count} messages`);
+        resolveDone(opts.count === undefined ? EXIT.ok : EXIT.failed);
+      }, opts.timeoutMs)
+    : undefined;
   void io.interrupted.then(() => resolveDone(EXIT.ok));
   const code = await done;
   if (timer) clearTimeout(timer);

@@ -266,8 +266,11 @@ export class TuiController extends TypedEmitter<{ change: () => void; quit: () =
   private wire(session: ChatSession): void {
     session.on('status', (status) => {
       if (this.session !== session && this.session !== undefined) return;
+      const wasAway = this.state.status?.state === 'reconnecting';
       this.update({ status });
       if (status.state === 'reconnecting' && this.state.room) this.system(status.text, 'warn');
+      // Back on a node while looking at the room list: the list may have changed meanwhile.
+      if (status.state === 'connected' && wasAway && this.state.screen === 'rooms') void this.refresh();
       if (status.state === 'offline' && this.session === session) {
         this.update({ error: status.text });
         if (this.state.room) this.system(status.text, 'error');
