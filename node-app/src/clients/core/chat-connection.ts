@@ -100,7 +100,6 @@ type MatchResult = 'resolve' | 'reject' | 'progress' | undefined;
 interface PendingRequest {
   type: ClientRequest['type'];
   roomId?: string;
-  roomName?: string;
   match: (frame: ServerFrame) => MatchResult;
   resolve: (data: unknown) => void;
   reject: (err: Error) => void;
@@ -201,7 +200,6 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
         // Replies on one socket come in request order; the node may normalize the name, so no name check.
         return 'success' in f.data && f.data.success === false ? 'reject' : 'resolve';
       },
-      { roomName },
     );
   }
 
@@ -330,7 +328,7 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
   private request<T>(
     frame: ClientRequest,
     match: (f: ServerFrame) => MatchResult,
-    extra: { roomId?: string; roomName?: string; timeoutMs?: number } = {},
+    extra: { roomId?: string; timeoutMs?: number } = {},
   ): Promise<T> {
     if (!this.isOpen) {
       return Promise.reject(new ChatConnectionClosedError(frame.type, 'not connected'));
@@ -340,7 +338,6 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
       const entry: PendingRequest = {
         type: frame.type,
         roomId: extra.roomId,
-        roomName: extra.roomName,
         match,
         resolve: resolve as (d: unknown) => void,
         reject,
