@@ -53,6 +53,35 @@ describe("NODE's RoomStore seam over the replicated log", () => {
     expect(events.get('node1')!.map((e) => e.committed.entry.kind)).toEqual(['member_joined']);
   });
 
+  test('two nodes admitting the same name at once: one wins, the other gets USERNAME_TAKEN; the name moves only off a dead node', async () => {
+    const room = await createRoom();
+    await waitUntil('copies', () => set.nodes.every((n) => n.rooms.get(room.roomId)), 3000);
+    const r2 = set.node('node2').rooms.get(room.roomId)!;
+    const r3 = set.node('node3').rooms.get(room.roomId)!;
+    const outcomes = await Promise.allSettled([
+      set.node('node2').rooms.append(r2, { kind: 'member_joined', username: 'dana', nodeId: 'node2', timestamp: '' }),
+      set.node('node3').rooms.append(r3, { kind: 'member_joined', username: 'dana', nodeId: 'node3', timestamp: '' }),
+    ]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toMatchObject({ code: 'USERNAME_TAKEN' });
+    const holder = set.node('node1').rooms.get(room.roomId)!.members.get('dana')!.nodeId;
+    const other = holder === 'node2' ? 'node3' : 'node2';
+    await set.crash(holder);
+    const t0 = Date.now();
+    for (let i = 0; i < 100; i++) {
+      try {
+        await set.node(other).rooms.append(set.node(other).rooms.get(room.roomId)!, { kind: 'member_joined', username: 'dana', nodeId: other, timestamp: '' });
+        break;
+      } catch (err) {
+        expect(err).toMatchObject({ code: 'USERNAME_TAKEN' });
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await waitUntil('membership moved on the admin', () => set.node('node1').rooms.get(room.roomId)!.members.get('dana')?.nodeId === other, 3000);
+  });
+
   test('failover moves adminNode on every surviving copy; a restarted node rebuilds its rooms from disk', async () => {
     const room = await createRoom();
     const s1 = set.node('node1').rooms;

@@ -341,7 +341,13 @@ export class ChatNode {
     if (member && !takeover) {
       member.lastActivity = Date.now();
     } else {
-      await this.appendAndPublish(room, { kind: 'member_joined', username, nodeId: this.selfId, timestamp: pythonIsoNow() });
+      try {
+        await this.appendAndPublish(room, { kind: 'member_joined', username, nodeId: this.selfId, timestamp: pythonIsoNow() });
+      } catch (err) {
+        // Replicated: the admin refused (USERNAME_TAKEN, room being deleted) or no majority in time.
+        const code = (err as { code?: unknown }).code;
+        return fail(errText(err), typeof code === 'string' ? code : 'INTERNAL_ERROR');
+      }
     }
     // Registered only now, so the joiner does not get its own member_joined (as in the original).
     this.registry.register(room.roomId, session, username);
@@ -450,7 +456,9 @@ export class ChatNode {
         if (room) {
           const m = room.members.get(username);
           if (m && m.nodeId === this.selfId) {
-            await this.appendAndPublish(room, { kind: 'member_left', username, nodeId: this.selfId, timestamp: pythonIsoNow() });
+            await this.appendAndPublish(room, { kind: 'member_left', username, nodeId: this.selfId, timestamp: pythonIsoNow() }).catch((err) =>
+              this.log.warn('leave not recorded', { room_id, err: errText(err) }),
+            );
           }
         } else {
           this.releaseView(room_id);

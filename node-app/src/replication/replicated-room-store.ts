@@ -26,6 +26,9 @@ export interface CommittedEvent {
   memberCount: number;
 }
 
+/** How long an uncommitted join holds its name (a join commits in milliseconds or fails). */
+const RESERVATION_MS = 10_000;
+
 export type CommittedListener = (ev: CommittedEvent) => void;
 export type DeletedListener = (roomId: string, roomName: string) => void;
 
@@ -48,6 +51,8 @@ export class ReplicatedRoomStore implements RoomStore {
   private readonly repl: Replicator;
   private readonly log?: Logger;
   private readonly logStore: RoomLogStore;
+  /** Admin side: names admitted by a join that is not committed yet (room -> name -> node). */
+  private readonly reserved = new Map<string, Map<string, { nodeId: string; at: number }>>();
 
   constructor(private readonly opts: ReplicatedRoomStoreOptions) {
     this.repl = opts.replicator;
@@ -170,6 +175,22 @@ export class ReplicatedRoomStore implements RoomStore {
     if (kind === 'message') {
       if (!room.members.has(s(data.username))) throw new ReplicationError('NOT_MEMBER', 'You are not a member of this room');
     }
+    if (kind === 'join') {
+      // Two nodes racing to admit the same name: the first wins (also while its join is still
+      // uncommitted, hence the reservations); the name moves only off a dead node.
+      const name = s(data.username);
+      const nodeId = s(data.node_id);
+      const taken = (holder: string) => holder !== nodeId && (holder === this.opts.selfId || !this.repl.peerDown(holder));
+      const m = room.members.get(name);
+      let byRoom = this.reserved.get(roomId);
+      const r = byRoom?.get(name);
+      const now = Date.now();
+      if ((m && taken(m.nodeId)) || (r && now - r.at < RESERVATION_MS && taken(r.nodeId))) {
+        throw new ReplicationError('USERNAME_TAKEN', `Username '${name}' is already in use in this room`);
+      }
+      if (!byRoom) this.reserved.set(roomId, (byRoom = new Map()));
+      byRoom.set(name, { nodeId, at: now });
+    }
   }
 
   /** Committed messages from the durable log, oldest first (get_history, join with since_seq). */
@@ -209,6 +230,7 @@ export class ReplicatedRoomStore implements RoomStore {
     if (entry.kind === 'delete') {
       const name = room?.roomName ?? this.logStore.roomInfo(roomId)?.roomName ?? '';
       this.rooms.delete(roomId);
+      this.reserved.delete(roomId);
       for (const fn of this.deletedListeners) fn(roomId, name);
       return;
     }
@@ -217,6 +239,11 @@ export class ReplicatedRoomStore implements RoomStore {
       room.adminNode = this.repl.adminOf(roomId) ?? s(d.admin_node);
       room.term = entry.term;
       return;
+    }
+    if (entry.kind === 'join') {
+      const byRoom = this.reserved.get(roomId);
+      byRoom?.delete(s(d.username));
+      if (byRoom && byRoom.size === 0) this.reserved.delete(roomId);
     }
     const nodeEntry = toNodeEntry(roomId, entry.kind, d);
     if (!nodeEntry) return;
