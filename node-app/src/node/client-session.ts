@@ -20,9 +20,12 @@ export class ClientSession {
   /** Submitted, not yet acknowledged sends (see ChatNode.pipelineSend). */
   readonly inflightSends = new Set<Promise<void>>();
   private pending = 0;
+  private readPaused = false;
   closed = false;
   alive = true;
   private corked = false;
+  /** Bytes sent while corked in the current turn (see send). */
+  private turnBytes = 0;
 
   constructor(
     readonly id: number,
@@ -39,8 +42,10 @@ export class ClientSession {
    */
   send(text: string): boolean {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
-    if (this.ws.bufferedAmount > this.maxBufferedBytes) {
-      this.log.warn('closing slow consumer', { session: this.id, buffered: this.ws.bufferedAmount });
+    // Bytes written in this event-loop turn are still corked here, not unread by the client.
+    const unread = this.ws.bufferedAmount - this.turnBytes;
+    if (unread > this.maxBufferedBytes) {
+      this.log.warn('closing slow consumer', { session: this.id, buffered: unread });
       this.onSlowConsumer();
       this.closed = true;
       this.ws.close(1008, 'slow consumer: too much unread data');
@@ -50,6 +55,7 @@ export class ClientSession {
     }
     this.cork();
     this.ws.send(text);
+    if (this.corked) this.turnBytes += Buffer.byteLength(text);
     return true;
   }
 
@@ -67,6 +73,7 @@ export class ClientSession {
     socket.cork();
     setImmediate(() => {
       this.corked = false;
+      this.turnBytes = 0;
       if (!socket.destroyed) socket.uncork();
     });
   }
@@ -85,15 +92,27 @@ export class ClientSession {
     while (this.inflightSends.size > 0) await Promise.allSettled([...this.inflightSends]);
   }
 
-  /** Queues work behind this connection's earlier requests; a bound keeps a flooding client in check. */
-  enqueue(work: () => Promise<void>, maxPending: number): boolean {
-    if (this.pending >= maxPending) return false;
+  /**
+   * Queues work behind this connection's earlier requests. A client that sends faster than it is
+   * served is slowed down by TCP: at `pauseAt` queued requests the node stops reading its socket and
+   * resumes once the queue is down to a quarter. `hardMax` only bounds what was already read.
+   */
+  enqueue(work: () => Promise<void>, opts: { pauseAt: number; hardMax: number }): boolean {
+    if (this.pending >= opts.hardMax) return false;
     this.pending++;
+    if (this.pending >= opts.pauseAt && !this.readPaused) {
+      this.readPaused = true;
+      this.ws.pause();
+    }
     this.queue = this.queue
       .then(work)
       .catch((err) => this.log.error('request handler failed', { session: this.id, err }))
       .finally(() => {
         this.pending--;
+        if (this.readPaused && this.pending <= opts.pauseAt / 4) {
+          this.readPaused = false;
+          if (!this.closed) this.ws.resume();
+        }
       });
     return true;
   }

@@ -80,7 +80,9 @@ export class TestClient {
       };
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`timed out after ${timeoutMs} ms; got: ${JSON.stringify(this.frames.slice(from).map((x) => x.type))}`));
+        const got = this.frames.slice(from).map((x) => x.type);
+        const shown = got.length > 30 ? [`... ${got.length - 30} earlier`, ...got.slice(-30)] : got;
+        reject(new Error(`timed out after ${timeoutMs} ms; got ${got.length} frames: ${JSON.stringify(shown)}`));
       }, timeoutMs);
       this.waiters.push(w);
     });
