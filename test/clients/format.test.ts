@@ -1,5 +1,5 @@
 import { messageLine } from '../../node-app/src/clients/cli/commands';
-import { findRoom, terminalSafe } from '../../node-app/src/clients/core/format';
+import { findRoom, fitColumns, terminalSafe } from '../../node-app/src/clients/core/format';
 import type { RoomSummary } from '../../node-app/src/protocol/messages';
 
 describe('terminalSafe', () => {
@@ -41,5 +41,14 @@ describe('findRoom', () => {
   it('names the candidates when a name is ambiguous, and says when nothing matches', () => {
     expect(() => findRoom(rooms, 'lobby')).toThrow('room name "lobby" is ambiguous: lobby@node1 (id-1), lobby@node2 (id-2); use name@node or the id');
     expect(() => findRoom(rooms, 'nope')).toThrow('room "nope" not found (no room is named "nope"; 3 rooms known)');
+  });
+});
+
+describe('fitColumns', () => {
+  it('pads and cuts by terminal columns, counting wide characters as two', () => {
+    expect(fitColumns('lobby', 8)).toBe('lobby   ');
+    expect(fitColumns('a very long room name', 8)).toBe('a very …');
+    expect(fitColumns('漢字の部屋です', 8)).toBe('漢字の… ');
+    expect(fitColumns('👋 hi', 8)).toBe('👋 hi   ');
   });
 });

@@ -1,4 +1,5 @@
 /** Text helpers shared by the terminal UI and the line-oriented CLI commands. */
+import stringWidth from 'string-width';
 import type { RoomSummary } from '../../protocol/messages';
 
 /**
@@ -47,4 +48,21 @@ export function findRoom(rooms: readonly RoomSummary[], ref: string): RoomSummar
   }
   const where = matches.map((r) => `${r.room_name}@${r.admin_node} (${r.room_id})`).join(', ');
   throw new RoomLookupError(`room name "${ref}" is ambiguous: ${where}; use name@node or the id`);
+}
+
+/** Terminal columns a string takes (wide CJK and emoji count 2). */
+export function columns(text: string): number {
+  return stringWidth(text);
+}
+
+/** Pads or cuts `text` to exactly `width` columns (cut text ends in "…"), for table cells. */
+export function fitColumns(text: string, width: number): string {
+  if (width <= 0) return '';
+  if (stringWidth(text) <= width) return text + ' '.repeat(width - stringWidth(text));
+  let out = '';
+  for (const ch of text) {
+    if (stringWidth(out + ch) > width - 1) break;
+    out += ch;
+  }
+  return out + '…' + ' '.repeat(Math.max(0, width - 1 - stringWidth(out)));
 }

@@ -6,7 +6,7 @@ import React, { useEffect, useRef, useState } from 'react';
 import { Box, Text, useInput, useStdout } from 'ink';
 import TextInput from 'ink-text-input';
 import type { RoomSummary } from '../../protocol/messages';
-import { clockTime, terminalSafe } from '../core/format';
+import { clockTime, columns, fitColumns, terminalSafe } from '../core/format';
 import type { ChatLine, TuiController, TuiState } from './controller';
 
 const h = React.createElement;
@@ -131,9 +131,9 @@ function RoomListScreen({ controller, state, size }: { controller: TuiController
   );
 }
 
+/** A table cell: `width` columns, one of them a gap to the next cell. */
 function cell(text: string, width: number): string {
-  const safe = terminalSafe(text);
-  return safe.length > width - 1 ? `${safe.slice(0, width - 2)}…`.padEnd(width) : safe.padEnd(width);
+  return `${fitColumns(terminalSafe(text), width - 1)} `;
 }
 
 function RoomRow({ room, selected, header }: { room?: RoomSummary; selected?: boolean; header?: boolean }): React.ReactElement {
@@ -291,7 +291,7 @@ function lastLinesThatFit(lines: ChatLine[], width: number, height: number): Cha
   let i = lines.length;
   while (i > 0) {
     const l = lines[i - 1];
-    const len = l.kind === 'system' ? l.text.length + 2 : 9 + (l.own ? 3 : l.username.length) + 2 + l.content.length;
+    const len = l.kind === 'system' ? columns(terminalSafe(l.text)) + 2 : 9 + (l.own ? 3 : columns(terminalSafe(l.username))) + 2 + columns(terminalSafe(l.content));
     const need = Math.max(1, Math.ceil(len / width));
     if (rows + need > height) break;
     rows += need;
