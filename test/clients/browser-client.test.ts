@@ -6,20 +6,22 @@
 import type { Browser, Page } from 'playwright-core';
 import type { LocalCluster } from '../../node-app/src/cluster/local-cluster';
 import { launchChromium } from './helpers/browser';
-import { saveScreenshot, startCluster } from './helpers/cluster';
+import { freePortBlock, saveScreenshot, startCluster } from './helpers/cluster';
 
 jest.setTimeout(90_000);
 
-const WS_BASE = 21500;
-const RPC_BASE = 21600;
 const http = (i: number): string => `http://127.0.0.1:${WS_BASE + i - 1}/`;
 
 let cluster: LocalCluster;
+/** First WebSocket port of the cluster (node i listens on WS_BASE + i - 1); chosen free at start. */
+let WS_BASE = 0;
 let browser: Browser;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  ({ cluster } = await startCluster({ wsBasePort: WS_BASE, rpcBasePort: RPC_BASE }));
+  const ports = await freePortBlock(21500, 21600);
+  WS_BASE = ports.wsBasePort;
+  ({ cluster } = await startCluster(ports));
   browser = await launchChromium();
 });
 

@@ -6,20 +6,22 @@ import { execFile, spawn } from 'node:child_process';
 import type { LocalCluster } from '../../node-app/src/cluster/local-cluster';
 import { ChatSession } from '../../node-app/src/clients/core/chat-session';
 import type { ChatMessage } from '../../node-app/src/protocol/messages';
-import { CLIENT_BIN, startCluster, waitFor } from './helpers/cluster';
+import { CLIENT_BIN, freePortBlock, startCluster, waitFor } from './helpers/cluster';
 
 jest.setTimeout(60_000);
 
-const WS_BASE = 21700;
-const RPC_BASE = 21800;
 const node = (i: number): string => `127.0.0.1:${WS_BASE + i - 1}`;
-/** A port in our range where nothing listens (the cluster uses 21700-21702). */
-const DEAD = '127.0.0.1:21799';
+/** A port in the clients' range that no test listens on (clusters use 21300-21399, 21500-21599, 21700-21799). */
+const DEAD = '127.0.0.1:21699';
 
 let cluster: LocalCluster;
+/** First WebSocket port of the cluster (node i listens on WS_BASE + i - 1); chosen free at start. */
+let WS_BASE = 0;
 
 beforeAll(async () => {
-  ({ cluster } = await startCluster({ wsBasePort: WS_BASE, rpcBasePort: RPC_BASE }));
+  const ports = await freePortBlock(21700, 21800);
+  WS_BASE = ports.wsBasePort;
+  ({ cluster } = await startCluster(ports));
 });
 
 afterAll(async () => {

@@ -5,21 +5,23 @@
  * rejoins, showing the user what happened.
  */
 import type { LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { CLIENT_BIN, saveScreenshot, startCluster } from './helpers/cluster';
+import { CLIENT_BIN, freePortBlock, saveScreenshot, startCluster } from './helpers/cluster';
 import { launchChromium, renderTerminal } from './helpers/browser';
 import { Tmux } from './helpers/tmux';
 
 jest.setTimeout(90_000);
 
-const WS_BASE = 21300;
-const RPC_BASE = 21400;
 const node = (i: number): string => `127.0.0.1:${WS_BASE + i - 1}`;
 
 let cluster: LocalCluster;
+/** First WebSocket port of the cluster (node i listens on WS_BASE + i - 1); chosen free at start. */
+let WS_BASE = 0;
 const tmux = new Tmux();
 
 beforeAll(async () => {
-  ({ cluster } = await startCluster({ wsBasePort: WS_BASE, rpcBasePort: RPC_BASE }));
+  const ports = await freePortBlock(21300, 21400);
+  WS_BASE = ports.wsBasePort;
+  ({ cluster } = await startCluster(ports));
 });
 
 afterAll(async () => {
@@ -101,8 +103,8 @@ it('moves to another known node when its node goes away, rejoins and keeps chatt
   await tmux.waitForText('alice', '* carol joined');
 
   await cluster.stopNode('node2');
-  const c = await tmux.waitForText('carol', /Reconnected via ws:\/\/127\.0\.0\.1:21302\/ and rejoined tmux-room/, 30_000);
-  expect(c).toMatch(/Lost ws:\/\/127\.0\.0\.1:21301\//);
+  const c = await tmux.waitForText('carol', `Reconnected via ws://${node(3)}/ and rejoined tmux-room`, 30_000);
+  expect(c).toContain(`Lost ws://${node(2)}/`);
   expect(c).toContain(`carol @ ws://${node(3)}/`);
 
   await tmux.type('carol', 'carol, now through node3');

@@ -3,12 +3,34 @@
  * spawns dist/node-app/bin/chat-node.js; the tests assume `npm run build` ran (as npm test does).
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LocalCluster, LocalClusterOptions } from '../../../node-app/src/cluster/local-cluster';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 export const CLIENT_BIN = path.join(ROOT, 'dist', 'node-app', 'bin', 'chat-client.js');
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Base ports for a cluster of `count` nodes inside [from, to): the first block where all WS ports
+ * and the XML-RPC ports `rpcOffset` above them are free, so two runs of the same test file (two
+ * engineers, or CI beside a dev run) do not collide.
+ */
+export async function freePortBlock(from: number, to: number, count = 3, rpcOffset = 50): Promise<{ wsBasePort: number; rpcBasePort: number }> {
+  for (let base = from; base + count - 1 + rpcOffset < to; base += count) {
+    const ports = Array.from({ length: count }, (_, i) => [base + i, base + i + rpcOffset]).flat();
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return { wsBasePort: base, rpcBasePort: base + rpcOffset };
+  }
+  throw new Error(`no free block of ${count} ports in ${from}-${to}`);
+}
 
 export async function startCluster(opts: LocalClusterOptions): Promise<{ cluster: LocalCluster; logDir: string }> {
   const compiled = path.join(ROOT, 'dist', 'node-app', 'src', 'cluster', 'local-cluster.js');
