@@ -109,10 +109,14 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       env.DATA_DIR = path.join(opts.dataDir, spec.id);
       mkdirSync(env.DATA_DIR, { recursive: true });
     }
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CHAT_NODE_BIN], {
-      env,
-      stdio: ['ignore', opts.inheritOutput || opts.logDir ? 'pipe' : 'ignore', opts.inheritOutput || opts.logDir ? 'pipe' : 'ignore'],
-    });
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CHAT_NODE_BIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The last few KB of output, to say why a node that dies during start died.
+    let tail = '';
+    const keepTail = (d: Buffer) => {
+      tail = (tail + d.toString('utf8')).slice(-4096);
+    };
+    child.stdout?.on('data', keepTail);
+    child.stderr?.on('data', keepTail);
     spawned.push(child);
     if (opts.logDir) {
       const out = createWriteStream(path.join(opts.logDir, `${spec.id}.log`), { flags: 'a' });
@@ -137,7 +141,8 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       if (pid === child.pid) break;
       if (exited) {
         const holder = pid !== undefined ? ` (port ${spec.wsPort} is answered by another process, pid ${pid})` : '';
-        throw new Error(`${spec.id} exited during start (code ${child.exitCode})${holder}; see its log`);
+        const last = tail.trim().split('\n').slice(-3).join('\n');
+        throw new Error(`${spec.id} exited during start (code ${child.exitCode})${holder}; last output:\n${last}`);
       }
       if (Date.now() - started > readyTimeoutMs) {
         child.kill('SIGKILL');

@@ -19,28 +19,36 @@ interface Family {
 }
 
 export class Counter {
+  // Keyed by the label values alone (cheap on the hot path); the text form is built when scraped.
   private readonly values = new Map<string, { labels: Labels; value: number }>();
   inc(labels: Labels = {}, by = 1): void {
-    const key = labelText(labels);
+    const key = valuesKey(labels);
     const cur = this.values.get(key);
     if (cur) cur.value += by;
-    else this.values.set(key, { labels, value: by });
+    else this.values.set(key, { labels: { ...labels }, value: by });
   }
   get(labels: Labels = {}): number {
-    return this.values.get(labelText(labels))?.value ?? 0;
+    return this.values.get(valuesKey(labels))?.value ?? 0;
   }
   lines(name: string): string[] {
     return [...this.values.values()].map((v) => `${name}${labelText(v.labels)} ${v.value}`);
   }
 }
 
+/** Label names are fixed per call site, so keys and values in order identify a series. */
+function valuesKey(labels: Labels): string {
+  let key = '';
+  for (const k in labels) key += k + '\u0001' + labels[k] + '\u0002';
+  return key;
+}
+
 export class Histogram {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   constructor(private readonly bounds: number[]) {}
   observe(value: number, labels: Labels = {}): void {
-    const key = labelText(labels);
+    const key = valuesKey(labels);
     let s = this.series.get(key);
-    if (!s) this.series.set(key, (s = { labels, counts: this.bounds.map(() => 0), sum: 0, count: 0 }));
+    if (!s) this.series.set(key, (s = { labels: { ...labels }, counts: this.bounds.map(() => 0), sum: 0, count: 0 }));
     for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]) s.counts[i]++;
     s.sum += value;
     s.count++;

@@ -835,8 +835,9 @@ export class ChatNode {
     if (!v || msg.sequence_number <= v.lastSeq) return;
     v.lastSeq = msg.sequence_number;
     v.recent.push(msg);
+    // Trimmed in bulk, not per message: the window only has to hold at least `keep` messages.
     const keep = Math.max(this.cfg.historyLimit, 256);
-    if (v.recent.length > keep) v.recent.splice(0, v.recent.length - keep);
+    if (v.recent.length > keep * 2) v.recent.splice(0, v.recent.length - keep);
     if (v.waiters.length) {
       const due = v.waiters.filter((w) => w.seq <= msg.sequence_number);
       v.waiters = v.waiters.filter((w) => w.seq > msg.sequence_number);
