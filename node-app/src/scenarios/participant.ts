@@ -213,7 +213,7 @@ export class Participant {
           await this.joinPatiently(roomId, this.opts.rejoinTimeoutMs ?? 30_000, this.lastShownSeq(roomId) ?? 0);
         } catch (err) {
           const e = err as { code?: string; message?: string };
-          this.rejoinFailures.push({ roomId, at: Date.now(), error: e.code ?? e.message ?? String(err) });
+          this.rejoinFailures.push({ roomId, at: Date.now(), error: [e.code, e.message].filter(Boolean).join(': ') || String(err) });
         }
       }
       outage.rejoinedAt = Date.now();
