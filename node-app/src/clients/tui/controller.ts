@@ -156,6 +156,7 @@ export class TuiController extends TypedEmitter<{ change: () => void; quit: () =
   async disconnect(): Promise<void> {
     const s = this.session;
     this.session = undefined;
+    this.activeRoomId = undefined;
     this.update({ screen: 'connect', rooms: [], room: undefined, lines: [], busy: undefined, status: undefined });
     await s?.close();
   }
