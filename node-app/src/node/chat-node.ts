@@ -176,6 +176,9 @@ export class ChatNode {
     }
     const req: ClientRequest = parsed.request;
     this.metrics.clientRequests.inc({ type: req.type });
+    const requestId = ++session.requestCount;
+    const roomId = (req as { data?: { room_id?: string } }).data?.room_id;
+    this.log.debug('request', { session: session.id, req: requestId, type: req.type, room_id: roomId });
     if (req.type === 'send_message') return this.pipelineSend(session, req);
     // Anything else sees the effects of this connection's earlier sends (e.g. a leave after a send).
     await session.sendsSettled();
@@ -200,7 +203,7 @@ export class ChatNode {
           return await this.getHistory(session, req);
       }
     } catch (err) {
-      this.log.error('client request failed', { session: session.id, type: req.type, err });
+      this.log.error('client request failed', { session: session.id, req: requestId, type: req.type, room_id: roomId, err });
       session.sendFrame({ type: 'error', data: { success: false, message: 'Internal server error' } });
     }
   }

@@ -23,6 +23,8 @@ export class ClientSession {
   private readPaused = false;
   closed = false;
   alive = true;
+  /** Requests received so far; numbers them for the logs. */
+  requestCount = 0;
   private corked = false;
   /** Bytes sent while corked in the current turn (see send). */
   private turnBytes = 0;
