@@ -339,6 +339,7 @@ export class Replicator extends EventEmitter {
     if (kind === 'message' && typeof data.message_id !== 'string') throw new ReplicationError('INVALID_REQUEST', 'message needs a message_id');
     const deadline = Date.now() + this.submitTimeoutMs;
     let lastError = 'no administrator reachable';
+    let hinted: string | undefined;
     for (let attempt = 0; attempt < 1000; attempt++) {
       const remaining = deadline - Date.now();
       if (remaining <= 0 || this.stopped) break;
@@ -358,7 +359,10 @@ export class Replicator extends EventEmitter {
           throw err;
         }
       }
-      const admin = rt.adminId;
+      // A node that answered NOT_LEADER may name the admin before our own view catches up.
+      const followingHint = !!hinted && hinted !== this.selfId;
+      const admin = followingHint ? (hinted as string) : rt.adminId;
+      hinted = undefined;
       const ch = admin ? this.channels.get(admin) : undefined;
       if (!ch) {
         await this.waitAdminChange(roomId, admin, Math.min(remaining, 200));
@@ -394,7 +398,9 @@ export class Replicator extends EventEmitter {
       }
       if (reply.code === NOT_LEADER || reply.code === 'SHUTTING_DOWN') {
         lastError = reply.message;
-        if (!reply.admin || reply.admin === admin) await this.waitAdminChange(roomId, admin, Math.min(deadline - Date.now(), 150));
+        // Follow a hint once; two nodes with stale views must not bounce the request between them.
+        if (!reply.admin || reply.admin === admin || followingHint) await this.waitAdminChange(roomId, admin, Math.min(deadline - Date.now(), 150));
+        else hinted = reply.admin;
         continue;
       }
       throw new ReplicationError(reply.code, reply.message);
