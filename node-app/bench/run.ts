@@ -136,7 +136,7 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
       // Every system is up at once and the rates are interleaved (system order rotating per rate),
       // so that the noise of a shared machine falls on all systems alike and the ratios hold.
       const up = new Map<SystemName, RunningSystem>();
-      const saturatedAt = new Map<SystemName, number>();
+      const stoppedBecause = new Map<SystemName, string>();
       const drop = async (name: SystemName): Promise<void> => {
         const s = up.get(name);
         up.delete(name);
@@ -164,17 +164,21 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
           for (const name of order) {
             const s = up.get(name);
             if (!s) {
-              const at = saturatedAt.get(name);
-              if (at !== undefined) result.skipped.push({ system: name, workload: 'fanout', offeredRate: rate, reason: `did not drain at ${at} msg/s` });
+              const why = stoppedBecause.get(name);
+              if (why !== undefined) result.skipped.push({ system: name, workload: 'fanout', offeredRate: rate, reason: why });
               continue;
             }
             try {
               const r = await runTraffic(s, fanoutStep(rate, config.fanout.stepMs));
               result.fanout.push(r);
               progress(describe(r));
+              if (r.serverDied.length) {
+                const tails = r.serverDied.map((role) => `${role}: ${s.logTail?.(role) ?? '(no log)'}`).join('\n');
+                fail(name, 'fanout', new Error(`at ${rate} msg/s server process(es) ${r.serverDied.join(', ')} died\n${tails}`));
+              }
               // A backlog left in a saturated system would burn CPU under the next system's step.
-              if (!r.drained) {
-                saturatedAt.set(name, rate);
+              if (!r.drained || r.serverDied.length) {
+                stoppedBecause.set(name, r.serverDied.length ? `a server process died at ${rate} msg/s` : `did not drain at ${rate} msg/s`);
                 await drop(name);
               }
             } catch (err) {

@@ -116,7 +116,9 @@ export class SwarmChatClient implements LoadClient {
       w.resolve(msg.data ?? {});
       return;
     }
-    // member_joined and friends are expected chatter while a room fills up.
+    // member_joined and friends are expected chatter while a room fills up; nobody leaves during a
+    // run, so a member_left is the node evicting someone (e.g. a peer wrongly declared dead).
+    if (type === 'member_left' && this.tracker) this.protocolError(`member_left: ${JSON.stringify(msg.data)}`);
     if (type === 'error') {
       this.protocolError(`error: ${JSON.stringify(msg.data)}`);
       // During a run a sender sends nothing but send_message: the error refuses one of them

@@ -35,6 +35,16 @@ export function processCpuMicros(pid: number): number {
   return ((utime + stime) * 1e6) / CLK_TCK;
 }
 
+/** True while pid exists and is not a zombie. */
+export function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 /** Sum of processCpuMicros over pids, each pid reported too. */
 export function cpuSnapshot(pids: readonly number[]): Map<number, number> {
   const m = new Map<number, number>();

@@ -3,6 +3,7 @@
  * stopped (SIGTERM, then SIGKILL) even if the harness itself dies.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import * as net from 'node:net';
 
 const live = new Set<ChildProcess>();
@@ -47,6 +48,8 @@ export interface SpawnOptions {
   /** Decides readiness from a stdout line; default: a JSON line with ready:true. */
   isReady?: (line: string) => Record<string, unknown> | null;
   label: string;
+  /** Append the child's stdout and stderr here (for a post-mortem when it dies). */
+  logFile?: string;
 }
 
 function jsonReady(line: string): Record<string, unknown> | null {
@@ -73,6 +76,13 @@ export function spawnReady(opts: SpawnOptions): Promise<StartedChild> {
     tail = (tail + chunk.toString('utf8')).slice(-4000);
   };
   child.stderr!.on('data', keepTail);
+  if (opts.logFile) {
+    const log = createWriteStream(opts.logFile, { flags: 'a' });
+    log.on('error', () => undefined);
+    child.stdout!.pipe(log, { end: false });
+    child.stderr!.pipe(log, { end: false });
+    child.once('exit', () => log.end());
+  }
 
   return new Promise<StartedChild>((resolve, reject) => {
     let buf = '';

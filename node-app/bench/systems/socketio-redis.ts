@@ -1,4 +1,5 @@
 /** System (b): three Socket.IO nodes joined by @socket.io/redis-adapter over a private redis-server. */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pinProcess } from '../measure/proc';
 import { freePortInRange, spawnReady, StartedChild } from './child';
@@ -34,6 +35,7 @@ export const socketioRedis = (libraryClient = false): BenchSystem => ({
             command: process.execPath,
             args: [path.join(distBenchDir(), 'servers', 'socketio-node.js')],
             env: { PORT: '0', HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${redisPort}` },
+            logFile: path.join(opts.workDir, `node${i + 1}.log`),
           }),
         );
       }
@@ -59,6 +61,13 @@ export const socketioRedis = (libraryClient = false): BenchSystem => ({
         'server CPU includes redis-server',
         libraryClient ? 'clients: socket.io-client' : 'clients: Socket.IO wire protocol decoded from bytes (same packets as socket.io-client)',
       ],
+      logTail(role: string): string {
+        try {
+          return readFileSync(path.join(opts.workDir, `${role}.log`), 'utf8').slice(-1500);
+        } catch {
+          return '';
+        }
+      },
       async stop() {
         await Promise.all(nodes.map((n) => n.stop()));
         await redis.stop();

@@ -26,6 +26,8 @@ export interface RunningSystem {
   pinnedTo: string | null;
   /** How the system was configured, for the report. */
   notes: string[];
+  /** The end of a server process's log, when the system keeps one (for a process that died). */
+  logTail?(role: string): string;
   stop(): Promise<void>;
 }
 

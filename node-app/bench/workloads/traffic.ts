@@ -6,7 +6,7 @@
 import { LoadClient, RawSocketIoClient, SocketIoClient, SwarmChatClient } from '../load/clients';
 import { encodeContent, nowMicros } from '../load/payload';
 import { DeliveryFigures, Tracker } from '../load/tracker';
-import { cpuDeltaMicros, cpuSnapshot, loadavg1, processSyscalls } from '../measure/proc';
+import { cpuDeltaMicros, cpuSnapshot, loadavg1, processAlive, processSyscalls } from '../measure/proc';
 import { RunningSystem } from '../systems/types';
 
 export interface TrafficPlan {
@@ -55,6 +55,8 @@ export interface TrafficResult {
   loadavgAfter: number;
   protocolErrors: number;
   lastProtocolError: string;
+  /** Server processes (by role) that were gone at the end of the step. */
+  serverDied: string[];
 }
 
 const SETUP_BATCH = 50;
@@ -200,6 +202,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       loadavgAfter: loadavg1(),
       protocolErrors,
       lastProtocolError,
+      serverDied: system.serverPids.map((pid, i) => (processAlive(pid) ? '' : system.serverRoles[i] ?? String(pid))).filter(Boolean),
     };
   } finally {
     for (const c of clients) c.close();
