@@ -352,6 +352,17 @@ export class ChatNode {
         return fail(errText(err), typeof code === 'string' ? code : 'INTERNAL_ERROR');
       }
     }
+    if (session.closed) {
+      // The client left while its join was being committed: take the membership back out.
+      if (!this.registry.holder(room.roomId, username) && room.members.get(username)?.nodeId === this.selfId) {
+        this.track(
+          this.appendAndPublish(room, { kind: 'member_left', username, nodeId: this.selfId, timestamp: pythonIsoNow(), reason: 'User disconnected' }).catch((err) =>
+            this.log.warn('disconnect not recorded', { room_id: room.roomId, err: errText(err) }),
+          ),
+        );
+      }
+      return;
+    }
     // Registered only now, so the joiner does not get its own member_joined (as in the original).
     this.registry.register(room.roomId, session, username);
     if (sinceSeq === undefined) {
@@ -422,7 +433,16 @@ export class ChatNode {
           return fail(typeof result.message === 'string' ? result.message : 'Join failed', code);
         }
         const info = result.room_info;
-        if (!isStruct(info) || session.closed) return fail('Administrator node sent an invalid reply', 'ADMIN_NODE_UNAVAILABLE');
+        if (!isStruct(info)) return fail('Administrator node sent an invalid reply', 'ADMIN_NODE_UNAVAILABLE');
+        if (session.closed && !this.registry.holder(roomId, username)) {
+          // The client left while its join was on the way: take the new membership back out.
+          this.track(
+            this.peers
+              .call(admin.nodeId, 'notify_member_disconnect', [roomId, username, this.selfId, 'User disconnected'], this.cfg.peerCallTimeoutMs)
+              .catch((err) => this.log.warn('disconnect notification failed', { room_id: roomId, peer: admin.nodeId, err: errText(err) })),
+          );
+          return;
+        }
         const view = this.ensureView(roomId, admin.nodeId);
         this.registry.register(roomId, session, username);
         session.sendFrame({ type: 'join_room_success', data: roomInfoData(info) });
@@ -641,6 +661,12 @@ export class ChatNode {
     const local = this.localRooms().map((r) => r.summary());
     const seen = new Set(local.map((r) => r.room_id));
     const rooms = [...local, ...d.rooms.filter((r) => !seen.has(r.room_id))];
+    if (this.repl) {
+      // Every replicated room is known here, also while its admin is being replaced (and so
+      // answers no get_hosted_rooms): list it from the local copy rather than drop it.
+      for (const r of rooms) seen.add(r.room_id);
+      for (const r of this.store.list()) if (!seen.has(r.roomId) && this.repl.replicates(r.roomId)) rooms.push(r.summary());
+    }
     session.sendFrame({
       type: 'global_rooms_list',
       data: {
