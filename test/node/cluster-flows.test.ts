@@ -188,6 +188,28 @@ describe('leave and disconnect', () => {
   });
 });
 
+describe('a client that leaves while its join is on the way', () => {
+  it('does not stay a member', async () => {
+    const a = await connect(0);
+    const roomId = await createRoom(a, 'flows-join-race', 'alice');
+    await join(a, roomId, 'alice');
+    for (let i = 0; i < 5; i++) {
+      const b = await TestClient.connect(cluster.nodes[1].wsUrl);
+      b.send('join_room', { room_id: roomId, username: `ghost${i}` });
+      b.ws.terminate();
+    }
+    // Every ghost that got in is taken out again; the room ends with alice alone.
+    await eventually(() => {
+      const joined = a.ofType('member_joined', roomId).map((f) => f.data.username);
+      const left = a.ofType('member_left', roomId).map((f) => f.data.username);
+      return joined.every((u) => left.includes(u));
+    }, 8000, 'every ghost that joined also left');
+    await sleep(300);
+    const list = await a.request('list_rooms', undefined, ['rooms_list']);
+    expect(list.data.rooms.find((r: any) => r.room_id === roomId).member_count).toBe(1);
+  });
+});
+
 describe('deletion (2PC)', () => {
   it('deletes a room with a remote member: both sides are told, discovery forgets it', async () => {
     const a = await connect(0);
