@@ -14,9 +14,9 @@ function yesNo(b: boolean | null | undefined): string {
   return b === null || b === undefined ? '–' : b ? 'yes' : '**no**';
 }
 
-/** The load generator may have limited this step: near a full core, or late on its send schedule. */
+/** The load generator may have limited this step: near a full core, or often late on its send schedule. */
 export function loadGenSuspect(r: TrafficResult): boolean {
-  return r.loadGenCpuPctOfCore > 85 || r.loadGenMaxLagMs > 100;
+  return r.loadGenCpuPctOfCore > 85 || r.loadGenP99LagMs > 50;
 }
 
 function trafficTable(rows: TrafficResult[]): string[] {
@@ -61,7 +61,7 @@ export function renderMarkdown(result: BenchResult, chartFile?: string): string 
   lines.push(...trafficTable(result.fanout));
   if (result.fanout.some(loadGenSuspect)) {
     lines.push('');
-    lines.push('⚠ = the load generator used over 85 % of its core or fell over 100 ms behind its send schedule: that step may be limited by it.');
+    lines.push('⚠ = the load generator used over 85 % of its core or sent 1 % of its messages over 50 ms late: that step may be limited by it.');
   }
   for (const s of result.skipped.filter((x) => x.workload === 'fanout')) {
     lines.push('');

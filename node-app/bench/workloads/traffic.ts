@@ -3,6 +3,7 @@
  * (open loop, paced by the clock, never waiting for acks) for a fixed time, drain, and measure.
  * Fan-out and many-rooms are both plans for this runner.
  */
+import { createHistogram } from 'node:perf_hooks';
 import { LoadClient, RawSocketIoClient, SocketIoClient, SwarmChatClient } from '../load/clients';
 import { encodeContent, nowMicros } from '../load/payload';
 import { DeliveryFigures, Tracker } from '../load/tracker';
@@ -49,8 +50,9 @@ export interface TrafficResult {
   loadGenCpuPctOfCore: number;
   /** The kernel's share of it (socket reads and epoll on loopback). */
   loadGenSystemCpuPctOfCore: number;
-  /** How late the pacing loop sent its latest message (the load generator keeping up). */
+  /** How late the pacing loop sent its messages against the schedule (the load generator keeping up). */
   loadGenMaxLagMs: number;
+  loadGenP99LagMs: number;
   loadavgBefore: number;
   loadavgAfter: number;
   protocolErrors: number;
@@ -131,6 +133,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
     const intervalMicros = 1e6 / plan.rate;
     let next = 0;
     let maxLag = 0;
+    const lagHist = createHistogram();
     await new Promise<void>((resolve) => {
       const tick = (): void => {
         const now = nowMicros();
@@ -140,6 +143,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
           const t = nowMicros();
           const lag = t - (t0 + next * intervalMicros);
           if (lag > maxLag) maxLag = lag;
+          lagHist.record(Math.max(1, Math.round(lag)));
           const seq = tracker.onSend(s, t);
           if (seq === 0) continue;
           senderClient[s].send(senderRoomId[s], senderName[s], encodeContent(s, seq, t));
@@ -198,6 +202,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       loadGenCpuPctOfCore: round1(((own.user + own.system) / 1e6 / wallS) * 100),
       loadGenSystemCpuPctOfCore: round1((own.system / 1e6 / wallS) * 100),
       loadGenMaxLagMs: round1(maxLag / 1000),
+      loadGenP99LagMs: round1(lagHist.percentile(99) / 1000),
       loadavgBefore: load0,
       loadavgAfter: loadavg1(),
       protocolErrors,
