@@ -665,7 +665,7 @@ export class ChatNode {
       // Every replicated room is known here, also while its admin is being replaced (and so
       // answers no get_hosted_rooms): list it from the local copy rather than drop it.
       for (const r of rooms) seen.add(r.room_id);
-      for (const r of this.store.list()) if (!seen.has(r.roomId) && this.repl.replicates(r.roomId)) rooms.push(r.summary());
+      for (const r of this.store.list()) if (!seen.has(r.roomId) && r.state === 'ACTIVE' && this.repl.replicates(r.roomId)) rooms.push(r.summary());
     }
     session.sendFrame({
       type: 'global_rooms_list',
@@ -1056,6 +1056,12 @@ export class ChatNode {
           room.pendingTx = tx;
         } else {
           this.preparedRemote.set(roomId, tx);
+          // A replica here (issue 6) is frozen like the admin's copy: no joins or sends through us.
+          const replica = this.store.get(roomId);
+          if (replica && replica.state === 'ACTIVE') {
+            replica.state = 'DELETION_PENDING';
+            replica.pendingTx = tx;
+          }
         }
         return { vote: 'READY', node_id: self, transaction_id: tx };
       },
@@ -1072,6 +1078,9 @@ export class ChatNode {
         } else {
           if (this.preparedRemote.get(roomId) !== tx) return { success: false, node_id: self };
           this.preparedRemote.delete(roomId);
+          // The replicated deletion follows from the admin; until it lands the copy is gone for clients.
+          const replica = this.store.get(roomId);
+          if (replica) replica.state = 'COMMITTING';
         }
         const roomName = room?.roomName ?? (typeof params[2] === 'string' ? params[2] : '');
         this.deliverLocal(roomId, JSON.stringify({ type: 'room_deleted', data: { room_id: roomId, room_name: roomName, transaction_id: tx } }));
@@ -1091,6 +1100,11 @@ export class ChatNode {
           }
         } else if (this.preparedRemote.get(roomId) === tx) {
           this.preparedRemote.delete(roomId);
+          const replica = this.store.get(roomId);
+          if (replica && replica.pendingTx === tx) {
+            replica.state = 'ACTIVE';
+            replica.pendingTx = undefined;
+          }
           this.deliverLocal(roomId, JSON.stringify({ type: 'delete_room_cancelled', data: { room_id: roomId, transaction_id: tx } }));
         }
         return { success: true, node_id: self };
