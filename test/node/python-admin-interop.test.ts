@@ -29,6 +29,7 @@ def log(*a): print(json.dumps(a), flush=True)
 def peer(): return xmlrpc.client.ServerProxy(ours, allow_none=True)
 def info(): return dict(room, members=list(members), member_count=len(members))
 def get_hosted_rooms():
+    log('get_hosted_rooms')
     return [dict(room, member_count=len(members), node_address='http://127.0.0.1:%d' % port)]
 def join_room(room_id, username, node):
     log('join_room', room_id, username, node)
@@ -128,6 +129,13 @@ it('joins, chats in, leaves and disconnects from a room on a Python admin with t
   expect(got.data).toMatchObject({ username: 'alice', content: 'hello python', sequence_number: 1 });
   // Sends toward a Python admin are plain forward_message calls (it knows no extensions).
   expect(pyLog.some((l) => l[0] === 'forward_message' && l[2] === 'alice' && l[4] === 'node1')).toBe(true);
+  // The admin's location is cached: more sends cause no discovery round (§9.10).
+  const discoveries = () => pyLog.filter((l) => l[0] === 'get_hosted_rooms').length;
+  const before = discoveries();
+  for (let i = 0; i < 5; i++) {
+    await a.request('send_message', { room_id: pyRoomId, username: 'alice', content: `again ${i}` }, ['message_sent']);
+  }
+  expect(discoveries()).toBe(before);
 
   await b.request('leave_room', { room_id: pyRoomId, username: 'bob' }, ['leave_room_success']);
   await eventually(() => pyLog.some((l) => l[0] === 'leave_room' && l[2] === 'bob'), 3000, 'leave_room at the admin');
