@@ -31,6 +31,8 @@ export interface NodeConfig {
   heartbeatTimeoutMs: number;
   heartbeatFailures: number;
   inactivityTimeoutMs: number;
+  /** Rooms with no member and no entry for this long are deleted (0 = never); the original kept them forever. */
+  roomIdleTtlMs: number;
   cleanupIntervalMs: number;
   discoveryTimeoutMs: number;
   peerCallTimeoutMs: number;
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     heartbeatFailures: int(env, 'HEARTBEAT_FAILURES', 3, 1, 100),
     inactivityTimeoutMs: int(env, 'INACTIVITY_TIMEOUT_MS', 900_000, 1000, 7 * 24 * 3600_000),
     cleanupIntervalMs: int(env, 'CLEANUP_INTERVAL_MS', 10_000, 100, 3600_000),
+    roomIdleTtlMs: int(env, 'ROOM_IDLE_TTL_MS', 24 * 3600_000, 0, 365 * 24 * 3600_000),
     discoveryTimeoutMs: int(env, 'DISCOVERY_TIMEOUT_MS', 2000, 50, 60_000),
     peerCallTimeoutMs: int(env, 'PEER_CALL_TIMEOUT_MS', 3000, 50, 120_000),
     deletePhaseTimeoutMs: int(env, 'DELETE_PHASE_TIMEOUT_MS', 3000, 50, 120_000),

@@ -77,3 +77,32 @@ it('on SIGTERM closes clients with 1001, tells the admin of their rooms, and exi
     await cluster.stop();
   }
 });
+
+it('collects rooms that stayed empty and unused for ROOM_IDLE_TTL_MS, and keeps the others', async () => {
+  const node = await startChatNode(
+    loadConfig({
+      NODE_ID: 'node1',
+      WEBSOCKET_HOST: '127.0.0.1',
+      WEBSOCKET_PORT: '20213',
+      XMLRPC_HOST: '127.0.0.1',
+      XMLRPC_PORT: '20214',
+      ROOM_IDLE_TTL_MS: '800',
+      CLEANUP_INTERVAL_MS: '100',
+    }),
+    nullLogger,
+  );
+  const c = await TestClient.connect('ws://127.0.0.1:20213');
+  try {
+    const empty = (await c.request('create_room', { room_name: 'nobody-came', creator_id: 'a' }, ['room_created'])).data.room_id;
+    const used = (await c.request('create_room', { room_name: 'in-use', creator_id: 'a' }, ['room_created'])).data.room_id;
+    await c.request('join_room', { room_id: used, username: 'a' }, ['join_room_success']);
+    await sleep(1500);
+    const list = await c.request('list_rooms', undefined, ['rooms_list']);
+    const ids = list.data.rooms.map((r: any) => r.room_id);
+    expect(ids).toContain(used);
+    expect(ids).not.toContain(empty);
+  } finally {
+    await c.close();
+    await node.shutdown();
+  }
+});

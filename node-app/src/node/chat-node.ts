@@ -899,6 +899,13 @@ export class ChatNode {
   sweepInactive(now = Date.now()): void {
     const cutoff = now - this.cfg.inactivityTimeoutMs;
     for (const room of this.localRooms()) {
+      // Empty rooms nobody used for ROOM_IDLE_TTL_MS go away (the original piled them up, §9.11).
+      if (this.cfg.roomIdleTtlMs > 0 && room.members.size === 0 && room.state === 'ACTIVE' && now - room.lastActiveAt > this.cfg.roomIdleTtlMs) {
+        this.log.info('removing idle empty room', { room_id: room.roomId, room_name: room.roomName });
+        this.store.remove(room.roomId);
+        this.dropLocalRoom(room.roomId);
+        continue;
+      }
       for (const m of [...room.members.values()]) {
         if (m.lastActivity >= cutoff) continue;
         void this.appendAndPublish(room, { kind: 'member_left', username: m.username, nodeId: m.nodeId, timestamp: pythonIsoNow(), reason: 'Inactivity' }).catch((err) =>

@@ -56,6 +56,8 @@ export class Room {
   lastSeq = 0;
   /** Last log index (messages and membership entries). */
   lastIndex = 0;
+  /** Local clock time of the last entry (or of creation here); empty idle rooms are collected by it. */
+  lastActiveAt = Date.now();
   /** The newest `historyLimit` messages, oldest first; what a join replays. */
   readonly history: ChatMessage[] = [];
 
@@ -72,6 +74,7 @@ export class Room {
   /** Applies an entry to the in-memory state. Called exactly once per entry, in log order. */
   apply(entry: LogEntry, now: number): void {
     this.lastIndex++;
+    this.lastActiveAt = now;
     switch (entry.kind) {
       case 'member_joined': {
         const existing = this.members.get(entry.username);
