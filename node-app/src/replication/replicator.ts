@@ -93,6 +93,9 @@ interface RoomRt {
   caughtUp: boolean;
   /** Its deletion is committed: no more elections or idle heartbeats for it. */
   deleted: boolean;
+  /** Successor rank of this node for the room, computed for admin `rankFor`. */
+  rank: number;
+  rankFor: string | null;
 }
 
 interface ForwardItem {
@@ -106,6 +109,8 @@ interface ForwardItem {
 interface Channel {
   peer: ReplicationPeer;
   inFlight: boolean;
+  /** This heartbeat carries every led room (not just the node-level "alive"). */
+  fullHeartbeat: boolean;
   /** Client requests waiting to be forwarded to this peer as admin, and whether a batch is out. */
   forwards: ForwardItem[];
   forwardInFlight: boolean;
@@ -116,6 +121,7 @@ interface Channel {
 }
 
 const NOT_LEADER = 'NOT_LEADER';
+const FULL_HEARTBEAT_EVERY = 4;
 /** JSON size of the entries one replication call carries (≈ XML body ≤ 5 × this in the worst case). */
 const MAX_CALL_JSON_BYTES = 512 * 1024;
 
@@ -149,6 +155,7 @@ export class Replicator extends EventEmitter {
   private readonly watchers = new Map<string, Set<() => void>>();
   private timers: NodeJS.Timeout[] = [];
   private flushScheduled = false;
+  private heartbeats = 0;
   private stopped = false;
   /** After resign(): this node is leaving and stands in no election. */
   private resigned = false;
@@ -172,7 +179,7 @@ export class Replicator extends EventEmitter {
     this.validate = opts.validate;
     if (this.peers.some((p) => p.id === this.selfId)) throw new Error(`replication: peer list contains self (${this.selfId})`);
     for (const p of this.peers) {
-      this.channels.set(p.id, { peer: p, inFlight: false, forwards: [], forwardInFlight: false, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0 });
+      this.channels.set(p.id, { peer: p, inFlight: false, fullHeartbeat: true, forwards: [], forwardInFlight: false, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0 });
     }
   }
 
@@ -624,8 +631,13 @@ export class Replicator extends EventEmitter {
 
   private heartbeatTick(): void {
     if (this.stopped) return;
+    // Idle rooms cost O(rooms) per heartbeat; a node-level "alive" every tick keeps their
+    // followers from electing, and a per-room heartbeat every FULL_HEARTBEAT_EVERY ticks (well
+    // inside the election timeout) re-syncs terms and admins that a follower may not know yet.
+    const full = this.heartbeats++ % FULL_HEARTBEAT_EVERY === 0;
     for (const ch of this.channels.values()) {
       ch.heartbeatDue = true;
+      ch.fullHeartbeat ||= full;
       this.sendTo(ch);
     }
   }
@@ -649,7 +661,7 @@ export class Replicator extends EventEmitter {
       const next = rt.next.get(ch.peer.id) ?? rt.durableIndex + 1;
       const hasEntries = next <= rt.durableIndex;
       const commitNews = (rt.sentCommit.get(ch.peer.id) ?? -1) < rt.commitIndex;
-      if (!hasEntries && !commitNews && (!ch.heartbeatDue || rt.deleted)) continue;
+      if (!hasEntries && !commitNews && (!ch.heartbeatDue || !ch.fullHeartbeat || rt.deleted)) continue;
       const count = hasEntries ? Math.min(this.maxEntries, entryBudget, rt.durableIndex - next + 1) : 0;
       if (hasEntries && (count <= 0 || byteBudget <= 0)) continue;
       const entries = count > 0 ? this.store.entries(rt.id, next, next + count - 1, count) : [];
@@ -672,7 +684,12 @@ export class Replicator extends EventEmitter {
       const sentCommit = rt.commitIndex;
       handlers.push((r) => this.onAppendResult(rt, ch.peer.id, sentTerm, sentCommit, item, r));
     }
+    if (ch.heartbeatDue && this.stats.leaderOf > 0) {
+      items.push({ k: 'h' });
+      handlers.push(() => undefined);
+    }
     if (items.length === 0) return;
+    if (ch.heartbeatDue) ch.fullHeartbeat = false;
     ch.heartbeatDue = false;
     ch.inFlight = true;
     this.stats.replCalls++;
@@ -742,10 +759,13 @@ export class Replicator extends EventEmitter {
 
   private resetElectionTimer(rt: RoomRt, now: number): void {
     // Ranked among the nodes that could succeed the current admin: if it dies, the rank-0 survivor
-    // is first, not second behind the dead admin itself.
-    const voters = [this.selfId, ...this.peers.map((p) => p.id)].filter((v) => v === this.selfId || v !== rt.adminId);
-    const rank = successorRank(rt.id, this.selfId, voters);
-    rt.electionDeadlineMs = now + electionTimeoutMs(this.elBase, this.elStep, rank, Math.floor(this.random() * this.elJitter));
+    // is first, not second behind the dead admin itself. Cached: heartbeats reset this often.
+    if (rt.rankFor !== rt.adminId || rt.rank < 0) {
+      const voters = [this.selfId, ...this.peers.map((p) => p.id)].filter((v) => v === this.selfId || v !== rt.adminId);
+      rt.rank = successorRank(rt.id, this.selfId, voters);
+      rt.rankFor = rt.adminId;
+    }
+    rt.electionDeadlineMs = now + electionTimeoutMs(this.elBase, this.elStep, rt.rank, Math.floor(this.random() * this.elJitter));
   }
 
   private leaderRecentlySeen(rt: RoomRt, now: number): boolean {
@@ -830,12 +850,20 @@ export class Replicator extends EventEmitter {
     const applied: [RoomRt, AppliedEntry[]][] = [];
     // Entries, votes and term changes must be on disk before we answer; a batch of plain
     // heartbeats only moves commit indexes, which are recomputable, and skips the fsync.
-    const durable = items.some((it) => it.k === 'v'
+    const durable = items.some((it) => it.k === 'h' ? false : it.k === 'v'
       ? !it.pre
       : it.entries.length > 0 || it.term !== this.rooms.get(it.room)?.term || it.resign === true);
     this.store.transaction(() => {
       for (const it of items) {
-        if (it.k === 'a') {
+        if (it.k === 'h') {
+          for (const rt of this.rooms.values()) {
+            if (rt.role === 'follower' && rt.adminId === from) {
+              rt.lastHeardMs = now;
+              this.resetElectionTimer(rt, now);
+            }
+          }
+          results.push(true);
+        } else if (it.k === 'a') {
           const rt = this.rooms.get(it.room) ?? this.newRoom(it.room, now);
           try {
             results.push(encodeAppendResult(this.store.transaction(() => this.onAppend(rt, from, it, now, applied))));
@@ -968,7 +996,7 @@ export class Replicator extends EventEmitter {
       id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0,
       commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, preVotes: new Set(),
       votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], waiters: [], caughtUp: false,
-      deleted: false,
+      deleted: false, rank: -1, rankFor: null,
     };
     this.resetElectionTimer(rt, now);
     this.rooms.set(id, rt);

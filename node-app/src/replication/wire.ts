@@ -34,7 +34,10 @@ export interface AppendItem {
 
 export interface VoteItem { k: 'v'; room: string; term: number; lastIndex: number; lastTerm: number; pre: boolean }
 
-export type ReplItem = AppendItem | VoteItem;
+/** Node-level liveness: "I am alive", refreshing every room whose admin the receiver knows me to be. */
+export interface AliveItem { k: 'h' }
+
+export type ReplItem = AppendItem | VoteItem | AliveItem;
 
 export interface AppendResult { ok: boolean; term: number; match: number; conflict: number }
 export interface VoteResult { granted: boolean; term: number }
@@ -78,6 +81,7 @@ export function decodeEntry(v: XmlRpcValue): LogEntry {
 }
 
 export function encodeItem(item: ReplItem): XmlRpcValue {
+  if (item.k === 'h') return { k: 'h' };
   if (item.k === 'a') {
     const out: Record<string, XmlRpcValue> = { k: 'a', r: item.room, t: item.term, p: item.prevIndex, pt: item.prevTerm, c: item.commit, e: item.entries.map(encodeEntry) };
     if (item.resign) out.rs = true;
@@ -88,6 +92,7 @@ export function encodeItem(item: ReplItem): XmlRpcValue {
 
 export function decodeItem(v: XmlRpcValue): ReplItem {
   const o = obj(v, 'item');
+  if (o.k === 'h') return { k: 'h' };
   const room = text(o.r, 'item.r');
   if (o.k === 'a') {
     if (!Array.isArray(o.e)) throw new WireError('append: e must be an array');
