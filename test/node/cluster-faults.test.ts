@@ -9,8 +9,6 @@ import { TestClient, sleep } from './helpers/ws-client';
 
 jest.setTimeout(60_000);
 
-const WS_BASE = 20020;
-const RPC_BASE = 20120;
 let cluster: LocalCluster;
 const clients: TestClient[] = [];
 
@@ -36,8 +34,8 @@ async function setupRoom(name: string, members: Array<[number, string]>) {
 
 beforeAll(async () => {
   cluster = await startLocalCluster({
-    wsBasePort: WS_BASE,
-    rpcBasePort: RPC_BASE,
+    wsBasePort: 0, // free ports: side-by-side runs do not collide
+    rpcBasePort: 0,
     logDir: path.join(__dirname, '..', '..', 'dist', 'test-logs', 'cluster-faults'),
     env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '400', HEARTBEAT_FAILURES: '40', DISCOVERY_TIMEOUT_MS: '800', PEER_CALL_TIMEOUT_MS: '3000' },
   });

@@ -5,13 +5,14 @@
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
+import { freePorts, startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
 import { TestClient, eventually, sleep } from './helpers/ws-client';
 
 jest.setTimeout(60_000);
 
-const WS_BASE = 20010;
-const RPC_BASE = 20110;
+/** Free ports picked at start (0), so a second run of this suite beside this one does not collide. */
+const wsPort = (i: number) => Number(new URL(cluster.nodes[i].wsUrl).port);
+const rpcPort = (i: number) => Number(new URL(cluster.nodes[i].rpcUrl).port);
 let cluster: LocalCluster;
 const clients: TestClient[] = [];
 
@@ -47,8 +48,8 @@ async function join(c: TestClient, roomId: string, username: string) {
 
 beforeAll(async () => {
   cluster = await startLocalCluster({
-    wsBasePort: WS_BASE,
-    rpcBasePort: RPC_BASE,
+    wsBasePort: 0,
+    rpcBasePort: 0,
     logDir: path.join(__dirname, '..', '..', 'dist', 'test-logs', 'cluster-flows'),
     env: { HEARTBEAT_INTERVAL_MS: '300', HEARTBEAT_TIMEOUT_MS: '250', HEARTBEAT_FAILURES: '3', LOG_LEVEL: 'debug' },
   });
@@ -71,7 +72,7 @@ describe('rooms: create, list, discover', () => {
     const other = await b.request('list_rooms', undefined, ['rooms_list']);
     expect(other.data.rooms.some((r: any) => r.room_id === roomId)).toBe(false);
     const global = await b.request('discover_rooms', undefined, ['global_rooms_list']);
-    expect(global.data.rooms.find((r: any) => r.room_id === roomId)).toMatchObject({ admin_node: 'node1', node_address: `http://127.0.0.1:${RPC_BASE}` });
+    expect(global.data.rooms.find((r: any) => r.room_id === roomId)).toMatchObject({ admin_node: 'node1', node_address: `http://127.0.0.1:${rpcPort(0)}` });
     expect(global.data.nodes_queried[0]).toBe('node2');
     expect([...global.data.nodes_available].sort()).toEqual(['node1', 'node2', 'node3']);
     expect(global.data.nodes_unavailable).toEqual([]);
@@ -285,10 +286,10 @@ describe('edge hardening', () => {
 
 describe('HTTP on the WebSocket port', () => {
   it('answers /healthz with JSON and /metrics with Prometheus text', async () => {
-    const h = await httpGet(WS_BASE, '/healthz');
+    const h = await httpGet(wsPort(0), '/healthz');
     expect(h.status).toBe(200);
     expect(JSON.parse(h.body)).toMatchObject({ status: 'ok', node_id: 'node1' });
-    const m = await httpGet(WS_BASE, '/metrics');
+    const m = await httpGet(wsPort(0), '/metrics');
     expect(m.status).toBe(200);
     expect(m.body).toMatch(/^swarmchat_ws_connections \d+$/m);
     expect(m.body).toMatch(/swarmchat_messages_sequenced_total \d+/);
@@ -296,7 +297,7 @@ describe('HTTP on the WebSocket port', () => {
   });
 
   it('answers other plain requests with help instead of an error', async () => {
-    const r = await httpGet(WS_BASE, '/nothing-here');
+    const r = await httpGet(wsPort(0), '/nothing-here');
     expect(r.status).toBe(404);
     expect(r.body).toContain('This is a swarm-chat node');
   });
@@ -309,8 +310,9 @@ describe('HTTP on the WebSocket port', () => {
           resolve(err ? Number((err as any).code ?? 1) : 0),
         );
       });
-    expect(await run(WS_BASE)).toBe(0);
-    expect(await run(WS_BASE + 900)).toBe(1);
+    expect(await run(wsPort(0))).toBe(0);
+    const [unused] = await freePorts(1);
+    expect(await run(unused)).toBe(1);
   });
 });
 

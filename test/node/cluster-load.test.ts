@@ -9,8 +9,6 @@ import { TestClient } from './helpers/ws-client';
 
 jest.setTimeout(90_000);
 
-const WS_BASE = 20030;
-const RPC_BASE = 20130;
 const ROOMS = 3;
 const CLIENTS = 12;
 const MESSAGES_PER_CLIENT = 40;
@@ -19,8 +17,8 @@ const clients: TestClient[] = [];
 
 beforeAll(async () => {
   cluster = await startLocalCluster({
-    wsBasePort: WS_BASE,
-    rpcBasePort: RPC_BASE,
+    wsBasePort: 0, // free ports: side-by-side runs do not collide
+    rpcBasePort: 0,
     logDir: path.join(__dirname, '..', '..', 'dist', 'test-logs', 'cluster-load'),
   });
 });

@@ -16,16 +16,16 @@ it('evicts an idle member for inactivity but keeps one that keeps sending', asyn
     loadConfig({
       NODE_ID: 'node1',
       WEBSOCKET_HOST: '127.0.0.1',
-      WEBSOCKET_PORT: '20211',
+      WEBSOCKET_PORT: '0',
       XMLRPC_HOST: '127.0.0.1',
-      XMLRPC_PORT: '20212',
+      XMLRPC_PORT: '0',
       INACTIVITY_TIMEOUT_MS: '1200',
       CLEANUP_INTERVAL_MS: '100',
     }),
     nullLogger,
   );
-  const active = await TestClient.connect('ws://127.0.0.1:20211');
-  const idle = await TestClient.connect('ws://127.0.0.1:20211');
+  const active = await TestClient.connect(`ws://127.0.0.1:${node.wsPort}`);
+  const idle = await TestClient.connect(`ws://127.0.0.1:${node.wsPort}`);
   try {
     const r = await active.request('create_room', { room_name: 'idle-test', creator_id: 'a' }, ['room_created']);
     const roomId = r.data.room_id;
@@ -53,8 +53,8 @@ it('evicts an idle member for inactivity but keeps one that keeps sending', asyn
 it('on SIGTERM closes clients with 1001, tells the admin of their rooms, and exits promptly', async () => {
   const cluster = await startLocalCluster({
     count: 2,
-    wsBasePort: 20220,
-    rpcBasePort: 20230,
+    wsBasePort: 0,
+    rpcBasePort: 0,
     logDir: path.join(__dirname, '..', '..', 'dist', 'test-logs', 'shutdown'),
   });
   try {
@@ -83,15 +83,15 @@ it('collects rooms that stayed empty and unused for ROOM_IDLE_TTL_MS, and keeps 
     loadConfig({
       NODE_ID: 'node1',
       WEBSOCKET_HOST: '127.0.0.1',
-      WEBSOCKET_PORT: '20213',
+      WEBSOCKET_PORT: '0',
       XMLRPC_HOST: '127.0.0.1',
-      XMLRPC_PORT: '20214',
+      XMLRPC_PORT: '0',
       ROOM_IDLE_TTL_MS: '800',
       CLEANUP_INTERVAL_MS: '100',
     }),
     nullLogger,
   );
-  const c = await TestClient.connect('ws://127.0.0.1:20213');
+  const c = await TestClient.connect(`ws://127.0.0.1:${node.wsPort}`);
   try {
     const empty = (await c.request('create_room', { room_name: 'nobody-came', creator_id: 'a' }, ['room_created'])).data.room_id;
     const used = (await c.request('create_room', { room_name: 'in-use', creator_id: 'a' }, ['room_created'])).data.room_id;

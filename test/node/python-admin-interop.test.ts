@@ -9,13 +9,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../node-app/src/config';
 import { nullLogger } from '../../node-app/src/log';
 import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
+import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { TestClient, eventually } from './helpers/ws-client';
 
 jest.setTimeout(30_000);
 
-const WS_PORT = 20241;
-const RPC_PORT = 20242;
-const PY_PORT = 20243;
+/** Free ports picked in beforeAll, so a second run of this suite beside this one does not collide. */
+let WS_PORT = 0;
+let RPC_PORT = 0;
+let PY_PORT = 0;
 
 const PY_ADMIN = `
 import sys, json, uuid, datetime, xmlrpc.client
@@ -70,6 +72,7 @@ let pyRoomId = '';
 const pyLog: unknown[][] = [];
 
 beforeAll(async () => {
+  [WS_PORT, RPC_PORT, PY_PORT] = await freePorts(3);
   py = spawn('python3', ['-c', PY_ADMIN, String(PY_PORT), `http://127.0.0.1:${RPC_PORT}`], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let buf = '';

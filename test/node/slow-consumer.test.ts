@@ -26,7 +26,7 @@ afterAll(async () => {
 
 beforeAll(async () => {
   // The guard is the node's own: measured without replication's majority commit in the way.
-  cluster = await startLocalCluster({ count: 1, wsBasePort: 20271, rpcBasePort: 20281, env: { WS_MAX_BUFFERED_BYTES: String(1024 * 1024), REPLICATION: 'off' } });
+  cluster = await startLocalCluster({ count: 1, wsBasePort: 0, rpcBasePort: 0, env: { WS_MAX_BUFFERED_BYTES: String(1024 * 1024), REPLICATION: 'off' } });
 });
 
 it('disconnects a member that does not read, and the others keep getting everything', async () => {
@@ -57,7 +57,7 @@ it('disconnects a member that does not read, and the others keep getting everyth
     await fast.wait((f) => f.type === 'new_message' && f.data.sequence_number === total, 10_000);
     await fast.wait((f) => f.type === 'member_left' && f.data.username === 'slow', 10_000);
     expect(fast.ofType('new_message', roomId)).toHaveLength(total);
-    const text = await metrics(20271);
+    const text = await metrics(Number(new URL(url).port));
     expect(text).toMatch(/^swarmchat_slow_consumers_total 1$/m);
     expect(text).toMatch(/^swarmchat_ws_connections 1$/m);
     expect(fast.closed).toBe(false);
@@ -69,7 +69,7 @@ it('disconnects a member that does not read, and the others keep getting everyth
 
 it('slows a flooding client down through TCP instead of failing its requests', async () => {
   // Default buffer limit here: the flooder does not read while it writes, which is not slowness.
-  const own = await startLocalCluster({ count: 1, wsBasePort: 20273, rpcBasePort: 20283, env: { REPLICATION: 'off' } });
+  const own = await startLocalCluster({ count: 1, wsBasePort: 0, rpcBasePort: 0, env: { REPLICATION: 'off' } });
   const flood = await TestClient.connect(own.nodes[0].wsUrl);
   try {
     const r = await flood.request('create_room', { room_name: 'flood', creator_id: 'f' }, ['room_created']);

@@ -10,14 +10,16 @@ import path from 'node:path';
 import { loadConfig } from '../../node-app/src/config';
 import { nullLogger } from '../../node-app/src/log';
 import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
+import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { decodeMethodResponse } from '../../node-app/src/peers/xmlrpc-codec';
 import { TestClient } from './helpers/ws-client';
 
 jest.setTimeout(30_000);
 
-const WS_PORT = 20201;
-const RPC_PORT = 20202;
-const PY_PORT = 20203;
+/** Free ports picked in beforeAll, so a second run of this suite beside this one does not collide. */
+let WS_PORT = 0;
+let RPC_PORT = 0;
+let PY_PORT = 0;
 const SAMPLES = path.join(__dirname, '..', '..', '..', 'shared', 'xmlrpc-samples.txt');
 
 function samples(): Array<{ title: string; body: string }> {
@@ -82,6 +84,7 @@ let pyPeer: ChildProcess;
 const pyCalls: any[] = [];
 
 beforeAll(async () => {
+  [WS_PORT, RPC_PORT, PY_PORT] = await freePorts(3);
   pyPeer = spawn('python3', ['-c', PY_PEER, String(PY_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let buf = '';

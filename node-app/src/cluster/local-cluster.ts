@@ -6,12 +6,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export interface LocalClusterOptions {
   count?: number;
+  /** Node i listens on wsBasePort+i-1; 0 picks free ports (tests that may run side by side). */
   wsBasePort: number;
+  /** Node i serves XML-RPC on rpcBasePort+i-1; 0 picks free ports. */
   rpcBasePort: number;
   /** Extra environment for every node (e.g. faster heartbeats in tests). */
   env?: Record<string, string>;
@@ -74,15 +77,35 @@ function healthyPid(port: number): Promise<number | undefined> {
   });
 }
 
+/**
+ * `n` TCP ports that are free on 127.0.0.1 right now (the OS picks them; all are held open together
+ * so they differ). Another process could take one before it is used; the start then fails clearly.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () =>
+      new Promise<net.Server>((resolve, reject) => {
+        const srv = net.createServer();
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => resolve(srv));
+      }),
+    ),
+  );
+  const ports = servers.map((srv) => (srv.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((srv) => new Promise((r) => srv.close(r))));
+  return ports;
+}
+
 export async function startLocalCluster(opts: LocalClusterOptions): Promise<LocalCluster> {
   const count = opts.count ?? 3;
   const readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
+  const picked = opts.wsBasePort === 0 || opts.rpcBasePort === 0 ? await freePorts(count * 2) : [];
   // One secret per cluster run, so its peer link is authenticated like a deployed one.
   const secret = opts.env?.CLUSTER_SECRET ?? randomBytes(24).toString('hex');
   const specs = Array.from({ length: count }, (_, i) => ({
     id: `node${i + 1}`,
-    wsPort: opts.wsBasePort + i,
-    rpcPort: opts.rpcBasePort + i,
+    wsPort: opts.wsBasePort === 0 ? picked[i] : opts.wsBasePort + i,
+    rpcPort: opts.rpcBasePort === 0 ? picked[count + i] : opts.rpcBasePort + i,
   }));
   const peerList = specs.map((s) => `${s.id}:http://127.0.0.1:${s.rpcPort}`).join(',');
   const nodes: LocalClusterNode[] = [];
