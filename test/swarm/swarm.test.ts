@@ -13,7 +13,7 @@ import { LAB_STACK_ID, LAB_SUBNET } from '../../stacks/lab';
 import { formatSummary, nodeTargets, runFailureScenario, runPartitionScenario, runRollingScenario, ScenarioResult, DEFAULT_SETTINGS } from '../../node-app/src/scenarios';
 import { run } from './lab/run';
 import { seconds, StepLog } from './lab/steps';
-import { SwarmLab } from './lab/swarm-lab';
+import { BASE_IMAGE_TAG, SwarmLab } from './lab/swarm-lab';
 import { differencesBeyond, LabVm, readLabVms, readTree } from './lab/topology';
 
 const REPO = path.resolve(__dirname, '../..');
@@ -115,6 +115,14 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
     expect(config.Cmd).toEqual(['node', 'dist/node-app/bin/chat-node.js']);
     expect(config.Healthcheck?.Test).toEqual(['CMD', 'node', 'dist/node-app/bin/chat-healthcheck.js']);
     done.add('image');
+
+    // The hermetic build from a checkout that was never built must say what to do, not fail obscurely.
+    const bare = path.join(l.opts.labRoot, 'bare-context');
+    fs.mkdirSync(bare, { recursive: true });
+    for (const f of ['package.json', 'package-lock.json', '.dockerignore']) fs.copyFileSync(path.join(REPO, f), path.join(bare, f));
+    const failed = await l.manager.docker(['build', '-f', path.join(REPO, 'Dockerfile.node'), '--build-arg', `BASE_IMAGE=${BASE_IMAGE_TAG}`, bare], { allowFailure: true, timeoutMs: 120_000 });
+    expect(failed.code).not.toBe(0);
+    expect(failed.stdout + failed.stderr).toContain("dist/ or node_modules/ missing: run 'npm ci && npm run build' first, or build with --build-arg BUILD_IN_CONTAINER=true");
   }, 600_000);
 
   test('the synthesized stack deploys as chat-demo and every service becomes healthy', async () => {

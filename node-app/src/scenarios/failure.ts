@@ -127,6 +127,14 @@ async function runNodeLoss(
     const slow = ackMs.filter((x) => x > settings.maxStallMs);
     if (slow.length > 0) rec.problem(`${slow.length} survivor send(s) took longer than ${settings.maxStallMs} ms during the outage`);
     for (const p of survivors) if (p.outages.length > 0) rec.problem(`${p.username} on ${p.node.id} lost its connection while ${victim.id} was away`);
+    // A survivor removed from a room (e.g. its healthy node wrongly declared failed) explains refused sends.
+    const survivorNames = new Set(survivors.map((p) => p.username));
+    for (const p of survivors) {
+      for (const m of p.memberLeft.filter((x) => survivorNames.has(x.username))) {
+        const room = rooms.find((r) => r.id === m.roomId)?.creator.node.id ?? m.roomId.slice(0, 8);
+        rec.problem(`${p.username} was told that survivor ${m.username} left ${room}'s room ${ms(m.at - stopAt)} after the stop (reason: ${m.reason ?? 'none'})`);
+      }
+    }
     const wire = checkDelivery(survivors, roomIds, 'wire');
     for (const p of wire.problems) rec.problem(p);
     rec.figure('survivor deliveries', `${wire.delivered} of ${wire.expected}, duplicates ${wire.duplicates}, out of order ${wire.outOfOrder}; send -> delivery ${summarizeMs(wire.latenciesMs)}`);
