@@ -83,6 +83,8 @@ interface RoomRt {
   electionDeadlineMs: number;
   /** Term a pre-vote / vote round is running for (0 = none). */
   electionTerm: number;
+  /** Which round of the election for `electionTerm` runs: pre-vote, then the real vote. */
+  electionPhase: 'none' | 'pre' | 'vote';
   preVotes: Set<string>;
   votes: Set<string>;
   next: Map<string, number>;
@@ -375,9 +377,11 @@ export class Replicator extends EventEmitter {
         await this.waitAdminChange(roomId, admin, Math.min(remaining, 200));
         continue;
       }
+      // "Changed" = our own view moved on to some third node (not merely: it differs from a hint we follow).
+      const viewAtStart = rt.adminId;
       const changed = this.watch(roomId, remaining, () => {
         const r = this.rooms.get(roomId);
-        return !!r && r.adminId !== null && r.adminId !== admin;
+        return !!r && r.adminId !== null && r.adminId !== admin && r.adminId !== viewAtStart;
       });
       let reply: SubmitReply | 'changed' | 'failed';
       try {
@@ -579,6 +583,7 @@ export class Replicator extends EventEmitter {
     rt.role = 'leader';
     rt.adminId = this.selfId;
     rt.electionTerm = 0;
+    rt.electionPhase = 'none';
     rt.durableIndex = rt.lastIndex;
     rt.lastSeq = this.store.raftState(rt.id).lastSeq;
     for (const p of this.peers) {
@@ -604,6 +609,7 @@ export class Replicator extends EventEmitter {
     }
     rt.role = 'follower';
     rt.electionTerm = 0;
+    rt.electionPhase = 'none';
     if (wasLeader) {
       this.stats.leaderOf--;
       rt.pending = [];
@@ -780,6 +786,7 @@ export class Replicator extends EventEmitter {
     this.resetElectionTimer(rt, now);
     const term = rt.term + 1;
     rt.electionTerm = term;
+    rt.electionPhase = 'pre';
     rt.preVotes = new Set([this.selfId]);
     if (this.voterCount === 1) {
       this.startElection(rt);
@@ -790,13 +797,15 @@ export class Replicator extends EventEmitter {
       ch.votes.push({
         item,
         done: (r) => {
-          if (!r || rt.electionTerm !== term || rt.role === 'leader') return;
+          // Only the pre-vote round it belongs to counts (a candidate whose vote round failed may run
+          // a new pre-vote; a late pre-vote grant must not start a second election).
+          if (!r || rt.electionTerm !== term || rt.electionPhase !== 'pre' || rt.role === 'leader') return;
           if (r.term > rt.term && !r.granted) {
             this.stepDown(rt, r.term, null);
             return;
           }
           if (r.granted) rt.preVotes.add(ch.peer.id);
-          if (rt.preVotes.size >= this.majority && rt.role === 'follower') this.startElection(rt);
+          if (rt.preVotes.size >= this.majority) this.startElection(rt);
         },
       });
       this.sendTo(ch);
@@ -810,6 +819,7 @@ export class Replicator extends EventEmitter {
     rt.votedFor = this.selfId;
     this.store.setTermAndVote(rt.id, rt.term, this.selfId);
     rt.electionTerm = rt.term;
+    rt.electionPhase = 'vote';
     rt.votes = new Set([this.selfId]);
     this.setAdmin(rt, null);
     this.log?.info('replication: election', { room_id: rt.id, term: rt.term });
@@ -994,7 +1004,7 @@ export class Replicator extends EventEmitter {
   private newRoom(id: string, now: number): RoomRt {
     const rt: RoomRt = {
       id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0,
-      commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, preVotes: new Set(),
+      commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
       votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], waiters: [], caughtUp: false,
       deleted: false, rank: -1, rankFor: null,
     };
