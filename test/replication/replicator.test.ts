@@ -90,6 +90,24 @@ describe('replicated room log over real peer links', () => {
     expect(['node2', 'node3']).toContain(set.node('node3').repl.adminOf(room));
   });
 
+  test('after a split vote (two candidates, one term, one vote each) the next round elects an admin', async () => {
+    const room = await newRoom(set);
+    await send(set.node('node2'), room, 'before');
+    await set.crash('node1');
+    // Force the split: both survivors stand in the same term at once and vote for themselves.
+    type Internals = { rooms: Map<string, { role: string; term: number }>; startElection(rt: unknown): void };
+    const i2 = set.node('node2').repl as unknown as Internals;
+    const i3 = set.node('node3').repl as unknown as Internals;
+    const rt2 = i2.rooms.get(room)!;
+    const rt3 = i3.rooms.get(room)!;
+    i2.startElection(rt2);
+    i3.startElection(rt3);
+    expect([rt2.role, rt3.role, rt2.term === rt3.term]).toEqual(['candidate', 'candidate', true]);
+    const e = await send(set.node('node3'), room, 'after split');
+    expect(Number(e.data.seq)).toBe(2);
+    expect([rt2.role, rt3.role].sort()).toEqual(['follower', 'leader']);
+  });
+
   test('a deposed admin is fenced: its stale-term append changes nothing', async () => {
     const room = await newRoom(set);
     await send(set.node('node1'), room, 'x');
