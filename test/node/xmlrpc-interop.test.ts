@@ -4,14 +4,13 @@
  * a real Python SimpleXMLRPCServer standing in for an original (legacy) peer.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { loadConfig } from '../../node-app/src/config';
 import { nullLogger } from '../../node-app/src/log';
 import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { decodeMethodResponse } from '../../node-app/src/peers/xmlrpc-codec';
+import { loadSamples } from '../peers/samples';
 import { TestClient } from './helpers/ws-client';
 
 jest.setTimeout(30_000);
@@ -20,17 +19,9 @@ jest.setTimeout(30_000);
 let WS_PORT = 0;
 let RPC_PORT = 0;
 let PY_PORT = 0;
-const SAMPLES = path.join(__dirname, '..', '..', '..', 'shared', 'xmlrpc-samples.txt');
-
+/** The captured exchanges, from the in-repo copy the peer tests also replay (CI has no ../shared). */
 function samples(): Array<{ title: string; body: string }> {
-  const text = readFileSync(SAMPLES, 'utf8');
-  return text
-    .split(/^### /m)
-    .filter((s) => s.trim())
-    .map((s) => {
-      const nl = s.indexOf('\n');
-      return { title: s.slice(0, nl), body: s.slice(nl + 1).trim() };
-    });
+  return loadSamples().map((s) => ({ title: s.header, body: s.body.trim() }));
 }
 
 function post(p: string, body: string): Promise<{ status: number; body: string }> {
