@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 /**
  * One chat node, configured by environment variables (node-app/README.md has the table).
- * SIGTERM/SIGINT: graceful shutdown within SHUTDOWN_GRACE_MS, then exit.
+ * SIGTERM/SIGINT: graceful shutdown within SHUTDOWN_GRACE_MS, then exit with 128 + the signal
+ * number, as a process killed by that signal would. Swarm's `on-failure` restart policy relies on
+ * it: when an engine stops (node failure) it sends SIGTERM, and a task that exits 0 is "Complete"
+ * and is never restarted when the engine comes back.
  */
+import { constants } from 'node:os';
 import { ConfigError, loadConfig } from '../src/config';
 import { createLogger } from '../src/log';
 import { startChatNode } from '../src/node/main';
@@ -35,7 +39,7 @@ async function main(): Promise<void> {
     }, cfg.shutdownGraceMs + 1000);
     hard.unref();
     running.shutdown(signal).then(
-      () => process.exit(0),
+      () => process.exit(128 + (constants.signals[signal as NodeJS.Signals] ?? 0)),
       (err) => {
         log.error('shutdown failed', { err });
         process.exit(1);
