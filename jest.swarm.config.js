@@ -7,7 +7,7 @@ module.exports = {
   roots: ['<rootDir>/test/swarm'],
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
-  transform: { '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.tsx?$': 'ts-jest' },
   // Each step bounds its own waits; this only catches a step that forgot to.
   testTimeout: 300_000,
   // The lab's engines are detached processes torn down in afterAll; never leave Jest hanging on them.
