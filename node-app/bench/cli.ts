@@ -13,7 +13,7 @@ import { renderMarkdown } from './report/markdown';
 import { BenchConfig, BenchResult, FULL_CONFIG, runBench, SMOKE_CONFIG, WorkloadName } from './run';
 import { SYSTEM_NAMES, SystemName } from './systems/types';
 
-const USAGE = `usage: bench [--systems ours,ours-mem,socketio,ws] [--workloads fanout,many-rooms,connections] [--rates 100,200,...] [--step-ms N] [--drain-ms N]
+const USAGE = `usage: bench [--systems ours,ours-mem,socketio,ws] [--workloads fanout,many-rooms,connections] [--rates 100,200,...] [--step-ms N] [--drain-ms N] [--repeat N]
              [--members N] [--senders-per-node N] [--rooms N] [--room-members N] [--member-rate N]
              [--connections 1000,2500,...] [--smoke] [--no-pin] [--ours-env KEY=VALUE]... [--ours-no-data-dir] [--ours-node-arg ARG]... [--socketio-client-lib] [--out DIR]`;
 
@@ -57,6 +57,7 @@ export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string
       case '--rates': config.fanout.rates = numbers(a, v); i++; break;
       case '--step-ms': config.fanout.stepMs = config.manyRooms.durationMs = one(a, v); i++; break;
       case '--drain-ms': config.fanout.drainMs = config.manyRooms.drainMs = one(a, v); i++; break;
+      case '--repeat': config.fanout.repeat = one(a, v); i++; break;
       case '--members': config.fanout.members = one(a, v); i++; break;
       case '--senders-per-node': config.fanout.sendersPerNode = one(a, v); i++; break;
       case '--rooms': config.manyRooms.rooms = one(a, v); i++; break;

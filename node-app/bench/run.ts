@@ -18,7 +18,8 @@ export type WorkloadName = 'fanout' | 'many-rooms' | 'connections';
 export interface BenchConfig {
   systems: SystemName[];
   workloads: WorkloadName[];
-  fanout: { rates: number[]; stepMs: number; drainMs: number; members: number; sendersPerNode: number; warmupMs: number };
+  /** repeat: every (rate, system) step runs this many times, in interleaved rounds. */
+  fanout: { rates: number[]; stepMs: number; drainMs: number; members: number; sendersPerNode: number; warmupMs: number; repeat: number };
   manyRooms: { rooms: number; membersPerRoom: number; perMemberRate: number; durationMs: number; drainMs: number };
   connections: { levels: number[]; deadlineMs: number };
   /** Pin servers and the load generator to different cores (taskset). */
@@ -37,7 +38,7 @@ export interface BenchConfig {
 export const FULL_CONFIG: BenchConfig = {
   systems: ['ours', 'ours-mem', 'socketio', 'ws'],
   workloads: ['fanout', 'many-rooms', 'connections'],
-  fanout: { rates: [100, 200, 500, 1000, 2000], stepMs: 10000, drainMs: 10000, members: 99, sendersPerNode: 3, warmupMs: 2000 },
+  fanout: { rates: [100, 200, 500, 1000, 2000], stepMs: 10000, drainMs: 10000, members: 99, sendersPerNode: 3, warmupMs: 2000, repeat: 2 },
   manyRooms: { rooms: 30, membersPerRoom: 10, perMemberRate: 1, durationMs: 10000, drainMs: 10000 },
   connections: { levels: [1000, 2500, 5000, 10000, 15000], deadlineMs: 120000 },
   pin: true,
@@ -52,7 +53,7 @@ export const FULL_CONFIG: BenchConfig = {
 export const SMOKE_CONFIG: BenchConfig = {
   systems: ['ours', 'socketio', 'ws'],
   workloads: ['fanout', 'many-rooms', 'connections'],
-  fanout: { rates: [50], stepMs: 1000, drainMs: 5000, members: 12, sendersPerNode: 1, warmupMs: 0 },
+  fanout: { rates: [50], stepMs: 1000, drainMs: 5000, members: 12, sendersPerNode: 1, warmupMs: 0, repeat: 1 },
   manyRooms: { rooms: 3, membersPerRoom: 4, perMemberRate: 2, durationMs: 1000, drainMs: 5000 },
   connections: { levels: [50], deadlineMs: 20000 },
   pin: false,
@@ -160,16 +161,18 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
         }
         for (let i = 0; i < config.fanout.rates.length; i++) {
           const rate = config.fanout.rates[i];
-          const order = config.systems.map((_, k) => config.systems[(k + i) % config.systems.length]);
+          for (let rep = 1; rep <= config.fanout.repeat; rep++) {
+          const turn = i * config.fanout.repeat + rep - 1;
+          const order = config.systems.map((_, k) => config.systems[(k + turn) % config.systems.length]);
           for (const name of order) {
             const s = up.get(name);
             if (!s) {
               const why = stoppedBecause.get(name);
-              if (why !== undefined) result.skipped.push({ system: name, workload: 'fanout', offeredRate: rate, reason: why });
+              if (why !== undefined && rep === 1) result.skipped.push({ system: name, workload: 'fanout', offeredRate: rate, reason: why });
               continue;
             }
             try {
-              const r = await runTraffic(s, fanoutStep(rate, config.fanout.stepMs));
+              const r = { ...(await runTraffic(s, fanoutStep(rate, config.fanout.stepMs))), repetition: rep };
               result.fanout.push(r);
               progress(describe(r));
               if (r.serverDied.length) {
@@ -185,6 +188,7 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
               fail(name, 'fanout', err);
               await drop(name);
             }
+          }
           }
         }
       } finally {

@@ -4,6 +4,7 @@
  * did not deliver everything are drawn hollow.
  */
 import type { BenchResult } from '../run';
+import { mergedFanout } from './summary';
 
 const COLORS: Record<string, string> = { ours: '#1f77b4', 'ours-mem': '#9467bd', socketio: '#d62728', ws: '#2ca02c' };
 const NAMES: Record<string, string> = { ours: 'swarm-chat (3 nodes)', 'ours-mem': 'swarm-chat, no DATA_DIR', socketio: 'Socket.IO+Redis (3 nodes)', ws: 'raw ws (1 process)' };
@@ -13,14 +14,15 @@ function esc(s: string): string {
 }
 
 export function renderLatencyChart(result: BenchResult): string {
+  const fanout = mergedFanout(result);
   const W = 880;
   const H = 440;
   const L = 70;
   const R = 250;
   const T = 40;
   const B = 60;
-  const rates = [...new Set(result.fanout.map((r) => r.offeredRate))].sort((a, b) => a - b);
-  const values = result.fanout.flatMap((r) => [r.figures.e2e.p50Ms, r.figures.e2e.p99Ms]).filter((x) => Number.isFinite(x) && x > 0);
+  const rates = [...new Set(fanout.map((r) => r.offeredRate))].sort((a, b) => a - b);
+  const values = fanout.flatMap((r) => [r.figures.e2e.p50Ms, r.figures.e2e.p99Ms]).filter((x) => Number.isFinite(x) && x > 0);
   const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values, 1))));
   const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values, 10))));
   const x = (i: number): number => L + ((i + 0.5) * (W - L - R)) / Math.max(1, rates.length);
@@ -40,7 +42,7 @@ export function renderLatencyChart(result: BenchResult): string {
   out.push(`<line x1="${L}" x2="${W - R}" y1="${y(100)}" y2="${y(100)}" stroke="#999" stroke-dasharray="2,3"/>`);
   let legendY = T + 10;
   for (const sys of result.config.systems) {
-    const rows = result.fanout.filter((r) => r.system === sys).sort((a, b) => a.offeredRate - b.offeredRate);
+    const rows = fanout.filter((r) => r.system === sys).sort((a, b) => a.offeredRate - b.offeredRate);
     if (!rows.length) continue;
     const color = COLORS[sys] ?? '#555';
     for (const [key, dash] of [['p99Ms', ''], ['p50Ms', '5,4']] as const) {

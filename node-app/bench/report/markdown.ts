@@ -1,7 +1,7 @@
 /** The human-readable report of one run: Markdown tables with the issue's ratios. */
 import type { BenchResult } from '../run';
 import type { TrafficResult } from '../workloads/traffic';
-import { compareRates, SUSTAINED_P99_MS, verdict } from './summary';
+import { compareRates, mergedFanout, MergedStep, SUSTAINED_P99_MS, verdict } from './summary';
 
 const NAMES: Record<string, string> = { ours: 'swarm-chat', 'ours-mem': 'swarm-chat, no disk', socketio: 'Socket.IO+Redis', ws: 'raw ws' };
 
@@ -19,17 +19,19 @@ export function loadGenSuspect(r: TrafficResult): boolean {
   return r.loadGenCpuPctOfCore > 85 || r.loadGenP99LagMs > 50;
 }
 
-function trafficTable(rows: TrafficResult[]): string[] {
+function trafficTable(rows: (TrafficResult | MergedStep)[]): string[] {
+  const repeated = rows.some((r) => 'runs' in r && r.runs > 1);
   const out = [
-    '| system | offered msg/s | delivered msg/s | deliveries/s | e2e p50 / p99 / max ms | ack p50 / p99 ms | complete | in order | server µs/delivery | server CPU % core | load-gen CPU % core | load avg |',
-    '|---|---:|---:|---:|---|---|---|---|---:|---:|---:|---:|',
+    `| system | offered msg/s | delivered msg/s | deliveries/s | e2e p50 / p99 / max ms |${repeated ? ' p99 of each run |' : ''} ack p50 / p99 ms | complete | in order | server µs/delivery | server CPU % core | load-gen CPU % core | load avg |`,
+    `|---|---:|---:|---:|---|${repeated ? '---|' : ''}---|---|---|---:|---:|---:|---:|`,
   ];
   for (const r of rows) {
+    const runsCol = repeated ? ` ${'p99Runs' in r ? r.p99Runs.map((x) => n(x)).join(', ') : '–'} |` : '';
     const f = r.figures;
     const complete = f.complete ? 'yes' : `**no** (${f.missingDeliveries} of ${f.expectedDeliveries} missing${f.sendErrors ? `, ${f.sendErrors} send errors` : ''}${r.drained ? '' : ', not drained'})`;
     const order = f.inOrder ? 'yes' : `**no** (${f.senderOrderViolations} sender / ${f.roomOrderViolations} room)`;
     out.push(
-      `| ${NAMES[r.system] ?? r.system} | ${r.offeredRate} | ${n(r.deliveredMsgsPerSec)} | ${n(r.deliveriesPerSec, 0)} | ${n(f.e2e.p50Ms)} / ${n(f.e2e.p99Ms)} / ${n(f.e2e.maxMs)} | ${n(f.ack.p50Ms)} / ${n(f.ack.p99Ms)} | ${complete} | ${order} | ${n(r.cpuMicrosPerDelivery)} | ${n(r.serverCpuPctOfCore)} | ${n(r.loadGenCpuPctOfCore)}${loadGenSuspect(r) ? ' ⚠' : ''} | ${n(r.loadavgAfter, 2)} |`,
+      `| ${NAMES[r.system] ?? r.system} | ${r.offeredRate} | ${n(r.deliveredMsgsPerSec)} | ${n(r.deliveriesPerSec, 0)} | ${n(f.e2e.p50Ms)} / ${n(f.e2e.p99Ms)} / ${n(f.e2e.maxMs)} |${runsCol} ${n(f.ack.p50Ms)} / ${n(f.ack.p99Ms)} | ${complete} | ${order} | ${n(r.cpuMicrosPerDelivery)} | ${n(r.serverCpuPctOfCore)} | ${n(r.loadGenCpuPctOfCore)}${loadGenSuspect(r) ? ' ⚠' : ''} | ${n(r.loadavgAfter, 2)} |`,
     );
   }
   return out;
@@ -58,8 +60,15 @@ export function renderMarkdown(result: BenchResult, chartFile?: string): string 
     `## Fan-out: 1 room, ${c.fanout.members} members over 3 nodes, ${c.fanout.sendersPerNode} senders per node, ${c.fanout.stepMs / 1000} s per rate`,
   );
   lines.push('');
-  lines.push(...trafficTable(result.fanout));
-  if (result.fanout.some(loadGenSuspect)) {
+  const merged = mergedFanout(result);
+  if (c.fanout.repeat > 1) {
+    lines.push(
+      `Each rate ran ${c.fanout.repeat} times per system (interleaved rounds); a row shows the run with the lowest p99 (other tenants of a shared machine only ever add latency), and is complete / in order only if every run was.`,
+    );
+    lines.push('');
+  }
+  lines.push(...trafficTable(merged));
+  if (merged.some(loadGenSuspect)) {
     lines.push('');
     lines.push('⚠ = the load generator used over 85 % of its core or sent 1 % of its messages over 50 ms late: that step may be limited by it.');
   }
@@ -79,7 +88,7 @@ export function renderMarkdown(result: BenchResult, chartFile?: string): string 
   lines.push('| system | offered msg/s | e2e by receiver node 1 / 2 / 3 | ack by sender node 1 / 2 / 3 | server CPU ms by process | syscalls per delivery |');
   lines.push('|---|---:|---|---|---|---:|');
   const pair = (x: { p50Ms: number; p99Ms: number }): string => `${n(x.p50Ms)} / ${n(x.p99Ms)}`;
-  for (const r of result.fanout) {
+  for (const r of merged) {
     const f = r.figures;
     lines.push(
       `| ${NAMES[r.system] ?? r.system} | ${r.offeredRate} | ${f.e2eByReceiverNode.map(pair).join(' · ')} | ${f.ackBySenderNode.map(pair).join(' · ')} | ${Object.entries(r.serverCpuMsByProcess).map(([k, v]) => `${k} ${v}`).join(', ')} | ${n(r.syscallsPerDelivery, 2)} |`,

@@ -59,6 +59,8 @@ export interface TrafficResult {
   lastProtocolError: string;
   /** Server processes (by role) that were gone at the end of the step. */
   serverDied: string[];
+  /** Which run of a repeated step this is (1-based). */
+  repetition?: number;
 }
 
 const SETUP_BATCH = 50;
