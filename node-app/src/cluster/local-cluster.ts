@@ -16,6 +16,8 @@ export interface LocalClusterOptions {
   wsBasePort: number;
   /** Node i serves XML-RPC on rpcBasePort+i-1; 0 picks free ports. */
   rpcBasePort: number;
+  /** Host name under which the other nodes reach node `id` (PEER_NODES); default 127.0.0.1. */
+  peerHost?: (id: string) => string;
   /** Extra environment for every node (e.g. faster heartbeats in tests). */
   env?: Record<string, string>;
   /** Per-node DATA_DIR is `<dataDir>/<node id>` when set. */
@@ -107,7 +109,9 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     wsPort: opts.wsBasePort === 0 ? picked[i] : opts.wsBasePort + i,
     rpcPort: opts.rpcBasePort === 0 ? picked[count + i] : opts.rpcBasePort + i,
   }));
-  const peerList = specs.map((s) => `${s.id}:http://127.0.0.1:${s.rpcPort}`).join(',');
+  // Peers are named by IP unless the caller names their hosts (e.g. to test name resolution).
+  const peerHost = opts.peerHost ?? (() => '127.0.0.1');
+  const peerList = specs.map((s) => `${s.id}:http://${peerHost(s.id)}:${s.rpcPort}`).join(',');
   const nodes: LocalClusterNode[] = [];
   /** Every child ever spawned, so a failed start stops the ones that did come up. */
   const spawned: ChildProcess[] = [];

@@ -24,6 +24,7 @@ import {
 import { type PeerLogger, nullLogger } from './logger';
 import { AUTH_HEADERS, type PeerAuthOptions, RequestSigner } from './peer-auth';
 import { newPeerLinkStats, type PeerLinkStats } from './peer-stats';
+import { PeerResolver } from './peer-resolver';
 import { decodeMethodResponse, encodeMethodCall, XmlRpcFault, type XmlRpcValue } from './xmlrpc-codec';
 
 const gunzip = promisify(zlib.gunzip);
@@ -74,6 +75,8 @@ export interface PeerLinkOptions {
   maxSockets?: number;
   /** use the batching extension when the peer announces it. Default true (false: one call per item). */
   batching?: boolean;
+  /** name resolution of the peer's host (default: one shared lookup at a time, last answer kept) */
+  resolver?: PeerResolver;
 }
 
 interface StreamItem {
@@ -93,6 +96,7 @@ export class PeerLink extends EventEmitter {
   private readonly url: URL;
   private readonly path: string;
   private readonly agent: http.Agent;
+  private readonly resolver: PeerResolver;
   private readonly signer?: RequestSigner;
   private readonly log: PeerLogger;
   private readonly o: Required<
@@ -140,6 +144,7 @@ export class PeerLink extends EventEmitter {
     this.legacy = opts.legacy ?? false;
     this.batching = opts.batching ?? true;
     this.signer = opts.auth ? new RequestSigner(opts.auth.secret, opts.selfId) : undefined;
+    this.resolver = opts.resolver ?? new PeerResolver();
     this.agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 8, maxFreeSockets: 4 });
     this.log = (opts.logger ?? nullLogger).child({ component: 'peer-link', peer: opts.peerId });
     // 'error' is not among our events; an EventEmitter without listeners would throw on it
@@ -240,6 +245,8 @@ export class PeerLink extends EventEmitter {
         path: this.path,
         method: 'POST',
         headers,
+        // never one getaddrinfo per connection: a dead peer's name must not starve the thread pool
+        lookup: this.resolver.lookup as unknown as http.RequestOptions['lookup'],
       });
       this.inflight.add(req);
       let settled = false;

@@ -1,0 +1,100 @@
+/**
+ * Name resolution for one peer link: at most one lookup in flight per host name, and the last
+ * good answer served while a fresh one is fetched.
+ *
+ * Why: Node's `dns.lookup` (getaddrinfo) runs on libuv's thread pool, 4 threads shared by the
+ * whole process (DNS, fs, zlib, crypto). In a Swarm with `endpoint_mode: dnsrr`, a peer whose task
+ * is gone has no name any more, and the embedded resolver may take seconds to say so. The default
+ * HTTP agent starts one lookup per new connection and a timed-out request does not cancel its
+ * lookup, so a dead peer called every 100 ms piles up lookups until they hold every pool thread;
+ * then the lookup for a healthy peer's next connection waits behind them, its calls time out and
+ * the healthy peer was declared "Node unreachable" (issue 5, node2 down 150 s). With this resolver a
+ * dead peer's name costs at most one pool thread, and a peer we reached before keeps its address.
+ */
+import dns from 'node:dns';
+import net from 'node:net';
+
+export type LookupFn = (
+  hostname: string,
+  options: dns.LookupAllOptions,
+  callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void,
+) => void;
+
+interface Entry {
+  addresses?: dns.LookupAddress[];
+  /** when `addresses` was fetched */
+  at: number;
+  inflight?: Promise<dns.LookupAddress[]>;
+}
+
+export interface PeerResolverOptions {
+  /** an answer younger than this is used without asking again. Default 2000 ms. */
+  freshMs?: number;
+  /** the resolver itself (default `dns.lookup`, i.e. getaddrinfo: /etc/hosts and DNS) */
+  lookup?: LookupFn;
+}
+
+export class PeerResolver {
+  private readonly entries = new Map<string, Entry>();
+  private readonly freshMs: number;
+  private readonly resolve: LookupFn;
+  /** lookups started (for tests and metrics) */
+  lookups = 0;
+
+  constructor(opts: PeerResolverOptions = {}) {
+    this.freshMs = opts.freshMs ?? 2000;
+    this.resolve = opts.lookup ?? (dns.lookup as unknown as LookupFn);
+  }
+
+  /** Addresses of `host`: cached (fresh, or stale while a refresh runs), else the one shared lookup. */
+  addresses(host: string): Promise<dns.LookupAddress[]> {
+    const family = net.isIP(host);
+    if (family) return Promise.resolve([{ address: host, family }]);
+    let e = this.entries.get(host);
+    if (!e) this.entries.set(host, (e = { at: 0 }));
+    const stale = Date.now() - e.at >= this.freshMs;
+    if (stale && !e.inflight) {
+      const entry = e;
+      this.lookups++;
+      entry.inflight = new Promise<dns.LookupAddress[]>((resolve, reject) => {
+        this.resolve(host, { all: true }, (err, addrs) => {
+          entry.inflight = undefined;
+          if (err || !addrs || addrs.length === 0) {
+            // The name may be gone only for now (a task being replaced): keep the old answer.
+            reject(err ?? Object.assign(new Error(`no address for ${host}`), { code: 'ENOTFOUND' }));
+            return;
+          }
+          entry.addresses = addrs;
+          entry.at = Date.now();
+          resolve(addrs);
+        });
+      });
+      // a background refresh nobody awaits must not be an unhandled rejection
+      entry.inflight.catch(() => undefined);
+    }
+    if (e.addresses) return Promise.resolve(e.addresses);
+    return e.inflight as Promise<dns.LookupAddress[]>;
+  }
+
+  /** A `lookup` for `http.request` / `net.connect` (both the `all` and the single-address form). */
+  readonly lookup = (
+    hostname: string,
+    options: dns.LookupOptions | number | undefined,
+    callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void,
+  ): void => {
+    const opts = typeof options === 'object' && options !== null ? options : {};
+    const wanted = typeof options === 'number' ? options : opts.family === 'IPv4' ? 4 : opts.family === 'IPv6' ? 6 : opts.family ?? 0;
+    this.addresses(hostname).then(
+      (all) => {
+        const list = wanted === 4 || wanted === 6 ? all.filter((a) => a.family === wanted) : all;
+        if (list.length === 0) {
+          callback(Object.assign(new Error(`no IPv${wanted} address for ${hostname}`), { code: 'ENOTFOUND' }), opts.all ? [] : '');
+          return;
+        }
+        if (opts.all) callback(null, list);
+        else callback(null, list[0].address, list[0].family);
+      },
+      (err: NodeJS.ErrnoException) => callback(err, opts.all ? [] : ''),
+    );
+  };
+}
