@@ -2,7 +2,7 @@ import { FailureDetector } from '../../node-app/src/node/failure-detector';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-function detector(failures: number, alive: Record<string, boolean>, targets: string[]) {
+function detector(failures: number, alive: Record<string, boolean>, targets: string[], stillAlive?: (id: string) => boolean) {
   const events: string[] = [];
   const pings: string[] = [];
   const pending: Array<() => void> = [];
@@ -16,6 +16,7 @@ function detector(failures: number, alive: Record<string, boolean>, targets: str
       if (alive[id] === undefined) return new Promise<void>((resolve) => pending.push(resolve)); // hung
       return alive[id] ? Promise.resolve() : Promise.reject(new Error('down'));
     },
+    stillAlive,
     onFailed: (id) => events.push(`failed ${id}`),
     onRecovered: (id) => events.push(`recovered ${id}`),
   });
@@ -68,5 +69,18 @@ describe('heartbeat failure detector', () => {
     targets.length = 0;
     d.round(); await tick();
     expect(d.isFailed('n2')).toBe(false);
+  });
+
+  it('does not declare a node failed while other evidence says it is alive, and does once that stops', async () => {
+    const replicationAnswers: Record<string, boolean> = { n3: true };
+    const { d, events } = detector(3, { n3: false }, ['n3'], (id) => replicationAnswers[id]);
+    for (let i = 0; i < 6; i++) {
+      d.round();
+      await tick();
+    }
+    expect(events).toEqual([]);
+    replicationAnswers.n3 = false;
+    d.round(); await tick();
+    expect(events).toEqual(['failed n3']);
   });
 });

@@ -65,6 +65,8 @@ interface DiscoveryResult {
   unavailable: string[];
 }
 
+const rejoinKey = (roomId: string, username: string): string => `${roomId}\0${username}`;
+
 export class ChatNode {
   readonly registry = new LocalRegistry();
   readonly sessions = new Set<ClientSession>();
@@ -76,6 +78,8 @@ export class ChatNode {
   /** Delete transactions prepared here for rooms administered elsewhere: room_id -> transaction id. */
   private readonly preparedRemote = new Map<string, string>();
   private readonly pendingJoins = new Map<string, number>();
+  /** room_id \0 username -> re-join in progress of a live member wrongly removed as "Node unreachable". */
+  private readonly rejoins = new Map<string, Promise<boolean>>();
   private discoveryInFlight: Promise<DiscoveryResult> | undefined;
   private readonly detector: FailureDetector;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -99,6 +103,8 @@ export class ChatNode {
       failures: cfg.heartbeatFailures,
       targets: () => this.watchedNodes(),
       ping: (id, timeoutMs) => this.peers.call(id, 'heartbeat', [], timeoutMs),
+      // A node whose replication calls still succeed is alive, whatever happened to the pings.
+      stillAlive: (id) => !!this.repl && !this.peers.isLegacy(id) && this.repl.nodeAnswering(id),
       onFailed: (id) => this.onNodeFailed(id),
       onRecovered: (id) => this.log.info('node reachable again', { peer: id }),
     });
@@ -341,11 +347,16 @@ export class ChatNode {
     if (member && member.nodeId !== this.selfId && !takeover) {
       return fail(`Username '${username}' is already in use in this room`, 'USERNAME_TAKEN');
     }
-    if (member && !takeover) {
+    // Replicated: a membership on this node that this connection does not hold may be stale (the
+    // admin may have removed it while this node was cut off): the join goes through the admin.
+    const confirmed = !!member && !takeover && (!this.repl || session.rooms.get(room.roomId)?.username === username);
+    if (confirmed && member) {
       member.lastActivity = Date.now();
     } else {
       try {
-        await this.appendAndPublish(room, { kind: 'member_joined', username, nodeId: this.selfId, timestamp: pythonIsoNow() });
+        const c = await this.appendAndPublish(room, { kind: 'member_joined', username, nodeId: this.selfId, timestamp: pythonIsoNow() });
+        // Answer once this node's copy holds the membership, so the next send is not refused here.
+        if (this.repl) await this.repl.waitApplied(room.roomId, c.index, this.cfg.peerCallTimeoutMs);
       } catch (err) {
         // Replicated: the admin refused (USERNAME_TAKEN, room being deleted) or no majority in time.
         const code = (err as { code?: unknown }).code;
@@ -511,17 +522,27 @@ export class ChatNode {
     const room = await this.readyRoom(room_id);
     if (room) {
       if (room.state !== 'ACTIVE') return fail('Room is being deleted', 'INVALID_STATE');
+      const rejoin = this.rejoins.get(rejoinKey(room_id, username));
+      if (rejoin) await rejoin;
       const m = room.members.get(username);
-      if (!m || m.nodeId !== this.selfId) return fail('You are no longer a member of this room', 'NOT_MEMBER');
-      let c: Awaited<ReturnType<ChatNode['appendAndPublish']>>;
-      try {
-        const appended = this.appendAndPublish(room, { kind: 'message', draft: { username, content } });
-        submitted();
-        c = await appended;
-      } catch (err) {
-        // Replicated: no admin could commit it in time (no majority), or the admin refused it.
-        const code = (err as { code?: unknown }).code;
-        return fail(errText(err), typeof code === 'string' ? code : 'INTERNAL_ERROR');
+      // Replicated: a copy that lags behind the admin may not show a join yet; the admin checks.
+      if (m ? m.nodeId !== this.selfId : !this.repl) return fail('You are no longer a member of this room', 'NOT_MEMBER');
+      let c: Awaited<ReturnType<ChatNode['appendAndPublish']>> | undefined;
+      for (let attempt = 0; !c; attempt++) {
+        try {
+          const appended = this.appendAndPublish(room, { kind: 'message', draft: { username, content } });
+          if (attempt === 0) submitted();
+          c = await appended;
+        } catch (err) {
+          // Replicated: no admin could commit it in time (no majority), or the admin refused it.
+          const code = (err as { code?: unknown }).code;
+          // The admin removed this live member as unreachable and our copy has not heard yet: the
+          // refused message was not logged; join again and send it once more.
+          if (code === 'NOT_MEMBER' && attempt === 0 && this.repl && !session.closed && room.members.get(username)?.nodeId === this.selfId) {
+            if (await this.rejoin(room, username)) continue;
+          }
+          return fail(errText(err), typeof code === 'string' ? code : 'INTERNAL_ERROR');
+        }
       }
       const msg = (c.entry as { message: ChatMessage }).message;
       session.sendFrame({ type: 'message_sent', data: { room_id, message_id: msg.message_id, sequence_number: msg.sequence_number, timestamp: msg.timestamp } });
@@ -778,8 +799,12 @@ export class ChatNode {
     }
     const data: Record<string, string | number> = { room_id: room.roomId, username: e.username, member_count: memberCount, timestamp: e.timestamp };
     if (e.kind === 'member_left' && e.reason) data.reason = e.reason;
-    this.deliverLocal(room.roomId, JSON.stringify({ type: e.kind, data }));
-    if (e.kind === 'member_left') this.evictLocal(room.roomId, e.username);
+    const rejoining =
+      (e.kind === 'member_left' && this.rejoinIfLive(room, e.username, e.nodeId, e.reason)) ||
+      (e.kind === 'member_joined' && this.rejoins.has(rejoinKey(room.roomId, e.username)));
+    // The member itself is not told it left and came back; everyone else sees both events.
+    this.deliverLocal(room.roomId, JSON.stringify({ type: e.kind, data }), rejoining ? e.username : undefined);
+    if (e.kind === 'member_left' && !rejoining) this.evictLocal(room.roomId, e.username);
     if (isAdmin) {
       const targets = new Set(legacyTargets);
       // The leaver's node still hears of the leave, unless it is the node that failed.
@@ -821,6 +846,40 @@ export class ChatNode {
       if (s.rooms.get(roomId)?.username === username) this.registry.unregister(roomId, s);
     }
     if (!this.localRoom(roomId)) this.releaseView(roomId);
+  }
+
+  /**
+   * The admin removed a member of this node as "Node unreachable" while its connection here is
+   * alive (this node was slow, frozen or cut off, not dead): the member joins again at once and
+   * stays registered meanwhile, so it misses no committed message and its sends wait for the
+   * re-join instead of being refused. True when a re-join started.
+   */
+  private rejoinIfLive(room: Room, username: string, nodeId: string, reason: string | undefined): boolean {
+    if (reason !== 'Node unreachable' || nodeId !== this.selfId || this.shuttingDown) return false;
+    const key = rejoinKey(room.roomId, username);
+    if (this.rejoins.has(key)) return true;
+    const live = [...this.registry.sessions(room.roomId)].some((s) => !s.closed && s.rooms.get(room.roomId)?.username === username);
+    if (!live || room.members.has(username)) return false;
+    void this.rejoin(room, username);
+    return true;
+  }
+
+  /** Joins a member of a live connection here again (see rejoinIfLive); one at a time per member. */
+  private rejoin(room: Room, username: string): Promise<boolean> {
+    const key = rejoinKey(room.roomId, username);
+    const running = this.rejoins.get(key);
+    if (running) return running;
+    this.log.warn('member removed as unreachable while connected here; joining again', { room_id: room.roomId, username });
+    const done = this.appendAndPublish(room, { kind: 'member_joined', username, nodeId: this.selfId, timestamp: pythonIsoNow() })
+      .then(() => true, (err) => {
+        this.log.warn('re-join failed; the member leaves', { room_id: room.roomId, username, err: errText(err) });
+        this.evictLocal(room.roomId, username);
+        return false;
+      })
+      .finally(() => this.rejoins.delete(key));
+    this.rejoins.set(key, done);
+    this.track(done);
+    return done;
   }
 
   private dropLocalRoom(roomId: string): void {

@@ -12,6 +12,12 @@ export interface FailureDetectorOptions {
   /** The nodes to watch right now (re-read every round, so the set follows membership). */
   targets(): Iterable<string>;
   ping(nodeId: string, timeoutMs: number): Promise<unknown>;
+  /**
+   * Other evidence that the node is alive (e.g. its replication calls succeed). A node that is
+   * still alive by it is not declared failed, however many pings were lost: a ping can fail for
+   * reasons on our side (a stalled event loop, a starved resolver) that say nothing about the peer.
+   */
+  stillAlive?(nodeId: string): boolean;
   onFailed(nodeId: string): void;
   onRecovered?(nodeId: string): void;
 }
@@ -60,7 +66,7 @@ export class FailureDetector {
         () => {
           entry.inFlight = false;
           entry.misses++;
-          if (!entry.failed && entry.misses >= this.opts.failures) {
+          if (!entry.failed && entry.misses >= this.opts.failures && !this.opts.stillAlive?.(id)) {
             entry.failed = true;
             this.opts.onFailed(id);
           }

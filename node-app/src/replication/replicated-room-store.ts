@@ -208,6 +208,16 @@ export class ReplicatedRoomStore implements RoomStore {
     return this.repl.peerDown(nodeId);
   }
 
+  /** True when `nodeId` is one of our nodes and answered a replication call within two election timeouts. */
+  nodeAnswering(nodeId: string): boolean {
+    return this.repl.isPeer(nodeId) && !this.repl.peerDown(nodeId);
+  }
+
+  /** Resolves once this node applied the room's log up to `index` (false on timeout). */
+  waitApplied(roomId: string, index: number, timeoutMs: number): Promise<boolean> {
+    return this.repl.waitCommitted(roomId, index, timeoutMs);
+  }
+
   /** Waits (bounded) until this node has caught up with the room's admin: a returning node serves nothing stale. */
   ready(roomId: string, timeoutMs: number): Promise<boolean> {
     return this.repl.waitCaughtUp(roomId, timeoutMs);

@@ -296,6 +296,10 @@ export class Replicator extends EventEmitter {
     return !!ch && Date.now() - ch.lastOkMs > this.elBase * 2;
   }
 
+  isPeer(nodeId: string): boolean {
+    return this.channels.has(nodeId);
+  }
+
   /** Every live room has an admin this node has caught up with (or is its admin): safe to serve. */
   caughtUpAll(): boolean {
     for (const rt of this.rooms.values()) {
