@@ -803,6 +803,10 @@ export class Replicator extends EventEmitter {
         done: (r) => {
           // Only the pre-vote round it belongs to counts (a candidate whose vote round failed may run
           // a new pre-vote; a late pre-vote grant must not start a second election).
+          if (r?.deleted && !rt.deleted) {
+            this.deletedElsewhere(rt, ch.peer.id);
+            return;
+          }
           if (!r || rt.electionTerm !== term || rt.electionPhase !== 'pre' || rt.role === 'leader') return;
           if (r.term > rt.term && !r.granted) {
             this.stepDown(rt, r.term, null);
@@ -937,6 +941,19 @@ export class Replicator extends EventEmitter {
     return { ok: true, term: rt.term, match: lastNew, conflict: 0 };
   }
 
+  /** A voter has this room's deletion committed: deleted here too, no more elections, nothing to catch up. */
+  private deletedElsewhere(rt: RoomRt, from: string): void {
+    rt.deleted = true;
+    rt.caughtUp = true;
+    rt.electionTerm = 0;
+    rt.electionPhase = 'none';
+    this.store.markDeleted(rt.id);
+    this.log?.info('replication: room was deleted while this node was away', { room_id: rt.id, told_by: from });
+    const entry: LogEntry = { idx: rt.commitIndex, term: rt.term, kind: 'delete', data: {} };
+    this.emit('applied', { roomId: rt.id, entry, changed: true, memberCount: 0 } as AppliedEntry);
+    this.notify(rt.id);
+  }
+
   private onVote(rt: RoomRt, from: string, it: VoteItem, now: number): VoteResult {
     const d = decideVote(
       { currentTerm: rt.term, votedFor: rt.votedFor, lastIndex: rt.lastIndex, lastTerm: rt.lastTerm, leaderRecentlySeen: this.leaderRecentlySeen(rt, now) },
@@ -948,6 +965,9 @@ export class Replicator extends EventEmitter {
       rt.votedFor = d.persist.votedFor;
     }
     if (d.granted && !it.pre) this.resetElectionTimer(rt, now);
+    // A deleted room has no admin any more: a candidate that missed the deletion would wait for
+    // one forever (and a restarted node would report catching_up until its 10 s cap, every time).
+    if (rt.deleted && it.lastIndex < rt.commitIndex) return { granted: false, term: rt.term, deleted: true };
     return { granted: d.granted, term: rt.term };
   }
 

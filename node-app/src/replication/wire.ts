@@ -40,7 +40,8 @@ export interface AliveItem { k: 'h' }
 export type ReplItem = AppendItem | VoteItem | AliveItem;
 
 export interface AppendResult { ok: boolean; term: number; match: number; conflict: number }
-export interface VoteResult { granted: boolean; term: number }
+/** `deleted`: the voter has the room's deletion committed (the candidate missed it; no admin will come). */
+export interface VoteResult { granted: boolean; term: number; deleted?: boolean }
 
 export class WireError extends Error {}
 
@@ -119,12 +120,12 @@ export function decodeAppendResult(v: XmlRpcValue): AppendResult {
 }
 
 export function encodeVoteResult(r: VoteResult): XmlRpcValue {
-  return { g: r.granted, t: r.term };
+  return r.deleted ? { g: r.granted, t: r.term, d: true } : { g: r.granted, t: r.term };
 }
 
 export function decodeVoteResult(v: XmlRpcValue): VoteResult {
   const o = obj(v, 'vote result');
-  return { granted: o.g === true, term: int(o.t, 'result.t') };
+  return { granted: o.g === true, term: int(o.t, 'result.t'), ...(o.d === true ? { deleted: true } : {}) };
 }
 
 /** What `swarmchat_submit` answers. `retry` codes mean "ask the admin named in `admin`, or wait". */
