@@ -1,7 +1,7 @@
 /** System (a): three of our nodes on loopback, started through NODE's `startLocalCluster` contract. */
 import { randomBytes } from 'node:crypto';
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { pinProcess } from '../measure/proc';
@@ -132,8 +132,7 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
         rpcBasePort: rpcBase,
         env,
         dataDir: durable ? path.join(opts.workDir, 'ours-data') : undefined,
-        // No logDir: local-cluster pipes stdout and stderr into one file stream without
-        // {end:false}, and a node's exit then crashes the harness with write-after-end.
+        logDir: path.join(opts.workDir, 'ours-logs'),
       });
       let pinned: string | null = opts.serverCores;
       for (const n of cluster.nodes) if (!pinProcess(n.pid, opts.serverCores).ok) pinned = null;
@@ -154,6 +153,13 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
         roomTotalOrder: true,
         pinnedTo: pinned,
         notes,
+        logTail(role: string): string {
+          try {
+            return readFileSync(path.join(opts.workDir, 'ours-logs', `${role}.log`), 'utf8').slice(-1500);
+          } catch {
+            return '';
+          }
+        },
         stop: () => cluster.stop(),
       };
     },
