@@ -142,6 +142,22 @@ describe('replicated room log over real peer links', () => {
     expect(back.store.roomInfo(room2)?.roomName).toBe(set.node('node2').store.roomInfo(room2)?.roomName);
   });
 
+  test('a dead peer is probed with heartbeats only, not sent the growing backlog every call; it still catches up on return', async () => {
+    const room = await newRoom(set);
+    await set.crash('node3');
+    const n1 = set.node('node1');
+    for (let i = 0; i < 300; i++) await send(n1, room, `backlog-${i}`);
+    await new Promise((r) => setTimeout(r, 300));
+    const sentBefore = n1.repl.stats.entriesSent;
+    const callsBefore = n1.repl.stats.replCalls;
+    await new Promise((r) => setTimeout(r, 2000));
+    // 2 s of heartbeat ticks to the dead node3: calls go on, entries do not (before: up to 256 per call).
+    expect(n1.repl.stats.replCalls - callsBefore).toBeGreaterThan(3);
+    expect(n1.repl.stats.entriesSent - sentBefore).toBe(0);
+    const back = await set.restart('node3');
+    await waitUntil('node3 caught up on the backlog', () => seqs(back, room).length === 300, 10_000);
+  });
+
   test('catch-up of large messages is split into calls the peer server accepts (no stalled room)', async () => {
     const room = await newRoom(set);
     await set.crash('node3');

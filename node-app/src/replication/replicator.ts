@@ -662,11 +662,16 @@ export class Replicator extends EventEmitter {
       items.push(v.item);
       handlers.push((r) => v.done(r === undefined ? null : safe(() => decodeVoteResult(r))));
     }
+    // A peer that failed several calls in a row is probed with the node-level heartbeat only, once
+    // per tick: reading and encoding up to 2048 entries from SQLite for every call to a dead peer
+    // is work that grows with what it missed and only ever times out. Its first answer ends this.
+    const probing = ch.failures >= 3;
+    if (probing && !ch.heartbeatDue && ch.votes.length === 0) return;
     let entryBudget = this.maxEntries * 8;
     // Bytes too: the peer server refuses bodies over 4 MiB, and XML escaping can multiply the JSON
     // size of hostile content by up to ~5; a call that can never be accepted would stall the room.
     let byteBudget = MAX_CALL_JSON_BYTES;
-    for (const rt of this.rooms.values()) {
+    for (const rt of probing ? [] : this.rooms.values()) {
       if (rt.role !== 'leader') continue;
       const next = rt.next.get(ch.peer.id) ?? rt.durableIndex + 1;
       const hasEntries = next <= rt.durableIndex;
