@@ -129,7 +129,16 @@ export class LegacyPeerSet {
     this.hosts = [...new Set(entries.map(hostOf).filter((h) => h.length > 0))];
     this.ready = this.hosts.length > 0 ? this.refresh() : Promise.resolve();
     if (this.hosts.length > 0 && this.hosts.some((h) => isIP(h) === 0)) {
-      this.timer = setInterval(() => void this.refresh(), this.refreshMs);
+      // Never two refreshes at once: with a resolver that hangs, overlapping rounds would pile up
+      // getaddrinfo calls on libuv's 4-thread pool and starve every other lookup (see peer-resolver.ts).
+      let running = false;
+      this.timer = setInterval(() => {
+        if (running) return;
+        running = true;
+        void this.refresh().finally(() => {
+          running = false;
+        });
+      }, this.refreshMs);
       this.timer.unref();
     }
   }
