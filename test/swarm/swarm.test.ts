@@ -166,6 +166,7 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
       updateNode: (id) => l.updateService(id, IMAGE_V2),
     }, { ...DEFAULT_SETTINGS, recoveryTimeoutMs: 150_000 }, write));
     results.push(result);
+    for (const v of vms) for (const line of await l.readinessLog(v.name)) log.say(`  ${v.name} log | ${line}`);
     if (result.status !== 'passed') log.say(await l.diagnostics());
     expect(result.problems).toEqual([]);
     const images = (await l.manager.docker(['service', 'ls', '--format', '{{.Name}} {{.Image}}'])).stdout;

@@ -79,6 +79,8 @@ export interface NodeReplication {
 }
 
 const maxCatchUpMs = 10_000;
+/** While catching up, what it waits for is logged this often (when /healthz asks). */
+const catchUpReportMs = 2_000;
 
 export function createNodeReplication(opts: NodeReplicationOptions): NodeReplication {
   const settings = opts.settings ?? replicationSettingsFromEnv();
@@ -103,12 +105,21 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
   store = new ReplicatedRoomStore({ selfId: opts.selfId, replicator, historyLimit: opts.historyLimit, logger: opts.logger });
   let startedAt = Date.now();
   let readySince: number | undefined;
+  let lastReportAt = Date.now();
   return {
     ready: () => {
       if (readySince !== undefined) return true;
-      if (replicator.caughtUpAll() || Date.now() - startedAt > maxCatchUpMs) {
-        readySince = Date.now();
+      const now = Date.now();
+      if (replicator.caughtUpAll()) {
+        readySince = now;
         opts.logger.info('replication: caught up, serving', { after_ms: readySince - startedAt });
+      } else if (now - startedAt > maxCatchUpMs) {
+        readySince = now;
+        // Name what it waited for: a restart that always takes the whole cap has a cause to find.
+        opts.logger.warn('replication: not caught up within the cap, serving anyway', { after_ms: readySince - startedAt, ...replicator.catchUpReport() });
+      } else if (now - lastReportAt >= catchUpReportMs) {
+        lastReportAt = now;
+        opts.logger.info('replication: catching up', { after_ms: now - startedAt, ...replicator.catchUpReport() });
       }
       return readySince !== undefined;
     },
@@ -117,7 +128,7 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
     store,
     handlers: replicator.handlers(),
     start: () => {
-      startedAt = Date.now();
+      startedAt = lastReportAt = Date.now();
       replicator.start();
     },
     stop: () => {

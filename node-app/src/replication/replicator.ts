@@ -310,6 +310,25 @@ export class Replicator extends EventEmitter {
   }
 
   /**
+   * What a catching-up node still waits for (the readiness diagnostic): each room not caught up
+   * (role, term, the admin it knows, ms since it last heard one, commit index) and each peer's
+   * last successful call (ms ago, failures in a row).
+   */
+  catchUpReport(): { rooms: Record<string, unknown>[]; peers: Record<string, unknown>[] } {
+    const now = Date.now();
+    const rooms: Record<string, unknown>[] = [];
+    for (const rt of this.rooms.values()) {
+      if (rt.deleted || rt.role === 'leader' || rt.caughtUp) continue;
+      rooms.push({
+        room_id: rt.id, role: rt.role, term: rt.term, admin: rt.adminId,
+        heard_ms_ago: rt.lastHeardMs ? now - rt.lastHeardMs : null, commit_index: rt.commitIndex, election: rt.electionPhase,
+      });
+    }
+    const peers = [...this.channels.entries()].map(([id, ch]) => ({ peer: id, ok_ms_ago: ch.lastOkMs ? now - ch.lastOkMs : null, failures: ch.failures }));
+    return { rooms, peers };
+  }
+
+  /**
    * Resolves once this node has caught up with the room's current admin (it has every entry the
    * admin had committed when it last heard from it), or is the admin; false on timeout.
    */

@@ -208,6 +208,15 @@ export class SwarmLab {
   }
 
   /** What to show when a step failed: tasks and their errors, and the engines' last log lines. */
+  /**
+   * The node's readiness log lines of a service (every task, oldest first): how long a restarted
+   * task took to catch up and, while it waited, which rooms/admins/peers it waited for.
+   */
+  async readinessLog(vmName: string): Promise<string[]> {
+    const r = await this.manager.docker(['service', 'logs', '--raw', '--no-trunc', this.serviceName(vmName)], { timeoutMs: 15_000, allowFailure: true });
+    return `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /replication: (caught up, serving|catching up|not caught up)|chat node started|shutting down|peer up|peer down|source address|looked up again/i.test(l));
+  }
+
   async diagnostics(): Promise<string> {
     const parts: string[] = [];
     try {
