@@ -39,6 +39,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
     ? { secret: cfg.clusterSecret, legacyPeers: cfg.peers.filter((p) => cfg.legacyPeers.includes(p.id)).map((p) => p.address) }
     : undefined;
   const links: PeerLink[] = [];
+  const linkOf = new Map<string, PeerLink>();
   const peers = new PeerDirectory({
     peers: cfg.peers,
     legacyPeers: cfg.legacyPeers,
@@ -58,6 +59,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
       link.on('down', (why: unknown) => log.warn('peer down', { peer: peerId, why: String(why) }));
       link.on('up', () => log.info('peer up', { peer: peerId }));
       links.push(link);
+      linkOf.set(peerId, link);
       return link;
     },
   });
@@ -102,6 +104,8 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
   const handlers: Record<string, PeerHandler> = {};
   for (const [name, h] of Object.entries({ ...node.rpcHandlers(), ...(replication?.handlers ?? {}) })) {
     handlers[name] = async (params, ctx) => {
+      // A peer that calls us is alive: if we cannot reach it, its address may be stale (see PeerLink.heardFrom).
+      if (ctx.authenticated && ctx.peerId) linkOf.get(ctx.peerId)?.heardFrom(ctx.remoteAddress);
       try {
         const v = await h(params, ctx);
         metrics.rpcRequests.inc({ method: name, outcome: 'ok' });

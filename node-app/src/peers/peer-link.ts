@@ -211,7 +211,40 @@ export class PeerLink extends EventEmitter {
     }
   }
 
+  /**
+   * The peer has just called us (an authenticated inbound call, from `fromAddress`): it is alive.
+   * If it has not answered us lately, the address we call may be its old task's: a Swarm task
+   * replaced by a stop-first update gets a new overlay IP, and the other engines' DNS answers its
+   * name only ~10 s later (lookups in that gap hang ~5 s each). So we call it where its call came
+   * from (no NAT between Swarm tasks on an overlay); without a usable source address we look its
+   * name up again now. Only after a failed call and no answer for `rescueAfterMs`, at most once
+   * per `rescueEveryMs`; nothing to do for a peer that answers.
+   */
+  heardFrom(fromAddress?: string): void {
+    const now = Date.now();
+    if (this.closed || (this.failures === 0 && this._state !== 'down')) return;
+    if (now - this.lastAnswerMs < PeerLink.rescueAfterMs || now - this.lastRescueMs < PeerLink.rescueEveryMs) return;
+    this.lastRescueMs = now;
+    const host = this.url.hostname.replace(/^\[|\]$/g, '');
+    if (fromAddress && this.resolver.learn(host, fromAddress)) {
+      this.log.info('peer unreachable at its name\'s address but calling us: calling it at its source address', { host, address: fromAddress });
+      return;
+    }
+    const before = this.resolver.cached(host);
+    void this.resolver.refreshNow(host).then((addrs) => {
+      if (addrs && addrs[0]?.address !== before) this.log.info('peer name looked up again after it called us: new address', { host, addresses: addrs.map((a) => a.address) });
+    });
+  }
+
+  /** No answer for this long while the peer calls us: its address is suspect. */
+  static rescueAfterMs = 500;
+  /** Fresh lookups on inbound calls at most this often. */
+  static rescueEveryMs = 1000;
+  private lastAnswerMs = Date.now();
+  private lastRescueMs = 0;
+
   private answered(): void {
+    this.lastAnswerMs = Date.now();
     this.failures = 0;
     this.setState('up');
   }

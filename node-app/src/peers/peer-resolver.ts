@@ -25,6 +25,8 @@ interface Entry {
   /** when `addresses` was fetched */
   at: number;
   inflight?: Promise<dns.LookupAddress[]>;
+  /** a lookup started by `refreshNow`, beside a regular one that may hang */
+  rescue?: Promise<dns.LookupAddress[]>;
 }
 
 export interface PeerResolverOptions {
@@ -74,6 +76,60 @@ export class PeerResolver {
     }
     if (e.addresses) return Promise.resolve(e.addresses);
     return e.inflight as Promise<dns.LookupAddress[]>;
+  }
+
+  /**
+   * Looks `host` up now, even while a regular lookup is in flight, and serves its answer: for a
+   * peer that has just called us, so its name exists again. Why: in a Swarm (dnsrr) a replaced
+   * task's name is gone for the seconds of a stop-first update, and the embedded DNS forwards the
+   * unknown name to the upstream resolvers, so the one regular lookup started in that gap hangs
+   * (~10 s in the lab) while we keep calling the old task's address; the restarted node heard from
+   * no admin and sat at its 10 s catch-up cap. At most one such lookup per name is in flight, and
+   * it is only asked for on evidence the name resolves, so it cannot pile up pool threads.
+   * Resolves to the addresses (undefined if the lookup failed or one was already running).
+   */
+  refreshNow(host: string): Promise<dns.LookupAddress[] | undefined> {
+    if (net.isIP(host)) return Promise.resolve(undefined);
+    let e = this.entries.get(host);
+    if (!e) this.entries.set(host, (e = { at: 0 }));
+    if (e.rescue) return Promise.resolve(undefined);
+    const entry = e;
+    this.lookups++;
+    entry.rescue = new Promise<dns.LookupAddress[]>((resolve, reject) => {
+      this.resolve(host, { all: true }, (err, addrs) => {
+        entry.rescue = undefined;
+        if (err || !addrs || addrs.length === 0) {
+          reject(err ?? Object.assign(new Error(`no address for ${host}`), { code: 'ENOTFOUND' }));
+          return;
+        }
+        entry.addresses = addrs;
+        entry.at = Date.now();
+        resolve(addrs);
+      });
+    });
+    return entry.rescue.catch(() => undefined);
+  }
+
+  /** The first address currently served for `host`, if any (for logs). */
+  cached(host: string): string | undefined {
+    return this.entries.get(host)?.addresses?.[0]?.address;
+  }
+
+  /**
+   * Serves `address` for `host` from now on (until a later lookup answers): the address an
+   * authenticated call from that peer came from, while its name still resolves to nothing or to
+   * its old task. Ignored unless `address` is an IP literal of the family the name had.
+   */
+  learn(host: string, address: string): boolean {
+    const family = net.isIP(address);
+    if (!family || net.isIP(host)) return false;
+    let e = this.entries.get(host);
+    if (!e) this.entries.set(host, (e = { at: 0 }));
+    if (e.addresses?.length === 1 && e.addresses[0].address === address) return false;
+    if (e.addresses && !e.addresses.some((a) => a.family === family)) return false;
+    e.addresses = [{ address, family }];
+    e.at = Date.now();
+    return true;
   }
 
   /** A `lookup` for `http.request` / `net.connect` (both the `all` and the single-address form). */
