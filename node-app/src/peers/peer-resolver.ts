@@ -52,27 +52,13 @@ export class PeerResolver {
   addresses(host: string): Promise<dns.LookupAddress[]> {
     const family = net.isIP(host);
     if (family) return Promise.resolve([{ address: host, family }]);
-    let e = this.entries.get(host);
-    if (!e) this.entries.set(host, (e = { at: 0 }));
-    const stale = Date.now() - e.at >= this.freshMs;
-    if (stale && !e.inflight) {
-      const entry = e;
-      this.lookups++;
-      entry.inflight = new Promise<dns.LookupAddress[]>((resolve, reject) => {
-        this.resolve(host, { all: true }, (err, addrs) => {
-          entry.inflight = undefined;
-          if (err || !addrs || addrs.length === 0) {
-            // The name may be gone only for now (a task being replaced): keep the old answer.
-            reject(err ?? Object.assign(new Error(`no address for ${host}`), { code: 'ENOTFOUND' }));
-            return;
-          }
-          entry.addresses = addrs;
-          entry.at = Date.now();
-          resolve(addrs);
-        });
+    const e = this.entryFor(host);
+    if (Date.now() - e.at >= this.freshMs && !e.inflight) {
+      e.inflight = this.lookupInto(host, e).finally(() => {
+        e.inflight = undefined;
       });
       // a background refresh nobody awaits must not be an unhandled rejection
-      entry.inflight.catch(() => undefined);
+      e.inflight.catch(() => undefined);
     }
     if (e.addresses) return Promise.resolve(e.addresses);
     return e.inflight as Promise<dns.LookupAddress[]>;
@@ -90,15 +76,27 @@ export class PeerResolver {
    */
   refreshNow(host: string): Promise<dns.LookupAddress[] | undefined> {
     if (net.isIP(host)) return Promise.resolve(undefined);
+    const e = this.entryFor(host);
+    if (e.rescue) return Promise.resolve(undefined);
+    e.rescue = this.lookupInto(host, e).finally(() => {
+      e.rescue = undefined;
+    });
+    return e.rescue.catch(() => undefined);
+  }
+
+  private entryFor(host: string): Entry {
     let e = this.entries.get(host);
     if (!e) this.entries.set(host, (e = { at: 0 }));
-    if (e.rescue) return Promise.resolve(undefined);
-    const entry = e;
+    return e;
+  }
+
+  /** One lookup of `host`; a good answer becomes what `entry` serves, a failure leaves it as it was. */
+  private lookupInto(host: string, entry: Entry): Promise<dns.LookupAddress[]> {
     this.lookups++;
-    entry.rescue = new Promise<dns.LookupAddress[]>((resolve, reject) => {
+    return new Promise<dns.LookupAddress[]>((resolve, reject) => {
       this.resolve(host, { all: true }, (err, addrs) => {
-        entry.rescue = undefined;
         if (err || !addrs || addrs.length === 0) {
+          // The name may be gone only for now (a task being replaced): keep the old answer.
           reject(err ?? Object.assign(new Error(`no address for ${host}`), { code: 'ENOTFOUND' }));
           return;
         }
@@ -107,7 +105,6 @@ export class PeerResolver {
         resolve(addrs);
       });
     });
-    return entry.rescue.catch(() => undefined);
   }
 
   /** The first address currently served for `host`, if any (for logs). */
