@@ -5,12 +5,13 @@
  * returns), leave and disconnect all use the plain methods, and the sender still sees its
  * new_message before message_sent.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../node-app/src/config';
 import { nullLogger } from '../../node-app/src/log';
 import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { TestClient, eventually } from './helpers/ws-client';
+import { startPythonJsonLines } from '../helpers/python-process';
 
 jest.setTimeout(30_000);
 
@@ -73,23 +74,14 @@ const pyLog: unknown[][] = [];
 
 beforeAll(async () => {
   [WS_PORT, RPC_PORT, PY_PORT] = await freePorts(3);
-  py = spawn('python3', ['-c', PY_ADMIN, String(PY_PORT), `http://127.0.0.1:${RPC_PORT}`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    const t = setTimeout(() => reject(new Error('python admin did not start')), 10_000);
-    py.stdout!.on('data', (d) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buf.slice(0, nl)) as unknown[];
-        buf = buf.slice(nl + 1);
-        if (line[0] === 'ready') {
-          pyRoomId = String(line[1]);
-          clearTimeout(t);
-          resolve();
-        } else pyLog.push(line);
-      }
-    });
+  py = await startPythonJsonLines<unknown[]>(PY_ADMIN, [String(PY_PORT), `http://127.0.0.1:${RPC_PORT}`], {
+    what: 'python admin',
+    isReady: (line) => {
+      if (line[0] !== 'ready') return false;
+      pyRoomId = String(line[1]);
+      return true;
+    },
+    onLine: (line) => pyLog.push(line),
   });
   node = await startChatNode(
     loadConfig({

@@ -3,7 +3,7 @@
  * replayed against our server, a real Python ServerProxy calling our methods, and our node calling
  * a real Python SimpleXMLRPCServer standing in for an original (legacy) peer.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { loadConfig } from '../../node-app/src/config';
 import { nullLogger } from '../../node-app/src/log';
@@ -11,6 +11,7 @@ import { startChatNode, type RunningChatNode } from '../../node-app/src/node/mai
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { decodeMethodResponse } from '../../node-app/src/peers/xmlrpc-codec';
 import { loadSamples } from '../peers/samples';
+import { startPythonJsonLines } from '../helpers/python-process';
 import { TestClient } from './helpers/ws-client';
 
 jest.setTimeout(30_000);
@@ -76,22 +77,10 @@ const pyCalls: any[] = [];
 
 beforeAll(async () => {
   [WS_PORT, RPC_PORT, PY_PORT] = await freePorts(3);
-  pyPeer = spawn('python3', ['-c', PY_PEER, String(PY_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    const t = setTimeout(() => reject(new Error('python peer did not start')), 10_000);
-    pyPeer.stdout!.on('data', (d) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-        if (line.ready) {
-          clearTimeout(t);
-          resolve();
-        } else pyCalls.push(line);
-      }
-    });
+  pyPeer = await startPythonJsonLines(PY_PEER, [String(PY_PORT)], {
+    what: 'python peer',
+    isReady: (line) => Boolean(line.ready),
+    onLine: (line) => pyCalls.push(line),
   });
   const cfg = loadConfig({
     NODE_ID: 'node1',

@@ -6,12 +6,13 @@
  * finds it with get_hosted_rooms, keeps sending, and keeps getting every message, in order, from
  * whoever is admin — and it is never called with a replication method.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { loadConfig } from '../../node-app/src/config';
 import { nullLogger } from '../../node-app/src/log';
 import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
 import { ChatConnection } from '../../node-app/src/clients/core/chat-connection';
 import { REPLICATION_METHODS } from '../../node-app/src/replication/wire';
+import { startPythonJsonLines } from '../helpers/python-process';
 
 jest.setTimeout(60_000);
 
@@ -66,22 +67,10 @@ describe('an original Python node in a replicated cluster', () => {
   const conns: ChatConnection[] = [];
 
   beforeAll(async () => {
-    py = spawn('python3', ['-c', PY_PEER, String(PY_PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      let buf = '';
-      const t = setTimeout(() => reject(new Error('python peer did not start')), 10_000);
-      py.stdout!.on('data', (d) => {
-        buf += d;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = JSON.parse(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-          if (line.ready) {
-            clearTimeout(t);
-            resolve();
-          } else pyCalls.push(line);
-        }
-      });
+    py = await startPythonJsonLines(PY_PEER, [String(PY_PORT)], {
+      what: 'python peer',
+      isReady: (line) => Boolean(line.ready),
+      onLine: (line) => pyCalls.push(line),
     });
     for (let i = 0; i < 3; i++) {
       const peers = ids.map((id, j) => (j === i ? '' : `${id}:${rpc(j)}`)).filter(Boolean).concat(`py1:http://127.0.0.1:${PY_PORT}`).join(',');
