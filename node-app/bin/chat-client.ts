@@ -27,6 +27,13 @@ async function main(argv: string[]): Promise<number> {
         interrupted,
       });
     }
+    // Ink 3 draws only the final frame, at exit, when is-ci says it runs under CI: a person at a
+    // real terminal with CI=1 in the environment (some container images set it; so does our CI,
+    // which drives this UI in tmux) saw a blank screen. The UI runs on a TTY, so it is interactive
+    // whatever the environment says; is-ci's generic variables are read once, when Ink loads.
+    if (process.stdout.isTTY) {
+      for (const v of ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID']) delete process.env[v];
+    }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { runTerminalUi } = require('../src/clients/tui/run') as typeof import('../src/clients/tui/run');
     return await runTerminalUi(first === 'ui' ? rest : argv, process.env);

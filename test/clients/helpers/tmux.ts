@@ -40,7 +40,7 @@ export class Tmux {
     return this.run(['list-panes', '-t', name, '-F', '#{pane_current_command}']).trim();
   }
 
-  async waitForText(name: string, text: string | RegExp, timeoutMs = 30_000): Promise<string> {
+  async waitForText(name: string, text: string | RegExp, timeoutMs = 10_000): Promise<string> {
     try {
       return await waitFor(`${String(text)} on ${name}`, () => {
         const s = this.screen(name);
