@@ -156,10 +156,15 @@ it('shows messages in sequence order when frames arrive out of order or are lost
     // Between the node and the page: hold 'first' until 'second' has been passed on, and drop
     // 'lost' entirely, so only the page's buffer (and its history request) can restore the order.
     const forwarded: string[] = [];
+    const requestsSent: { type: string; extended?: unknown }[] = [];
     let held: string | undefined;
     const erin = await openAs('erin', http(1), undefined, (page) =>
       page.routeWebSocket(/.*/, (ws) => {
         const server = ws.connectToServer();
+        ws.onMessage((raw) => {
+          requestsSent.push(JSON.parse(String(raw)));
+          server.send(raw);
+        });
         server.onMessage((raw) => {
           const text = String(raw);
           const frame = JSON.parse(text) as { type: string; data: { content?: string } };
@@ -190,6 +195,9 @@ it('shows messages in sequence order when frames arrive out of order or are lost
     expect(await erin.locator('.msg .text').allTextContents()).toEqual(['before', 'first', 'second', 'lost', 'last']);
     expect(await erin.locator('.msg').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.seq)))).toEqual([1, 2, 3, 4, 5]);
     expect(await erin.locator('.sys.warn').count()).toBe(0);
+    // The page asked the node for the dropped message, and every request asked for extended replies.
+    expect(requestsSent.map((r) => r.type)).toEqual(expect.arrayContaining(['discover_rooms', 'join_room', 'get_history']));
+    expect(requestsSent.filter((r) => r.extended !== true)).toEqual([]);
     expect(pageErrors).toEqual([]);
     await erin.close();
   } finally {
