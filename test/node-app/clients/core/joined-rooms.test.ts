@@ -1,5 +1,5 @@
 import { JoinedRooms, type MembersChange, type RoomClosed } from '../../../../node-app/src/clients/core/joined-rooms';
-import type { ChatMessage } from '../../../../node-app/src/protocol/messages';
+import type { ChatMessage, JoinRoomSuccessReply } from '../../../../node-app/src/protocol/messages';
 
 function setup() {
   const shown: number[] = [];
@@ -27,8 +27,10 @@ const msg = (seq: number, room = 'r1'): ChatMessage => ({
   timestamp: 't',
 });
 
-const joined = (extra: Record<string, unknown> = {}) =>
-  ({ type: 'join_room_success', data: { room_id: 'r1', room_name: 'lobby', description: null, members: ['alice', 'bob'], member_count: 2, admin_node: 'node1', ...extra } }) as const;
+const joined = (extra: Partial<JoinRoomSuccessReply['data']> = {}): JoinRoomSuccessReply => ({
+  type: 'join_room_success',
+  data: { room_id: 'r1', room_name: 'lobby', description: null, members: ['alice', 'bob'], member_count: 2, admin_node: 'node1', ...extra },
+});
 
 beforeEach(() => jest.useFakeTimers());
 afterEach(() => jest.useRealTimers());
