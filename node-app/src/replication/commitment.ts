@@ -18,23 +18,37 @@ export class Commitment {
   /** On the admin: the entry for a client request, resolved when committed (a resubmitted message is logged once). */
   leaderSubmit(rt: RoomState, kind: EntryKind, data: Record<string, unknown>): Promise<LogEntry> {
     const e = this.e;
+    // `after_id`: the sender's previous message, which must be logged first (per-sender order).
+    const { after_id: afterId, ...fields } = data;
     if (kind === 'message') {
-      const id = data.message_id as string;
-      const stored = e.store.findMessage(rt.id, id);
-      if (stored) {
-        if (stored.idx <= rt.commitIndex) return Promise.resolve(e.store.entries(rt.id, stored.idx, stored.idx, 1)[0]);
-        return this.waitCommit(rt, stored.idx, stored.term);
+      // Searched in the whole log, uncommitted entries of earlier terms included: a message the
+      // previous admin logged and this one inherited is the same message, not a new one.
+      const found = this.findInLog(rt, fields.message_id as string);
+      if (found) {
+        if (found.idx <= rt.commitIndex) return Promise.resolve(e.store.entries(rt.id, found.idx, found.idx, 1)[0]);
+        return this.waitCommit(rt, found.idx, found.term);
       }
-      const pending = rt.pending.find((p) => p.kind === 'message' && p.data.message_id === id);
-      if (pending) return this.waitCommit(rt, pending.idx, pending.term);
+      if (typeof afterId === 'string' && !this.findInLog(rt, afterId)) {
+        return Promise.reject(new ReplicationError('OUT_OF_ORDER', 'the sender\'s previous message is not logged yet', true));
+      }
+    }
+    // Until this term's first entry commits, an entry of an earlier term missing here could still
+    // win (another candidate may be elected with it): refusing now could be an error-then-commit.
+    if (e.store.termAt(rt.id, rt.commitIndex) !== rt.term) {
+      return Promise.reject(new ReplicationError('NOT_READY', 'the administrator is taking over; try again', true));
     }
     const info = e.store.roomInfo(rt.id);
     if (info?.deleted) return Promise.reject(new ReplicationError('ROOM_NOT_FOUND', 'Room not found'));
-    e.validate?.(rt.id, kind, data, e.store);
-    const stamped: Record<string, unknown> = { ...data, timestamp: e.timestamp() };
+    e.validate?.(rt.id, kind, fields, e.store);
+    const stamped: Record<string, unknown> = { ...fields, timestamp: e.timestamp() };
     if (kind === 'message') stamped.seq = ++rt.lastSeq;
     const entry = this.appendLocal(rt, kind, stamped);
     return this.waitCommit(rt, entry.idx, entry.term);
+  }
+
+  /** A message's entry in this admin's log (on disk or still pending), by `message_id`. */
+  private findInLog(rt: RoomState, messageId: string): { idx: number; term: number } | undefined {
+    return this.e.store.findMessage(rt.id, messageId) ?? rt.pending.find((p) => p.kind === 'message' && p.data.message_id === messageId);
   }
 
   /** Appends to the admin's log in memory; the next flush (this turn) writes it. */

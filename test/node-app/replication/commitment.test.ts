@@ -71,14 +71,19 @@ describe('commitment on a logical clock', () => {
     for (const n of set.nodes) expect(contents(n, room)).toEqual(['1:ok', '2:lonely']);
   });
 
-  test('a submit that finds no admin within the submit timeout fails as ADMIN_NODE_UNAVAILABLE, retryable', async () => {
+  test('a join that finds no admin within the submit timeout fails as ADMIN_NODE_UNAVAILABLE, retryable (a message waits instead)', async () => {
     const room = await newRoom(set);
     set.isolate('node2');
-    const p = track(send(set.node('node2'), room, 'nowhere'));
+    const p = track(set.node('node2').repl.submit(room, 'join', { username: 'bob', node_id: 'node2' }));
+    const m = track(send(set.node('node2'), room, 'waits'));
     const ms = await set.runUntil('gave up', () => p.done, 20_000);
     expect(p.error).toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', retryable: true });
     // REPL_SUBMIT_TIMEOUT_MS default; the last wait may overrun by one call timeout.
     expect(ms).toBeGreaterThanOrEqual(8000);
     expect(ms).toBeLessThanOrEqual(8000 + 1800);
+    expect(m.done).toBe(false);
+    set.heal();
+    await set.runUntil('the message committed', () => m.done, 5000);
+    expect(m.error).toBeUndefined();
   });
 });
