@@ -111,8 +111,10 @@ export class Commitment {
   advanceCommit(rt: RoomState): void {
     const e = this.e;
     if (rt.role !== 'leader') return;
-    const matches = [rt.durableIndex, ...e.members.peerIds.map((p) => rt.match.get(p) ?? 0)];
-    const next = majorityCommitIndex(matches, e.members.voterCount, rt.commitIndex, rt.term,
+    // Counted over the room's voters (its latest configuration); learners receive the log but do not count.
+    const voters = e.members.votersOf(rt);
+    const matches = voters.map((v) => (v === e.selfId ? rt.durableIndex : rt.match.get(v) ?? 0));
+    const next = majorityCommitIndex(matches, voters.length, rt.commitIndex, rt.term,
       (i) => (i <= rt.durableIndex ? e.store.termAt(rt.id, i) : undefined));
     if (next > rt.commitIndex) this.commitTo(rt, next);
   }

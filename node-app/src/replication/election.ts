@@ -7,7 +7,7 @@
 import type { EntryKind } from '../storage/room-log-store';
 import { type Engine, NOT_LEADER, ReplicationError } from './engine';
 import { decideVote, electionTimeoutMs } from './raft-rules';
-import type { RoomState } from './room-state';
+import { reloadConfig, type RoomState } from './room-state';
 import type { VoteItem, VoteResult } from './wire';
 
 export class Election {
@@ -22,8 +22,11 @@ export class Election {
       if (rt.deleted || e.resigned) continue;
       if (rt.role === 'leader') {
         this.checkQuorum(rt, now);
+        this.reconfigure(rt);
         continue;
       }
+      // A learner (not among the room's voters yet, or removed) receives the log but runs no election.
+      if (!e.members.isVoter(rt, e.selfId)) continue;
       if (now >= rt.electionDeadlineMs) this.startPreVote(rt, now);
     }
   }
@@ -31,16 +34,33 @@ export class Election {
   /** An admin that has heard from no majority for a while stops taking writes (it may be the fenced one). */
   private checkQuorum(rt: RoomState, now: number): void {
     const e = this.e;
-    if (e.members.voterCount === 1) return;
+    if (e.members.alone(rt)) return;
     const recent = e.channels.answeredWithin(now, e.cfg.electionBaseMs * 2) + 1;
-    if (recent < e.members.majority && now - rt.lastHeardMs > e.cfg.electionBaseMs * 2) this.stepDown(rt, rt.term, null);
+    if (recent < e.members.majorityOf(rt) && now - rt.lastHeardMs > e.cfg.electionBaseMs * 2) this.stepDown(rt, rt.term, null);
+  }
+
+  /**
+   * The admin's membership change, one server at a time (membership.ts decides which): logged as
+   * a `config` entry that counts from the moment it is in the log, here and on every follower.
+   */
+  private reconfigure(rt: RoomState): void {
+    const e = this.e;
+    if (rt.pending.length > 0 || e.store.termAt(rt.id, rt.commitIndex) !== rt.term) return;
+    const voters = e.members.nextChange(rt, (p) => rt.match.get(p) ?? 0);
+    if (!voters) return;
+    const before = e.members.votersOf(rt);
+    const entry = e.commitment.appendLocal(rt, 'config', { voters });
+    rt.voters = voters;
+    rt.configIdx = entry.idx;
+    rt.rank = -1;
+    e.log?.info('replication: membership change', { room_id: rt.id, from: before, to: voters, idx: entry.idx });
   }
 
   resetElectionTimer(rt: RoomState, now: number): void {
     const e = this.e;
     // Ranked among the nodes that could succeed the current admin. Cached: heartbeats reset this often.
     if (rt.rankFor !== rt.adminId || rt.rank < 0) {
-      rt.rank = e.members.successorRankOfSelf(rt.id, rt.adminId);
+      rt.rank = e.members.successorRankOfSelf(rt, rt.adminId);
       rt.rankFor = rt.adminId;
     }
     rt.electionDeadlineMs = now + electionTimeoutMs(e.cfg.electionBaseMs, e.cfg.electionStepMs, rt.rank, Math.floor(e.random() * e.cfg.electionJitterMs));
@@ -49,7 +69,7 @@ export class Election {
   /** Stickiness: true while this node has reason to believe the room's admin is alive. */
   private leaderRecentlySeen(rt: RoomState, now: number): boolean {
     const e = this.e;
-    if (rt.role === 'leader') return e.channels.answeredWithin(now, e.cfg.electionBaseMs) + 1 >= e.members.majority;
+    if (rt.role === 'leader') return e.channels.answeredWithin(now, e.cfg.electionBaseMs) + 1 >= e.members.majorityOf(rt);
     return rt.adminId !== null && now - rt.lastHeardMs < e.cfg.electionBaseMs;
   }
 
@@ -60,7 +80,7 @@ export class Election {
     rt.electionTerm = term;
     rt.electionPhase = 'pre';
     rt.preVotes = new Set([e.selfId]);
-    if (e.members.voterCount === 1) {
+    if (e.members.alone(rt)) {
       this.startElection(rt);
       return;
     }
@@ -77,8 +97,8 @@ export class Election {
         this.stepDown(rt, r.term, null);
         return;
       }
-      if (r.granted) rt.preVotes.add(peerId);
-      if (rt.preVotes.size >= e.members.majority) this.startElection(rt);
+      if (r.granted && e.members.isVoter(rt, peerId)) rt.preVotes.add(peerId);
+      if (rt.preVotes.size >= e.members.majorityOf(rt)) this.startElection(rt);
     });
   }
 
@@ -94,7 +114,7 @@ export class Election {
     rt.votes = new Set([e.selfId]);
     this.setAdmin(rt, null);
     e.log?.info('replication: election', { room_id: rt.id, term: rt.term });
-    if (rt.votes.size >= e.members.majority) {
+    if (rt.votes.size >= e.members.majorityOf(rt)) {
       this.becomeLeader(rt);
       return;
     }
@@ -106,8 +126,8 @@ export class Election {
         this.stepDown(rt, r.term, null);
         return;
       }
-      if (r.granted) rt.votes.add(peerId);
-      if (rt.votes.size >= e.members.majority) this.becomeLeader(rt);
+      if (r.granted && e.members.isVoter(rt, peerId)) rt.votes.add(peerId);
+      if (rt.votes.size >= e.members.majorityOf(rt)) this.becomeLeader(rt);
     });
   }
 
@@ -170,6 +190,7 @@ export class Election {
       rt.pending = [];
       rt.lastIndex = rt.durableIndex;
       rt.lastTerm = e.store.termAt(rt.id, rt.lastIndex) ?? 0;
+      reloadConfig(rt, e.store); // a dropped unwritten config entry no longer counts
       e.commitment.failWaiters(rt, new ReplicationError(NOT_LEADER, 'no longer the administrator of this room', true));
       e.log?.warn('replication: stepped down', { room_id: rt.id, term: rt.term });
     }

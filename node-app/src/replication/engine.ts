@@ -75,6 +75,8 @@ export interface ReplicatorStats {
 }
 
 export const NOT_LEADER = 'NOT_LEADER';
+/** What a node answers a replication call from a node outside its PEER_NODES (being added or removed). */
+export const NOT_A_PEER = 'not a peer';
 /** JSON size of the entries one call carries (≈ XML body ≤ 5 × this in the worst case; the peer server takes ≤ 4 MiB). */
 export const MAX_CALL_JSON_BYTES = 512 * 1024;
 

@@ -7,7 +7,7 @@
 import type { AppliedEntry, LogEntry } from '../storage/room-log-store';
 import type { Engine } from './engine';
 import { checkAppend, firstNewEntry } from './raft-rules';
-import type { RoomState } from './room-state';
+import { reloadConfig, type RoomState } from './room-state';
 import type { AppendItem, AppendResult } from './wire';
 
 export class Follower {
@@ -46,6 +46,8 @@ export class Follower {
       rt.durableIndex = last.idx;
       if (truncating) rt.lastSeq = e.store.raftState(rt.id).lastSeq;
       else for (const x of fresh) if (x.kind === 'message') rt.lastSeq = Math.max(rt.lastSeq, Number(x.data.seq));
+      // A configuration counts as soon as it is in the log (a truncated one stops counting).
+      if (truncating || fresh.some((x) => x.kind === 'config' || x.kind === 'create')) reloadConfig(rt, e.store);
     }
     const lastNew = it.prevIndex + it.entries.length;
     const newCommit = Math.min(it.commit, lastNew);
@@ -56,7 +58,7 @@ export class Follower {
     if (it.resign && rt.commitIndex >= it.commit && it.prevIndex === rt.lastIndex) {
       // The admin is leaving and we have everything it committed: the successor order decides quickly.
       rt.lastHeardMs = 0;
-      rt.electionDeadlineMs = now + 20 + 60 * Math.max(0, e.members.successorRankOfSelf(rt.id, from));
+      rt.electionDeadlineMs = now + 20 + 60 * Math.max(0, e.members.successorRankOfSelf(rt, from));
     }
     if (!rt.caughtUp && rt.commitIndex >= it.commit) {
       rt.caughtUp = true;

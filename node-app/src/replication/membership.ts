@@ -1,9 +1,18 @@
 /**
- * Who votes in every room's Raft group: this node and its swarm-chat peers (original Python peers
- * are not voters). Majorities and successor ranks are counted here and nowhere else, so a change
- * of membership (through the log) has one place to land.
+ * Who votes in each room's Raft group, and how that changes. A room's voters are the latest
+ * configuration in its own log (a `config` entry, or the `create` entry's `voters`), committed or
+ * not, as in Raft's single-server membership change; a room with none logged yet (created before
+ * configurations were logged) uses this node's swarm-chat peers and itself. Majorities and
+ * successor ranks are counted here and nowhere else.
+ *
+ * Changes: the room's admin moves the room's voters toward its own cluster view (itself and its
+ * `PEER_NODES` swarm-chat peers) one server at a time: a new node is added only once it holds the
+ * log up to the commit index (until then it is a learner: it receives the log, votes for nobody's
+ * majority and runs no election), a node no longer in the view is removed; the next change waits
+ * until the previous one is committed. An edit adding two nodes (3 -> 5) is two changes.
  */
 import { successorRank } from './raft-rules';
+import type { RoomState } from './room-state';
 
 export class Membership {
   readonly peerIds: readonly string[];
@@ -13,24 +22,63 @@ export class Membership {
     this.peerIds = [...peerIds];
   }
 
-  get voterCount(): number {
-    return this.peerIds.length + 1;
+  /** This node's cluster view: itself and its swarm-chat peers (what new rooms start with). */
+  get clusterView(): string[] {
+    return [this.selfId, ...this.peerIds].sort();
   }
 
-  get majority(): number {
-    return Math.floor(this.voterCount / 2) + 1;
+  get voterCount(): number {
+    return this.peerIds.length + 1;
   }
 
   isPeer(nodeId: string): boolean {
     return this.peerIds.includes(nodeId);
   }
 
+  /** The room's voters (latest logged configuration, else the cluster view). */
+  votersOf(rt: RoomState): readonly string[] {
+    return rt.voters ?? this.clusterView;
+  }
+
+  isVoter(rt: RoomState, nodeId: string): boolean {
+    return this.votersOf(rt).includes(nodeId);
+  }
+
+  majorityOf(rt: RoomState): number {
+    return Math.floor(this.votersOf(rt).length / 2) + 1;
+  }
+
+  /** Only this node votes in the room: it commits and wins elections alone. */
+  alone(rt: RoomState): boolean {
+    const v = this.votersOf(rt);
+    return v.length === 1 && v[0] === this.selfId;
+  }
+
   /**
-   * This node's rank among the nodes that could succeed `adminId` in `roomId` (the admin itself
+   * This node's rank among the room's voters that could succeed `adminId` (the admin itself
    * excluded, so that if it dies the rank-0 survivor is first, not second behind the dead admin).
    */
-  successorRankOfSelf(roomId: string, adminId: string | null): number {
-    const voters = [this.selfId, ...this.peerIds].filter((v) => v === this.selfId || v !== adminId);
-    return successorRank(roomId, this.selfId, voters);
+  successorRankOfSelf(rt: RoomState, adminId: string | null): number {
+    const voters = this.votersOf(rt).filter((v) => v === this.selfId || v !== adminId);
+    const rank = successorRank(rt.id, this.selfId, voters);
+    return rank < 0 ? voters.length : rank;
+  }
+
+  /**
+   * The admin's next single-server change toward its cluster view, or null: nothing while the
+   * last change is uncommitted; first a room with no logged configuration gets its current voters
+   * written down; then one caught-up learner is added, else one node outside the view is removed
+   * (never the admin itself).
+   */
+  nextChange(rt: RoomState, matchOf: (peer: string) => number): string[] | null {
+    if (rt.configIdx > rt.commitIndex) return null;
+    const current = [...this.votersOf(rt)];
+    if (rt.configIdx === 0) return current.sort();
+    const view = this.clusterView;
+    const add = view.find((n) => !current.includes(n) && matchOf(n) >= rt.commitIndex);
+    if (add) return [...current, add].sort();
+    const remove = current.find((n) => !view.includes(n) && n !== this.selfId);
+    if (remove) return current.filter((n) => n !== remove).sort();
+    return null;
   }
 }

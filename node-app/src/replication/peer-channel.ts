@@ -6,7 +6,7 @@
  * several calls in a row is probed with "alive" only. Also: when each peer last answered.
  */
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
-import { type Engine, MAX_CALL_JSON_BYTES, type ReplicationPeer, safe } from './engine';
+import { type Engine, MAX_CALL_JSON_BYTES, NOT_A_PEER, type ReplicationPeer, safe } from './engine';
 import type { RoomState } from './room-state';
 import {
   AppendItem, METHOD_REPL, ReplItem, VoteItem, VoteResult, WireError, decodeAppendResult, decodeVoteResult, encodeItem,
@@ -23,6 +23,8 @@ interface Channel {
   votes: { item: VoteItem; done(r: VoteResult | null): void }[];
   lastOkMs: number;
   failures: number;
+  /** Its last answer: it does not count this node (not in its PEER_NODES: being added or removed). */
+  notCounting: boolean;
 }
 
 export class PeerChannels {
@@ -31,7 +33,7 @@ export class PeerChannels {
 
   constructor(private readonly e: Engine, peers: ReplicationPeer[]) {
     for (const p of peers) {
-      this.channels.set(p.id, { peer: p, inFlight: false, fullHeartbeat: true, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0 });
+      this.channels.set(p.id, { peer: p, inFlight: false, fullHeartbeat: true, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0, notCounting: false });
     }
   }
 
@@ -53,6 +55,11 @@ export class PeerChannels {
     let n = 0;
     for (const c of this.channels.values()) if (now - c.lastOkMs < ms) n++;
     return n;
+  }
+
+  /** Peers whose last answer was that they do not count this node. */
+  notCountedBy(): string[] {
+    return [...this.channels.entries()].filter(([, ch]) => ch.notCounting).map(([id]) => id);
   }
 
   /** Each peer's last successful call (ms ago) and failures in a row, for the readiness diagnostic. */
@@ -149,6 +156,7 @@ export class PeerChannels {
         if (!Array.isArray(res) || res.length !== items.length) throw new WireError('swarmchat_repl: result count mismatch');
         ch.lastOkMs = e.clock.now();
         ch.failures = 0;
+        ch.notCounting = false;
         handlers.forEach((h, i) => h(res[i]));
         ch.inFlight = false;
         setImmediate(() => this.sendTo(ch));
@@ -156,8 +164,11 @@ export class PeerChannels {
       .catch((err: Error) => {
         e.stats.replCallErrors++;
         ch.failures++;
+        ch.notCounting = err.message.includes(NOT_A_PEER);
         if (ch.failures === 1 || ch.failures % 50 === 0) {
-          e.log?.warn('replication: peer call failed', { peer: ch.peer.id, failures: ch.failures, err: err.message });
+          // Refused because the peer does not count us (yet, or any more): a planned change, not a fault.
+          const planned = ch.notCounting;
+          e.log?.[planned ? 'info' : 'warn'](planned ? 'replication: peer does not count this node (membership change)' : 'replication: peer call failed', { peer: ch.peer.id, failures: ch.failures, err: err.message });
         }
         for (const h of handlers) h(undefined);
         ch.inFlight = false;

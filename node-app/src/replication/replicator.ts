@@ -22,11 +22,12 @@ import { Follower } from './follower';
 import { PeerChannels } from './peer-channel';
 import type { Role } from './room-state';
 import { replicationHandlers, type ReplicationHandler } from './rpc-handlers';
-import { SubmitRouter } from './submit-router';
+import { SubmitRouter, type SubmitOptions } from './submit-router';
 import { type AppendItem, METHOD_REPL, encodeItem } from './wire';
 
 export { ReplicationError } from './engine';
 export type { ReplicationPeer, ReplicatorOptions, ReplicatorStats, SubmitValidator } from './engine';
+export type { SubmitOptions } from './submit-router';
 
 export class Replicator extends EventEmitter {
   readonly selfId: string;
@@ -89,7 +90,7 @@ export class Replicator extends EventEmitter {
   async resign(timeoutMs = 1000): Promise<void> {
     const e = this.e;
     const led = [...e.rooms.values()].filter((rt) => rt.role === 'leader' && !rt.deleted);
-    if (led.length === 0 || e.members.voterCount === 1) return;
+    if (led.length === 0 || led.every((rt) => e.members.alone(rt))) return;
     // Let entries already accepted commit first, so the hand-over loses nothing in flight.
     const deadline = this.clock.now() + timeoutMs;
     await Promise.all(led.map((rt) => this.waitCommitted(rt.id, rt.lastIndex, Math.max(0, (deadline - this.clock.now()) / 2))));
@@ -170,6 +171,34 @@ export class Replicator extends EventEmitter {
     return true;
   }
 
+  /** The room's voters as this node's log has them (latest configuration, committed or not). */
+  votersOf(roomId: string): string[] | undefined {
+    const rt = this.e.rooms.get(roomId);
+    return rt ? [...this.e.members.votersOf(rt)] : undefined;
+  }
+
+  /**
+   * Whether this node may serve clients: every live room is caught up with its admin (or led
+   * here) and counts this node among its voters in a committed configuration (the others count
+   * it). Otherwise the rooms it waits for and why: `catching_up` or `not_a_voter` (a new node
+   * still a learner, or a node being removed).
+   */
+  readiness(): { ready: boolean; notCountedBy: string[]; waiting: { room_id: string; reason: 'catching_up' | 'not_a_voter' }[] } {
+    const e = this.e;
+    const waiting: { room_id: string; reason: 'catching_up' | 'not_a_voter' }[] = [];
+    // Peers that refuse our calls as "not a peer": with a majority of them, we are being added or removed.
+    const notCountedBy = e.channels.notCountedBy();
+    const counted = e.members.voterCount - notCountedBy.length;
+    for (const rt of e.rooms.values()) {
+      if (rt.deleted) continue;
+      const notCounted = counted < e.members.majorityOf(rt);
+      if (notCounted || !e.members.isVoter(rt, this.selfId) || rt.configIdx > rt.commitIndex) waiting.push({ room_id: rt.id, reason: 'not_a_voter' });
+      else if (rt.role !== 'leader' && !rt.caughtUp) waiting.push({ room_id: rt.id, reason: 'catching_up' });
+    }
+    const ready = waiting.length === 0 && notCountedBy.length * 2 < e.members.voterCount;
+    return { ready, notCountedBy, waiting };
+  }
+
   /**
    * What a catching-up node still waits for (the readiness diagnostic): each room not caught up
    * (role, term, the admin it knows, ms since it last heard one, commit index) and each peer's
@@ -217,12 +246,15 @@ export class Replicator extends EventEmitter {
     rt.term = 1;
     rt.votedFor = this.selfId;
     this.store.setTermAndVote(roomId, 1, this.selfId);
-    e.election.becomeLeader(rt, { kind: 'create', data: { ...data, admin_node: this.selfId } });
+    // A new room starts with this node's cluster view as its voters.
+    rt.voters = e.members.clusterView;
+    rt.configIdx = 1;
+    e.election.becomeLeader(rt, { kind: 'create', data: { ...data, admin_node: this.selfId, voters: rt.voters } });
     return e.commitment.waitCommit(rt, 1, 1);
   }
 
   /** See SubmitRouter.submit: through the current admin, surviving admin changes; resolves when committed. */
-  submit(roomId: string, kind: EntryKind, data: Record<string, unknown>): Promise<LogEntry> {
-    return this.router.submit(roomId, kind, data);
+  submit(roomId: string, kind: EntryKind, data: Record<string, unknown>, opts: SubmitOptions = {}): Promise<LogEntry> {
+    return this.router.submit(roomId, kind, data, opts);
   }
 }

@@ -40,6 +40,10 @@ export interface RoomState {
   caughtUp: boolean;
   /** Its deletion is committed: no more elections or idle heartbeats for it. */
   deleted: boolean;
+  /** The room's voters: from the latest config (or create) entry in the log, committed or not; null = none logged yet. */
+  voters: string[] | null;
+  /** Index of the entry that set `voters` (0 = none). */
+  configIdx: number;
   /** Successor rank of this node for the room, computed for admin `rankFor`. */
   rank: number;
   rankFor: string | null;
@@ -50,7 +54,7 @@ export function freshRoomState(id: string, now: number): RoomState {
     id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0,
     commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
     votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], waiters: [], caughtUp: false,
-    deleted: false, rank: -1, rankFor: null,
+    deleted: false, voters: null, configIdx: 0, rank: -1, rankFor: null,
   };
 }
 
@@ -64,4 +68,13 @@ export function reloadRoomState(rt: RoomState, store: RoomLogStore): void {
   rt.durableIndex = s.lastIndex;
   rt.commitIndex = s.commitIndex;
   rt.lastSeq = s.lastSeq;
+  reloadConfig(rt, store);
+}
+
+/** The latest voter configuration in the room's log (after a restart, a truncation or a dropped pending config). */
+export function reloadConfig(rt: RoomState, store: RoomLogStore): void {
+  const c = store.latestConfig(rt.id);
+  rt.voters = c ? c.voters : null;
+  rt.configIdx = c ? c.idx : 0;
+  rt.rank = -1;
 }

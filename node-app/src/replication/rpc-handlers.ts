@@ -6,7 +6,7 @@
  */
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import type { AppliedEntry, EntryKind } from '../storage/room-log-store';
-import { type Engine, NOT_LEADER, ReplicationError } from './engine';
+import { type Engine, NOT_A_PEER, NOT_LEADER, ReplicationError } from './engine';
 import type { RoomState } from './room-state';
 import {
   METHOD_REPL, METHOD_SUBMIT, METHOD_SUBMIT_BATCH, WireError, decodeItem, encodeAppendResult, encodeSubmitReply,
@@ -45,7 +45,8 @@ function onRepl(e: Engine, params: XmlRpcValue[]): XmlRpcValue {
     throw new WireError('swarmchat_repl(from_node, items[]) expects 2 parameters');
   }
   const from = params[0];
-  if (!e.members.isPeer(from)) throw new WireError(`swarmchat_repl: ${from} is not a voting peer of ${e.selfId}`);
+  // A node being added (not in our PEER_NODES yet) or removed: planned, so the caller logs it at info.
+  if (!e.members.isPeer(from)) throw new WireError(`swarmchat_repl: ${from} is ${NOT_A_PEER} of ${e.selfId}`);
   const items = params[1].map(decodeItem);
   const now = e.clock.now();
   const results: XmlRpcValue[] = [];
@@ -84,7 +85,7 @@ async function onSubmit(e: Engine, params: XmlRpcValue[]): Promise<XmlRpcValue> 
     throw new WireError('swarmchat_submit(from_node, room_id, kind, data_json) expects 4 strings');
   }
   const [, roomId, kind, json] = params as string[];
-  if (!(ENTRY_KINDS as readonly string[]).includes(kind) || kind === 'create') throw new WireError(`swarmchat_submit: bad kind ${kind}`);
+  if (!(ENTRY_KINDS as readonly string[]).includes(kind) || kind === 'create' || kind === 'config') throw new WireError(`swarmchat_submit: bad kind ${kind}`);
   let data: Record<string, unknown>;
   try {
     data = JSON.parse(json) as Record<string, unknown>;

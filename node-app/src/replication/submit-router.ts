@@ -73,7 +73,7 @@ export class SubmitRouter {
    */
   async submit(roomId: string, kind: EntryKind, data: Record<string, unknown>, opts: SubmitOptions = {}): Promise<LogEntry> {
     const e = this.e;
-    if (kind === 'create') throw new ReplicationError('INVALID_REQUEST', 'use createRoom');
+    if (kind === 'create' || kind === 'config') throw new ReplicationError('INVALID_REQUEST', `${kind} entries are the engine's own`);
     if (kind === 'message') {
       if (typeof data.message_id !== 'string') throw new ReplicationError('INVALID_REQUEST', 'message needs a message_id');
       return this.enqueue(roomId, data, opts);

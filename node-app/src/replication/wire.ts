@@ -18,7 +18,7 @@ export const METHOD_SUBMIT = 'swarmchat_submit';
 export const METHOD_SUBMIT_BATCH = 'swarmchat_submit_batch';
 export const REPLICATION_METHODS = [METHOD_REPL, METHOD_SUBMIT, METHOD_SUBMIT_BATCH] as const;
 
-export const ENTRY_KINDS: readonly EntryKind[] = ['create', 'noop', 'join', 'leave', 'message', 'delete'];
+export const ENTRY_KINDS: readonly EntryKind[] = ['create', 'noop', 'join', 'leave', 'message', 'delete', 'config'];
 
 export interface AppendItem {
   k: 'a';

@@ -18,7 +18,8 @@ import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export type EntryKind = 'create' | 'noop' | 'join' | 'leave' | 'message' | 'delete';
+/** `config`: the room's voters from here on (one server added or removed per entry); `create` carries the first set. */
+export type EntryKind = 'create' | 'noop' | 'join' | 'leave' | 'message' | 'delete' | 'config';
 
 /** One log entry. `data` is kind-specific plain JSON (see `replication/entries.ts`). */
 export interface LogEntry {
@@ -303,6 +304,18 @@ export class RoomLogStore {
   /** Entries with `from <= idx <= to`, at most `max`. */
   entries(roomId: string, from: number, to: number, max: number): LogEntry[] {
     return this.st.range.all(roomId, from, to, max).map(rowToEntry);
+  }
+
+  /**
+   * The room's latest voter configuration in its log, committed or not (Raft uses the latest it
+   * has): the last `config` entry, else the `create` entry if it names voters.
+   */
+  latestConfig(roomId: string): { idx: number; voters: string[] } | undefined {
+    const r = this.db.prepare("SELECT idx, data FROM entries WHERE room_id = ? AND kind IN ('config', 'create') ORDER BY idx DESC LIMIT 1")
+      .get(roomId) as { idx: number; data: string } | undefined;
+    if (!r) return undefined;
+    const voters = (JSON.parse(r.data) as { voters?: unknown }).voters;
+    return Array.isArray(voters) && voters.every((v) => typeof v === 'string') ? { idx: r.idx, voters: voters as string[] } : undefined;
   }
 
   findMessage(roomId: string, messageId: string): { idx: number; term: number; seq: number } | undefined {

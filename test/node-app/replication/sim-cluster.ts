@@ -31,23 +31,36 @@ export class SimCluster {
   /** Unordered pairs "a|b" that cannot reach each other. */
   private readonly cut = new Set<string>();
 
-  constructor(readonly ids: string[], tuning: SimTuning = {}, seed = 1) {
+  /** `peers`: a replica's PEER_NODES (default: every other replica). */
+  constructor(readonly ids: string[], private readonly tuning: SimTuning = {}, private readonly seed = 1, peers: Record<string, string[]> = {}) {
     this.nodes = ids.map((id, i) => {
       const store = RoomLogStore.open({ file: ':memory:' });
-      const random = seededRandom(seed * 31 + i);
-      const repl = new Replicator({
-        selfId: id,
-        store,
-        clock: this.clock,
-        peers: ids.filter((p) => p !== id).map((p) => ({ id: p, call: (m, params, o) => this.deliver(id, p, m, params, o.timeoutMs) })),
-        random: random.next,
-        timestamp: () => `t${this.clock.now()}`,
-        ...tuning,
-      });
-      const node: SimReplica = { id, store, repl, applied: [] };
-      repl.on('applied', (a: AppliedEntry) => node.applied.push(a));
+      const node: SimReplica = { id, store, repl: this.replicator(id, i, store, peers[id] ?? ids.filter((p) => p !== id)), applied: [] };
+      node.repl.on('applied', (a: AppliedEntry) => node.applied.push(a));
       return node;
     });
+  }
+
+  private replicator(id: string, i: number, store: RoomLogStore, peers: string[]): Replicator {
+    const random = seededRandom(this.seed * 31 + i);
+    return new Replicator({
+      selfId: id,
+      store,
+      clock: this.clock,
+      peers: peers.map((p) => ({ id: p, call: (m, params, o) => this.deliver(id, p, m, params, o.timeoutMs) })),
+      random: random.next,
+      timestamp: () => `t${this.clock.now()}`,
+      ...this.tuning,
+    });
+  }
+
+  /** Restarts replica `id` on its own store with a new PEER_NODES (a rolling update of the topology). */
+  restart(id: string, peers: string[]): void {
+    const node = this.node(id);
+    node.repl.stop();
+    node.repl = this.replicator(id, this.ids.indexOf(id), node.store, peers);
+    node.repl.on('applied', (a: AppliedEntry) => node.applied.push(a));
+    node.repl.start();
   }
 
   node(id: string): SimReplica {
