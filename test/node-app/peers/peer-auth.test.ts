@@ -3,10 +3,10 @@
  * before any handler runs (the handler's counter proves nothing changed); listed Python peers, identified
  * by their source address, may call unsigned.
  */
-import { PeerLink } from '../../node-app/src/peers/peer-link';
-import { RequestSigner } from '../../node-app/src/peers/peer-auth';
-import { type PeerHandlerContext, type PeerServer, startPeerServer } from '../../node-app/src/peers/peer-server';
-import { decodeMethodResponse, encodeMethodCall } from '../../node-app/src/peers/xmlrpc-codec';
+import { PeerLink } from '../../../node-app/src/peers/peer-link';
+import { RequestSigner } from '../../../node-app/src/peers/peer-auth';
+import { type PeerHandlerContext, type PeerServer, startPeerServer } from '../../../node-app/src/peers/peer-server';
+import { decodeMethodResponse, encodeMethodCall } from '../../../node-app/src/peers/xmlrpc-codec';
 import { rawRequest, runPyClient } from './helpers';
 
 const SECRET = 'correct horse battery staple 0123456789';

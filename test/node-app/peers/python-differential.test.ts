@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { decodeMethodResponse, encodeMethodResponse, type XmlRpcValue } from '../../node-app/src/peers/xmlrpc-codec';
+import { decodeMethodResponse, encodeMethodResponse, type XmlRpcValue } from '../../../node-app/src/peers/xmlrpc-codec';
 
 /** mulberry32: small seeded PRNG, so a failure can be replayed */
 function rng(seed: number): () => number {
