@@ -20,6 +20,7 @@ import {
 } from './batch-format';
 import { type PeerLogger, nullLogger } from './logger';
 import { normalizeAddress, type PeerAuthOptions, RequestVerifier } from './peer-auth';
+import { arityFault, type PeerHandlerArity, pythonFault } from './rpc-params';
 import {
   decodeMethodCall,
   encodeFault,
@@ -39,13 +40,13 @@ export interface PeerHandlerContext {
   authenticated: boolean;
 }
 
-/** Positional parameters a handler takes; the server answers a wrong count with Python's TypeError fault. */
-export interface PeerHandlerArity {
-  names: readonly string[];
-  /** how many of `names` are required (the rest have defaults) */
-  required: number;
-}
+export type { PeerHandlerArity } from './rpc-params';
 
+/**
+ * The one handler type of the peer server: the node's, the replication layer's and the server's own
+ * handlers all have this shape. `arity`, when set, makes the server answer a wrong parameter count
+ * with Python's TypeError fault before the handler runs.
+ */
 export type PeerHandler = ((
   params: XmlRpcValue[],
   ctx: PeerHandlerContext,
@@ -101,39 +102,6 @@ export interface PeerServer {
   port: number;
   stats: PeerServerStats;
   close(): Promise<void>;
-}
-
-/** Python's `"%s:%s" % (type(exc), exc)`. */
-function pythonFault(kind: string, message: string): XmlRpcFault {
-  return new XmlRpcFault(1, `<class '${kind}'>:${message}`);
-}
-
-function quoteList(names: readonly string[]): string {
-  const q = names.map((n) => `'${n}'`);
-  if (q.length <= 1) return q.join('');
-  if (q.length === 2) return `${q[0]} and ${q[1]}`;
-  return `${q.slice(0, -1).join(', ')}, and ${q[q.length - 1]}`;
-}
-
-/** The TypeError Python raises for a wrong positional argument count (it counts `self`). */
-export function arityFault(method: string, arity: PeerHandlerArity, given: number): XmlRpcFault | undefined {
-  const max = arity.names.length;
-  const fn = `XMLRPCServer.${method}()`;
-  if (given > max) {
-    const takes =
-      arity.required === max
-        ? `takes ${max + 1} positional argument${max + 1 === 1 ? '' : 's'}`
-        : `takes from ${arity.required + 1} to ${max + 1} positional arguments`;
-    return pythonFault('TypeError', `${fn} ${takes} but ${given + 1} ${given + 1 === 1 ? 'was' : 'were'} given`);
-  }
-  if (given < arity.required) {
-    const missing = arity.names.slice(given, arity.required);
-    return pythonFault(
-      'TypeError',
-      `${fn} missing ${missing.length} required positional argument${missing.length === 1 ? '' : 's'}: ${quoteList(missing)}`,
-    );
-  }
-  return undefined;
 }
 
 function toFault(err: unknown): XmlRpcFault {
