@@ -74,17 +74,23 @@ export interface PeerServerLimits {
   maxConnections?: number;
   /** a request must arrive whole within this. Default 30 s. */
   requestTimeoutMs?: number;
+  /** a body must arrive whole within this once its headers are accepted; else 408. Default 10 s. */
+  bodyTimeoutMs?: number;
+  /** most bytes of request bodies being read at once (by declared Content-Length); more: 503 at once. Default 64 MiB. */
+  bodiesInFlightBytes?: number;
+  /** the same, from one source address, so one sender cannot take the whole budget. Default 16 MiB. */
+  bodiesInFlightPerAddressBytes?: number;
 }
 
 export interface PeerServerOptions {
   host: string;
   port: number;
   handlers: Record<string, PeerHandler>;
-  /** when set, only signed calls (and unsigned ones from `auth.legacyPeers`) reach a handler */
+  /** when set, only signed calls (and unsigned ones from `auth.legacyPeers`) reach a handler; needs `nodeId` */
   auth?: PeerAuthOptions;
   limits?: PeerServerLimits;
   logger?: PeerLogger;
-  /** announced by swarmchat_hello */
+  /** this node's id: announced by swarmchat_hello, and the receiver every signed call must name */
   nodeId?: string;
 }
 
@@ -92,6 +98,8 @@ export interface PeerServerStats {
   requests: number;
   faults: number;
   refused: number;
+  /** of `refused`: 503 because the bodies-in-flight budget was spent */
+  busy: number;
   malformed: number;
   batches: number;
   batchItems: number;
@@ -117,6 +125,38 @@ class HttpRefusal extends Error {
   }
 }
 
+/**
+ * Bytes of request bodies being read, in total and per source address. A body is reserved at its
+ * declared length before it is read, so stalled or slow uploads cannot pile up memory: over the
+ * budget a request is refused at once, and one address can never take more than its share.
+ */
+class BodyBudget {
+  private total = 0;
+  private readonly byAddress = new Map<string, number>();
+  constructor(private readonly limit: number, private readonly perAddress: number) {}
+
+  /** A release function, or undefined when `bytes` more would exceed the budget. */
+  reserve(address: string, bytes: number): (() => void) | undefined {
+    const mine = this.byAddress.get(address) ?? 0;
+    if (this.total + bytes > this.limit || mine + bytes > this.perAddress) return undefined;
+    this.total += bytes;
+    this.byAddress.set(address, mine + bytes);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total -= bytes;
+      const left = (this.byAddress.get(address) ?? bytes) - bytes;
+      if (left > 0) this.byAddress.set(address, left);
+      else this.byAddress.delete(address);
+    };
+  }
+
+  describe(address: string): string {
+    return `${this.total} of ${this.limit} bytes in total, ${this.byAddress.get(address) ?? 0} of ${this.perAddress} from ${address}`;
+  }
+}
+
 /** Per sending stream: the last delivered sequence number, and the tail of its serial work. */
 interface StreamState {
   stream: string;
@@ -131,7 +171,10 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
   const decodeLimits = { maxDepth: opts.limits?.maxDepth, maxValues: opts.limits?.maxValues };
   const maxBatchItems = opts.limits?.maxBatchItems ?? 10_000;
   const handlerTimeoutMs = opts.limits?.handlerTimeoutMs ?? 30_000;
-  const verifier = opts.auth ? new RequestVerifier(opts.auth) : undefined;
+  const verifier = opts.auth ? new RequestVerifier(opts.auth, opts.nodeId ?? '') : undefined;
+  if (verifier && !opts.nodeId) throw new Error('peer server: nodeId is required with auth (every signed call names its receiver)');
+  const bodyTimeoutMs = opts.limits?.bodyTimeoutMs ?? 10_000;
+  const budget = new BodyBudget(opts.limits?.bodiesInFlightBytes ?? 64 * 1024 * 1024, opts.limits?.bodiesInFlightPerAddressBytes ?? 16 * 1024 * 1024);
   // Start with the legacy addresses resolved if DNS answers promptly; a slow resolver must not
   // hold the node's start (the set fills in when the lookups finish, and is refreshed).
   if (verifier) {
@@ -141,6 +184,7 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
     requests: 0,
     faults: 0,
     refused: 0,
+    busy: 0,
     malformed: 0,
     batches: 0,
     batchItems: 0,
@@ -239,28 +283,48 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
     refusalsSinceLog = 0;
   }
 
-  function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  /** Reads a body whose declared length was checked and reserved; bounded in size and in time. */
+  function readBody(req: http.IncomingMessage, declared: number): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const declared = Number(req.headers['content-length'] ?? NaN);
-      if (declared > maxBody) {
-        reject(new HttpRefusal(413, `request body larger than ${maxBody} bytes`));
-        return;
-      }
       const chunks: Buffer[] = [];
       let size = 0;
+      const timer = setTimeout(() => {
+        reject(new HttpRefusal(408, `request body not received within ${bodyTimeoutMs} ms`));
+      }, bodyTimeoutMs);
+      const done = () => clearTimeout(timer);
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > maxBody) {
-          reject(new HttpRefusal(413, `request body larger than ${maxBody} bytes`));
+        if (size > declared) {
+          done();
+          reject(new HttpRefusal(400, 'request body longer than its Content-Length'));
           req.destroy();
           return;
         }
         chunks.push(c);
       });
-      req.on('end', () => resolve(Buffer.concat(chunks, size)));
-      req.on('error', reject);
-      req.on('aborted', () => reject(new Error('request aborted')));
+      req.on('end', () => {
+        done();
+        resolve(Buffer.concat(chunks, size));
+      });
+      req.on('error', (e) => {
+        done();
+        reject(e);
+      });
+      req.on('aborted', () => {
+        done();
+        reject(new Error('request aborted'));
+      });
     });
+  }
+
+  /** Content-Length is required (Python's client always sends it) and bounded, before any byte is read. */
+  function declaredLength(req: http.IncomingMessage): number {
+    const raw = req.headers['content-length'];
+    if (raw === undefined) throw new HttpRefusal(411, 'Content-Length required');
+    const n = Number(raw);
+    if (!/^[0-9]{1,12}$/.test(raw) || !Number.isSafeInteger(n)) throw new HttpRefusal(400, 'bad Content-Length');
+    if (n > maxBody) throw new HttpRefusal(413, `request body larger than ${maxBody} bytes`);
+    return n;
   }
 
   function send(
@@ -291,12 +355,20 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
     const remoteAddress = normalizeAddress(req.socket.remoteAddress);
     let ctx: PeerHandlerContext = { remoteAddress, authenticated: false };
     let replyNonce: string | undefined;
+    let release: (() => void) | undefined;
     try {
+      // Everything the headers can tell comes before a byte of the body is read or buffered.
       if (verifier) {
         const pre = verifier.precheck(req.headers, remoteAddress);
         if (pre && !pre.ok) throw new HttpRefusal(pre.status, pre.reason);
       }
-      const raw = await readBody(req);
+      const declared = declaredLength(req);
+      release = budget.reserve(remoteAddress, declared);
+      if (!release) {
+        stats.busy++;
+        throw new HttpRefusal(503, `busy: too many request bytes in flight (${budget.describe(remoteAddress)})`);
+      }
+      const raw = await readBody(req, declared);
       if (verifier) {
         const v = verifier.verify(req.headers, path, raw, remoteAddress);
         if (!v.ok) throw new HttpRefusal(v.status, v.reason);
@@ -321,6 +393,8 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
       } else {
         throw new HttpRefusal(501, `encoding ${JSON.stringify(enc)} not supported`);
       }
+      release();
+      release = undefined;
 
       let xml: string;
       try {
@@ -356,6 +430,8 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
         log.debug('peer request aborted', { error: (e as Error).message, remote: remoteAddress });
         res.destroy();
       }
+    } finally {
+      release?.();
     }
   }
 
