@@ -77,6 +77,12 @@ export interface NodeReplication {
    * out of service forever).
    */
   ready(): boolean;
+  /**
+   * Why this node may not serve clients now (a join is refused with it), or undefined when it may:
+   * `catching_up`, or `not_a_member` (a new node not counted by the others yet, or a node being
+   * removed). Unlike catching up, membership has no cap: a node the others do not count never serves.
+   */
+  notReadyReason(): { code: 'catching_up' | 'not_a_member'; detail: string } | undefined;
   start(): void;
   stop(): void;
 }
@@ -111,22 +117,45 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
   let startedAt = clock.now();
   let readySince: number | undefined;
   let lastReportAt = clock.now();
+  let lastMembershipReport: string | undefined;
+  const membershipWait = (): string | undefined => {
+    const r = replicator.readiness();
+    let why: string | undefined;
+    if (r.notCountedBy.length * 2 >= replicator.voterCount) why = `not counted by ${r.notCountedBy.join(', ')} (being added or removed)`;
+    else {
+      const learner = r.waiting.filter((w) => w.reason === 'not_a_voter').length;
+      if (learner > 0) why = `not yet a voter in ${learner} room(s) (being added, or removed)`;
+    }
+    // Planned: info, once per change of reason.
+    if (why !== lastMembershipReport) {
+      if (why) opts.logger.info('replication: not serving, membership', { reason: why });
+      else if (lastMembershipReport) opts.logger.info('replication: counted as a member again');
+      lastMembershipReport = why;
+    }
+    return why;
+  };
+  const caughtUp = (): boolean => {
+    if (readySince !== undefined) return true;
+    const now = clock.now();
+    if (replicator.caughtUpAll()) {
+      readySince = now;
+      opts.logger.info('replication: caught up, serving', { after_ms: readySince - startedAt });
+    } else if (now - startedAt > maxCatchUpMs) {
+      readySince = now;
+      // Name what it waited for: a restart that always takes the whole cap has a cause to find.
+      opts.logger.warn('replication: not caught up within the cap, serving anyway', { after_ms: readySince - startedAt, ...replicator.catchUpReport() });
+    } else if (now - lastReportAt >= catchUpReportMs) {
+      lastReportAt = now;
+      opts.logger.info('replication: catching up', { after_ms: now - startedAt, ...replicator.catchUpReport() });
+    }
+    return readySince !== undefined;
+  };
   return {
-    ready: () => {
-      if (readySince !== undefined) return true;
-      const now = clock.now();
-      if (replicator.caughtUpAll()) {
-        readySince = now;
-        opts.logger.info('replication: caught up, serving', { after_ms: readySince - startedAt });
-      } else if (now - startedAt > maxCatchUpMs) {
-        readySince = now;
-        // Name what it waited for: a restart that always takes the whole cap has a cause to find.
-        opts.logger.warn('replication: not caught up within the cap, serving anyway', { after_ms: readySince - startedAt, ...replicator.catchUpReport() });
-      } else if (now - lastReportAt >= catchUpReportMs) {
-        lastReportAt = now;
-        opts.logger.info('replication: catching up', { after_ms: now - startedAt, ...replicator.catchUpReport() });
-      }
-      return readySince !== undefined;
+    ready: () => membershipWait() === undefined && caughtUp(),
+    notReadyReason: () => {
+      const m = membershipWait();
+      if (m) return { code: 'not_a_member', detail: m };
+      return caughtUp() ? undefined : { code: 'catching_up', detail: 'catching up with the rooms\' administrators' };
     },
     logStore,
     replicator,

@@ -144,7 +144,8 @@ export class PeerChannels {
       items.push({ k: 'h' });
       handlers.push(() => undefined);
     }
-    if (items.length === 0) return;
+    // A node leading nothing still calls (empty) on full-heartbeat ticks: how a new or removed node learns whether its peers count it.
+    if (items.length === 0 && !(ch.heartbeatDue && ch.fullHeartbeat)) return;
     if (ch.heartbeatDue) ch.fullHeartbeat = false;
     ch.heartbeatDue = false;
     ch.inFlight = true;

@@ -60,4 +60,21 @@ describe('node replication readiness', () => {
     expect(lines.filter((l) => l.msg === 'replication: catching up').length).toBe(5);
     r.stop();
   });
+
+  test('a node its peers do not count (not in their PEER_NODES: being added or removed) is not ready, with no cap, and says why at info', async () => {
+    const refusing = (id: string) => ({ id, call: () => Promise.reject(new Error(`swarmchat_repl: node1 is not a peer of ${id}`)) });
+    const clock = new ManualClock();
+    const lines: { level: string; msg: string; fields?: Record<string, unknown> }[] = [];
+    const r = createNodeReplication({ selfId: 'node1', dataDir: dir, peers: [refusing('node2'), refusing('node3')], historyLimit: 100, logger: recordingLogger(lines), settings: SETTINGS, clock });
+    r.start();
+    for (let t = 0; t < 15_000; t += 500) {
+      clock.advance(500);
+      await new Promise((res) => setImmediate(res));
+    }
+    expect(r.ready()).toBe(false);
+    expect(r.notReadyReason()).toEqual({ code: 'not_a_member', detail: expect.stringContaining('node2, node3') });
+    expect(lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+    expect(lines.filter((l) => l.msg === 'replication: not serving, membership')).toHaveLength(1);
+    r.stop();
+  });
 });
