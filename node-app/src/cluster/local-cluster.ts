@@ -30,6 +30,12 @@ export interface LocalClusterOptions {
   nodeArgs?: string[];
   /** How long a node may take to answer /healthz. Default 15 s. */
   readyTimeoutMs?: number;
+  /** Nodes started by startLocalCluster (default all `count`); the others wait for startNode (a node added later). */
+  initial?: string[];
+  /** A node's PEER_NODES as node ids (default every node of the cluster); startNode may change it (a topology edit). */
+  peers?: Record<string, string[]>;
+  /** Wait for /healthz 200 on start (default true); false: wait until it answers at all (a node that is not ready yet). */
+  waitReady?: boolean;
 }
 
 export interface LocalClusterNode {
@@ -44,7 +50,8 @@ export interface LocalCluster {
   nodes: LocalClusterNode[];
   stop(): Promise<void>;
   stopNode(id: string): Promise<void>;
-  startNode(id: string): Promise<void>;
+  /** (Re)starts a node; `peers` replaces its PEER_NODES (node ids), as a re-synthesized stack would. */
+  startNode(id: string, opts?: { peers?: string[]; waitReady?: boolean }): Promise<void>;
 }
 
 /**
@@ -58,14 +65,14 @@ export const CHAT_NODE_BIN =
     : path.join(up3, 'dist', 'node-app', 'bin', 'chat-node.js');
 
 /** The pid that answers /healthz on the port, or undefined while nothing (healthy) answers. */
-function healthyPid(port: number): Promise<number | undefined> {
+function healthyPid(port: number, anyStatus = false): Promise<number | undefined> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
       res.on('end', () => {
-        if (res.statusCode !== 200) return resolve(undefined);
+        if (res.statusCode !== 200 && !anyStatus) return resolve(undefined);
         try {
           const pid = (JSON.parse(body) as { pid?: unknown }).pid;
           resolve(typeof pid === 'number' ? pid : -1);
@@ -111,13 +118,14 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   }));
   // Peers are named by IP unless the caller names their hosts (e.g. to test name resolution).
   const peerHost = opts.peerHost ?? (() => '127.0.0.1');
-  const peerList = specs.map((s) => `${s.id}:http://${peerHost(s.id)}:${s.rpcPort}`).join(',');
+  const peerIds: Record<string, string[]> = Object.fromEntries(specs.map((s) => [s.id, opts.peers?.[s.id] ?? specs.map((x) => x.id)]));
+  const peerList = (id: string) => specs.filter((s) => s.id === id || peerIds[id].includes(s.id)).map((s) => `${s.id}:http://${peerHost(s.id)}:${s.rpcPort}`).join(',');
   const nodes: LocalClusterNode[] = [];
   /** Every child ever spawned, so a failed start stops the ones that did come up. */
   const spawned: ChildProcess[] = [];
   if (opts.logDir) mkdirSync(opts.logDir, { recursive: true });
 
-  const spawnNode = async (id: string): Promise<LocalClusterNode> => {
+  const spawnNode = async (id: string, waitReady = opts.waitReady ?? true): Promise<LocalClusterNode> => {
     const spec = specs.find((s) => s.id === id);
     if (!spec) throw new Error(`unknown node "${id}": this cluster has ${specs.map((s) => s.id).join(', ')}`);
     const env: Record<string, string> = {
@@ -128,7 +136,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       XMLRPC_HOST: '127.0.0.1',
       XMLRPC_PORT: String(spec.rpcPort),
       XMLRPC_ADDRESS: `http://127.0.0.1:${spec.rpcPort}`,
-      PEER_NODES: peerList,
+      PEER_NODES: peerList(id),
       CLUSTER_SECRET: secret,
       ...(opts.env ?? {}),
     };
@@ -164,7 +172,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     // Bounded wait: poll /healthz until *this* child answers (not whatever else holds the port),
     // or the node dies, or the time is up.
     for (;;) {
-      const pid = await healthyPid(spec.wsPort);
+      const pid = await healthyPid(spec.wsPort, !waitReady);
       if (pid === child.pid) break;
       if (exited) {
         const holder = pid !== undefined ? ` (port ${spec.wsPort} is answered by another process, pid ${pid})` : '';
@@ -199,7 +207,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       child.kill('SIGTERM');
     });
 
-  const started = await Promise.allSettled(specs.map((s) => spawnNode(s.id)));
+  const started = await Promise.allSettled(specs.filter((s) => !opts.initial || opts.initial.includes(s.id)).map((s) => spawnNode(s.id)));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     await Promise.all(spawned.map(stopProcess));
@@ -217,13 +225,17 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       if (!n) throw new Error(`unknown node "${id}"`);
       await stopProcess(n.process);
     },
-    async startNode(id: string) {
+    async startNode(id: string, o: { peers?: string[]; waitReady?: boolean } = {}) {
+      if (o.peers) peerIds[id] = o.peers;
       const i = nodes.findIndex((x) => x.id === id);
-      if (i < 0) throw new Error(`unknown node "${id}"`);
+      if (i < 0) {
+        nodes.push(await spawnNode(id, o.waitReady));
+        return;
+      }
       if (nodes[i].process.exitCode === null && nodes[i].process.signalCode === null) {
         throw new Error(`${id} is still running (pid ${nodes[i].pid})`);
       }
-      nodes[i] = await spawnNode(id);
+      nodes[i] = await spawnNode(id, o.waitReady);
     },
   };
 }

@@ -331,6 +331,8 @@ export class ChatNode {
     if (this.registry.holder(room_id, username, session)) {
       return fail(`Username '${username}' is already in use in this room`, 'USERNAME_TAKEN');
     }
+    const notServing = this.repl?.notServing();
+    if (notServing) return fail(`This node is not serving rooms: ${notServing.detail}; join through another node`, notServing.code);
     const room = await this.readyRoom(room_id);
     if (room) return this.joinLocal(session, room, username, req.data.since_seq);
     await this.joinRemote(session, room_id, username);

@@ -135,7 +135,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
         // A restarted node catches up with its rooms' admins before it reports healthy (issue 6).
         ok: !node.shuttingDown && (replication?.ready() ?? true),
         body: {
-          status: node.shuttingDown ? 'shutting_down' : replication && !replication.ready() ? 'catching_up' : 'ok',
+          status: node.shuttingDown ? 'shutting_down' : replication?.notReadyReason()?.code ?? 'ok',
           node_id: cfg.nodeId,
           uptime_s: Math.round((Date.now() - startedAt) / 1000),
           pid: process.pid,

@@ -114,6 +114,10 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
     validate: (roomId, kind, data) => store?.validate(roomId, kind, data),
   });
   store = new ReplicatedRoomStore({ selfId: opts.selfId, replicator, historyLimit: opts.historyLimit, logger: opts.logger });
+  store.notServing = () => {
+    const why = membershipWait();
+    return why ? { code: 'NODE_NOT_READY', detail: why } : undefined;
+  };
   let startedAt = clock.now();
   let readySince: number | undefined;
   let lastReportAt = clock.now();

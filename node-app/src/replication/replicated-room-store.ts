@@ -213,6 +213,12 @@ export class ReplicatedRoomStore implements RoomStore {
     return this.repl.isPeer(nodeId) && !this.repl.peerDown(nodeId);
   }
 
+  /**
+   * Why this node must not take clients now (the others do not count it: being added or removed),
+   * or undefined; set by node-replication.ts. A join is refused with it rather than half-joined.
+   */
+  notServing: () => { code: string; detail: string } | undefined = () => undefined;
+
   /** Resolves once this node applied the room's log up to `index` (false on timeout). */
   waitApplied(roomId: string, index: number, timeoutMs: number): Promise<boolean> {
     return this.repl.waitCommitted(roomId, index, timeoutMs);
