@@ -78,6 +78,10 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
       logger: log,
     });
     replication.start();
+    // Being removed from the cluster: tell the clients to move (they reconnect to another node and resume).
+    replication.onRemoved(() => {
+      for (const s of node.sessions) s.ws.close(1012, 'this node is leaving the cluster; use another node');
+    });
     store = replication.store;
   }
   store ??= new MemoryRoomStore({ historyLimit: cfg.historyLimit });

@@ -83,6 +83,11 @@ export interface NodeReplication {
    * removed). Unlike catching up, membership has no cap: a node the others do not count never serves.
    */
   notReadyReason(): { code: 'catching_up' | 'not_a_member'; detail: string } | undefined;
+  /**
+   * `fn(reason)` once when a node that has served stops being counted by the others (it is being
+   * removed): the node drains (tells its clients to move). Checked every second.
+   */
+  onRemoved(fn: (reason: string) => void): void;
   start(): void;
   stop(): void;
 }
@@ -122,6 +127,9 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
   let readySince: number | undefined;
   let lastReportAt = clock.now();
   let lastMembershipReport: string | undefined;
+  const removedListeners: ((reason: string) => void)[] = [];
+  let draining = false;
+  let removalTimer: { cancel(): void } | undefined;
   const membershipWait = (): string | undefined => {
     const r = replicator.readiness();
     let why: string | undefined;
@@ -141,7 +149,7 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
   const caughtUp = (): boolean => {
     if (readySince !== undefined) return true;
     const now = clock.now();
-    if (replicator.caughtUpAll()) {
+    if (replicator.caughtUpAll() && replicator.readiness().ready) {
       readySince = now;
       opts.logger.info('replication: caught up, serving', { after_ms: readySince - startedAt });
     } else if (now - startedAt > maxCatchUpMs) {
@@ -161,6 +169,9 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
       if (m) return { code: 'not_a_member', detail: m };
       return caughtUp() ? undefined : { code: 'catching_up', detail: 'catching up with the rooms\' administrators' };
     },
+    onRemoved: (fn) => {
+      removedListeners.push(fn);
+    },
     logStore,
     replicator,
     store,
@@ -168,8 +179,17 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
     start: () => {
       startedAt = lastReportAt = clock.now();
       replicator.start();
+      removalTimer = clock.every(1000, () => {
+        const why = readySince !== undefined ? membershipWait() : undefined;
+        if (why && !draining) {
+          draining = true;
+          opts.logger.info('replication: this node is being removed from the cluster; draining', { reason: why });
+          for (const fn of removedListeners) fn(why);
+        } else if (!why) draining = false;
+      });
     },
     stop: () => {
+      removalTimer?.cancel();
       replicator.stop();
       logStore.close();
     },

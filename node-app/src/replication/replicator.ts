@@ -180,8 +180,8 @@ export class Replicator extends EventEmitter {
   /**
    * Whether this node may serve clients: every live room is caught up with its admin (or led
    * here) and counts this node among its voters in a committed configuration (the others count
-   * it). Otherwise the rooms it waits for and why: `catching_up` or `not_a_voter` (a new node
-   * still a learner, or a node being removed).
+   * it). Otherwise the rooms it waits for and why: `not_a_voter` (a new node still a learner, or a
+   * node being removed) or `catching_up` (behind, or its configuration not committed yet).
    */
   readiness(): { ready: boolean; notCountedBy: string[]; waiting: { room_id: string; reason: 'catching_up' | 'not_a_voter' }[] } {
     const e = this.e;
@@ -191,9 +191,9 @@ export class Replicator extends EventEmitter {
     const counted = e.members.voterCount - notCountedBy.length;
     for (const rt of e.rooms.values()) {
       if (rt.deleted) continue;
-      const notCounted = counted < e.members.majorityOf(rt);
-      if (notCounted || !e.members.isVoter(rt, this.selfId) || rt.configIdx > rt.commitIndex) waiting.push({ room_id: rt.id, reason: 'not_a_voter' });
-      else if (rt.role !== 'leader' && !rt.caughtUp) waiting.push({ room_id: rt.id, reason: 'catching_up' });
+      if (counted < e.members.majorityOf(rt) || !e.members.isVoter(rt, this.selfId)) waiting.push({ room_id: rt.id, reason: 'not_a_voter' });
+      // A voter by a configuration not committed yet (just added, or after a crash) is not counted by all yet.
+      else if (rt.configIdx > rt.commitIndex || (rt.role !== 'leader' && !rt.caughtUp)) waiting.push({ room_id: rt.id, reason: 'catching_up' });
     }
     const ready = waiting.length === 0 && notCountedBy.length * 2 < e.members.voterCount;
     return { ready, notCountedBy, waiting };
