@@ -133,7 +133,7 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
   const membershipWait = (): string | undefined => {
     const r = replicator.readiness();
     let why: string | undefined;
-    if (r.notCountedBy.length * 2 >= replicator.voterCount) why = `not counted by ${r.notCountedBy.join(', ')} (being added or removed)`;
+    if (r.notCountedBy.length > 0) why = `not counted by ${r.notCountedBy.join(', ')} (being added or removed)`;
     else {
       const learner = r.waiting.filter((w) => w.reason === 'not_a_voter').length;
       if (learner > 0) why = `not yet a voter in ${learner} room(s) (being added, or removed)`;

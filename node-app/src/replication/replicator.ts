@@ -195,7 +195,9 @@ export class Replicator extends EventEmitter {
       // A voter by a configuration not committed yet (just added, or after a crash) is not counted by all yet.
       else if (rt.configIdx > rt.commitIndex || (rt.role !== 'leader' && !rt.caughtUp)) waiting.push({ room_id: rt.id, reason: 'catching_up' });
     }
-    const ready = waiting.length === 0 && notCountedBy.length * 2 < e.members.voterCount;
+    // Every answering peer must count us: one that does not (not rolled onto the new topology yet) leads
+    // rooms it never sends us, so we would not hold every room; while it is being removed, we drain.
+    const ready = waiting.length === 0 && notCountedBy.length === 0;
     return { ready, notCountedBy, waiting };
   }
 

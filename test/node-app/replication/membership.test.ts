@@ -51,7 +51,11 @@ describe('membership through the log on a logical clock', () => {
     await set.run(300);
     // Nobody counts node4 yet: it holds no room and is not ready.
     expect(set.node('node4').repl.knowsRoom(room)).toBe(false);
-    await roll(room, three, all, sent);
+    await roll(room, ['node1', 'node2'], all, sent);
+    // node3 still refuses node4 (rooms it leads would never reach node4): not ready yet.
+    await set.run(1000);
+    expect(set.node('node4').repl.readiness()).toMatchObject({ ready: false, notCountedBy: ['node3'] });
+    await roll(room, ['node3'], all, sent);
     await set.runUntil('node4 a voter everywhere', () => all.every((id) => set.node(id).repl.votersOf(room)?.length === 4), 10_000);
     await set.runUntil('node4 ready', () => set.node('node4').repl.readiness().ready, 5000);
     expect(configSizes(set, 'node1', room)).toEqual([3, 4]);
