@@ -97,6 +97,7 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
     await sleep(1500);
 
     // Back to three: the roll removes node4 from every room; it stops serving and says so.
+    serving.delete('node4');
     await roll(three);
     await waitFor('node4 not ready after removal', async () => (await health(url('node4'))).code === 503, 20_000);
     // node4 drains: it tells its clients to move; the sender there moves and resumes by itself.

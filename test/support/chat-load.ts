@@ -137,7 +137,8 @@ export class ChatLoad {
         await conn.joinRoom(s.roomId, s.name, s.lastShown > 0 ? { resumeAfter: s.lastShown } : {});
         break;
       } catch (err) {
-        if (attempt >= 100) {
+        // A node that does not serve (being added or removed) says so: go elsewhere at once.
+        if (attempt >= 100 || (err as { code?: string }).code === 'NODE_NOT_READY') {
           await conn.close();
           throw err;
         }
