@@ -79,9 +79,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
     });
     replication.start();
     // Being removed from the cluster: tell the clients to move (they reconnect to another node and resume).
-    replication.onRemoved(() => {
-      for (const s of node.sessions) s.ws.close(1012, 'this node is leaving the cluster; use another node');
-    });
+    replication.onRemoved(() => node.closeAllSessions(1012, 'this node is leaving the cluster; use another node'));
     store = replication.store;
   }
   store ??= new MemoryRoomStore({ historyLimit: cfg.historyLimit });
