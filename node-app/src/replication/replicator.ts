@@ -37,6 +37,9 @@ export class Replicator extends EventEmitter {
   private readonly clock: Clock;
   private readonly router: SubmitRouter;
   private timers: Timer[] = [];
+  /** When the last peer that refused this node started counting it (0: none ever refused). */
+  private countedSinceMs = 0;
+  private refused = false;
 
   constructor(opts: ReplicatorOptions) {
     super();
@@ -197,7 +200,16 @@ export class Replicator extends EventEmitter {
     }
     // Every answering peer must count us: one that does not (not rolled onto the new topology yet) leads
     // rooms it never sends us, so we would not hold every room; while it is being removed, we drain.
-    const ready = waiting.length === 0 && notCountedBy.length === 0;
+    // Just counted by all: every admin sends its rooms within a full heartbeat (4 ticks); give them
+    // one election timeout to arrive, so "every room" includes rooms not seen yet.
+    const now = this.clock.now();
+    if (notCountedBy.length > 0) this.refused = true;
+    else if (this.refused) {
+      this.refused = false;
+      this.countedSinceMs = now;
+    }
+    const settled = now - this.countedSinceMs >= e.cfg.electionBaseMs;
+    const ready = waiting.length === 0 && notCountedBy.length === 0 && settled;
     return { ready, notCountedBy, waiting };
   }
 
