@@ -1,5 +1,7 @@
 /**
- * Real replicas on loopback for the replication tests: each has its own SQLite file in a temp
+ * Real replicas on loopback for the replication tests that need the real wire (peer servers,
+ * PeerLinks, SQLite files, restarts); the engine's logic is tested on a logical clock in
+ * `sim-cluster.ts`. Each replica here has its own SQLite file in a temp
  * dir, a real peer server (PEER's startPeerServer) on 127.0.0.1 and real PeerLinks to the others.
  * A node can be stopped (server closed, engine stopped, store closed: like a kill) and restarted on
  * the same port from the same files.
@@ -7,12 +9,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PeerLink } from '../../node-app/src/peers/peer-link';
-import { PeerServer, startPeerServer } from '../../node-app/src/peers/peer-server';
-import { REPLICATION_METHODS } from '../../node-app/src/replication/wire';
-import { ReplicatedRoomStore } from '../../node-app/src/replication/replicated-room-store';
-import { Replicator, ReplicatorOptions } from '../../node-app/src/replication/replicator';
-import { AppliedEntry, RoomLogStore } from '../../node-app/src/storage/room-log-store';
+import { PeerLink } from '../../../node-app/src/peers/peer-link';
+import { PeerServer, startPeerServer } from '../../../node-app/src/peers/peer-server';
+import { REPLICATION_METHODS } from '../../../node-app/src/replication/wire';
+import { ReplicatedRoomStore } from '../../../node-app/src/replication/replicated-room-store';
+import { Replicator, ReplicatorOptions } from '../../../node-app/src/replication/replicator';
+import { AppliedEntry, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
+import { seededRandom } from '../../support/random';
 
 export interface TestReplica {
   id: string;
@@ -26,18 +29,6 @@ export interface TestReplica {
   /** NODE's RoomStore seam over this replica (rebuilt from disk on restart). */
   rooms: ReplicatedRoomStore;
   up: boolean;
-}
-
-/** Deterministic PRNG (mulberry32) so election jitter is reproducible from a seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export type EngineTuning = Partial<Omit<ReplicatorOptions, 'selfId' | 'store' | 'peers'>>;
@@ -87,7 +78,7 @@ export class ReplicaSet {
       selfId: node.id,
       store: node.store,
       peers: node.links.map((l) => ({ id: l.peerId, call: (m, p, o) => l.call(m, p, o) })),
-      random: seeded(this.seed * 31 + this.ids.indexOf(node.id)),
+      random: seededRandom(this.seed * 31 + this.ids.indexOf(node.id)).next,
       heartbeatMs: 50,
       electionBaseMs: 400,
       electionStepMs: 200,
@@ -125,13 +116,4 @@ export class ReplicaSet {
     for (const n of this.nodes) await this.crash(n.id);
     fs.rmSync(this.root, { recursive: true, force: true });
   }
-}
-
-export async function waitUntil(what: string, cond: () => boolean, timeoutMs: number, stepMs = 10): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (let i = 0; Date.now() < end && i < 100_000; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  if (!cond()) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }

@@ -1,6 +1,6 @@
 import {
   checkAppend, decideVote, firstNewEntry, isLogUpToDate, majorityCommitIndex, successorRank,
-} from '../../node-app/src/replication/raft-rules';
+} from '../../../node-app/src/replication/raft-rules';
 
 const voter = { currentTerm: 3, votedFor: null, lastIndex: 10, lastTerm: 3, leaderRecentlySeen: false };
 

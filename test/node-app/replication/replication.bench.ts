@@ -1,6 +1,6 @@
 /**
  * What replication costs and how fast it recovers, measured (not asserted).
- * Run after a build:  node dist/test/replication/replication.bench.js [--messages N] [--rounds R] [--seed S]
+ * Run after a build:  node dist/test/node-app/replication/replication.bench.js [--messages N] [--rounds R] [--seed S]
  *
  *  1. store: batched appends per second into SQLite (synchronous=FULL and NORMAL), and the time to
  *     read one 100-message history page from a 100 000-message room;
@@ -16,8 +16,9 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LogEntry, RoomLogStore } from '../../node-app/src/storage/room-log-store';
-import { ReplicaSet, waitUntil } from './harness';
+import { LogEntry, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
+import { waitFor } from '../../support/wait';
+import { ReplicaSet } from './replica-set';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -130,7 +131,7 @@ async function failoverBench(): Promise<void> {
       const room = randomUUID();
       await set.node('node1').repl.createRoom(room, { room_name: 'f', description: null, creator_id: 'u', created_at: 't' });
       await set.node('node1').repl.submit(room, 'join', { username: 'u', node_id: 'node1' });
-      await waitUntil('followers know the room', () => set.nodes.every((n) => n.repl.adminOf(room) === 'node1'), 3000);
+      await waitFor('followers know the room', () => set.nodes.every((n) => n.repl.adminOf(room) === 'node1'), 3000);
       await new Promise((res) => setTimeout(res, 150 + r * 37));
       const t0 = performance.now();
       await set.crash('node1');
@@ -150,7 +151,7 @@ async function catchUpBench(): Promise<void> {
     const room = randomUUID();
     await set.node('node1').repl.createRoom(room, { room_name: 'c', description: null, creator_id: 'u', created_at: 't' });
     await set.node('node1').repl.submit(room, 'join', { username: 'u', node_id: 'node1' });
-    await waitUntil('node3 knows the room', () => set.node('node3').repl.knowsRoom(room), 3000);
+    await waitFor('node3 knows the room', () => set.node('node3').repl.knowsRoom(room), 3000);
     await set.crash('node3');
     const n = MESSAGES * 2;
     let sent = 0;
@@ -164,7 +165,7 @@ async function catchUpBench(): Promise<void> {
     const t0 = performance.now();
     const back = await set.restart('node3');
     await back.repl.waitCaughtUp(room, 30_000);
-    await waitUntil('all applied', () => back.store.history(room, { limit: 1 })[0]?.sequence_number === n, 30_000, 5);
+    await waitFor('all applied', () => back.store.history(room, { limit: 1 })[0]?.sequence_number === n, 30_000, 5);
     const ms = performance.now() - t0;
     console.log(`catch-up: a replica that missed ${n} messages is caught up ${fmt(ms)} ms after its restart (${fmt((n / ms) * 1000)} entries/s)`);
   } finally {

@@ -13,13 +13,16 @@ import { startChatNode, type RunningChatNode } from '../../node-app/src/node/mai
 import { ChatConnection } from '../../node-app/src/clients/core/chat-connection';
 import { REPLICATION_METHODS } from '../../node-app/src/replication/wire';
 import { startPythonJsonLines } from '../helpers/python-process';
+import { freePorts } from '../support/ports';
 
 jest.setTimeout(60_000);
 
-const BASE = 24300; // ws 24300-24302, rpc 24310-24312, python 24320
-const PY_PORT = BASE + 20;
 const ids = ['node1', 'node2', 'node3'];
-const rpc = (i: number) => `http://127.0.0.1:${BASE + 10 + i}`;
+// Ephemeral ports, picked in beforeAll: ws for node i, rpc for node i, and the Python peer's.
+let wsPorts: number[] = [];
+let rpcPorts: number[] = [];
+let PY_PORT = 0;
+const rpc = (i: number) => `http://127.0.0.1:${rpcPorts[i]}`;
 
 const PY_PEER = `
 import sys, json
@@ -67,6 +70,10 @@ describe('an original Python node in a replicated cluster', () => {
   const conns: ChatConnection[] = [];
 
   beforeAll(async () => {
+    const ports = await freePorts(7);
+    wsPorts = ports.slice(0, 3);
+    rpcPorts = ports.slice(3, 6);
+    PY_PORT = ports[6];
     py = await startPythonJsonLines(PY_PEER, [String(PY_PORT)], {
       what: 'python peer',
       isReady: (line) => Boolean(line.ready),
@@ -75,8 +82,8 @@ describe('an original Python node in a replicated cluster', () => {
     for (let i = 0; i < 3; i++) {
       const peers = ids.map((id, j) => (j === i ? '' : `${id}:${rpc(j)}`)).filter(Boolean).concat(`py1:http://127.0.0.1:${PY_PORT}`).join(',');
       const cfg = loadConfig({
-        NODE_ID: ids[i], WEBSOCKET_HOST: '127.0.0.1', WEBSOCKET_PORT: String(BASE + i), XMLRPC_HOST: '127.0.0.1',
-        XMLRPC_PORT: String(BASE + 10 + i), XMLRPC_ADDRESS: rpc(i), PEER_NODES: peers, LEGACY_PEERS: 'py1', CLUSTER_SECRET: 'interop-secret-of-sufficient-length',
+        NODE_ID: ids[i], WEBSOCKET_HOST: '127.0.0.1', WEBSOCKET_PORT: String(wsPorts[i]), XMLRPC_HOST: '127.0.0.1',
+        XMLRPC_PORT: String(rpcPorts[i]), XMLRPC_ADDRESS: rpc(i), PEER_NODES: peers, LEGACY_PEERS: 'py1', CLUSTER_SECRET: 'interop-secret-of-sufficient-length',
       });
       nodes.push(await startChatNode(cfg, nullLogger));
     }
@@ -89,8 +96,8 @@ describe('an original Python node in a replicated cluster', () => {
   });
 
   test('joins and sends the original way survive an admin change, and the Python node gets every message in order', async () => {
-    const alice = await ChatConnection.connect(`ws://127.0.0.1:${BASE}`);
-    const bob = await ChatConnection.connect(`ws://127.0.0.1:${BASE + 1}`);
+    const alice = await ChatConnection.connect(`ws://127.0.0.1:${wsPorts[0]}`);
+    const bob = await ChatConnection.connect(`ws://127.0.0.1:${wsPorts[1]}`);
     conns.push(alice, bob);
     const room = (await alice.createRoom('interop', 'alice')).room_id;
     await alice.joinRoom(room, 'alice');

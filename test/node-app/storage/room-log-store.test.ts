@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LogEntry, RoomLogStore } from '../../node-app/src/storage/room-log-store';
+import { LogEntry, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
 
 const ROOM = '6f1c7a52-0000-4000-8000-000000000001';
 

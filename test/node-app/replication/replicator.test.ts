@@ -1,7 +1,13 @@
+/**
+ * The replication engine over the real wire: real peer servers and PeerLinks on loopback, SQLite
+ * files, crashes and restarts (ReplicaSet). Election, commit and channel logic with exact timing
+ * are tested on a logical clock (election/commitment/peer-channel tests); these check that the
+ * same engine works end to end over XML-RPC.
+ */
 import { randomUUID } from 'node:crypto';
-import { PeerLink } from '../../node-app/src/peers/peer-link';
-import { ReplicationError } from '../../node-app/src/replication/replicator';
-import { ReplicaSet, TestReplica, waitUntil } from './harness';
+import { PeerLink } from '../../../node-app/src/peers/peer-link';
+import { waitFor } from '../../support/wait';
+import { ReplicaSet, TestReplica } from './replica-set';
 
 jest.setTimeout(20_000);
 
@@ -40,7 +46,7 @@ describe('replicated room log over real peer links', () => {
     const room = await newRoom(set);
     const sent = await Promise.all(Array.from({ length: 30 }, (_, i) => send(set.nodes[i % 3], room, `m${i}`)));
     expect(sent.map((e) => Number(e.data.seq)).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    await waitUntil('all replicas applied 30 messages', () => set.nodes.every((n) => seqs(n, room).length === 30), 3000);
+    await waitFor('all replicas applied 30 messages', () => set.nodes.every((n) => seqs(n, room).length === 30), 3000);
     const reference = contents(set.node('node1'), room);
     for (const n of set.nodes) expect(contents(n, room)).toEqual(reference);
     // every replica delivered the messages in log order (the apply stream drives local delivery)
@@ -57,55 +63,31 @@ describe('replicated room log over real peer links', () => {
     const [a, b] = await Promise.all([send(set.node('node2'), room, 'once', id), send(set.node('node3'), room, 'once', id)]);
     const c = await send(set.node('node1'), room, 'once', id);
     expect(new Set([a.idx, b.idx, c.idx]).size).toBe(1);
-    await waitUntil('replicas applied', () => set.nodes.every((n) => seqs(n, room).length === 1), 3000);
+    await waitFor('replicas applied', () => set.nodes.every((n) => seqs(n, room).length === 1), 3000);
   });
 
-  test('after the admin crashes, a survivor takes over within 3 s and sequence numbers continue without gap', async () => {
+  test('after the admin crashes, a survivor takes over and sequence numbers continue without gap', async () => {
     const room = await newRoom(set);
     for (let i = 0; i < 5; i++) await send(set.node('node2'), room, `before${i}`);
     expect(set.node('node1').repl.isAdmin(room)).toBe(true);
-    const killedAt = Date.now();
     await set.crash('node1');
     const e = await send(set.node('node2'), room, 'after');
-    const writableAfterMs = Date.now() - killedAt;
-    expect(writableAfterMs).toBeLessThan(3000);
     expect(Number(e.data.seq)).toBe(6);
     const admin = set.node('node2').repl.adminOf(room);
     expect(['node2', 'node3']).toContain(admin);
-    await waitUntil('node3 applied 6', () => seqs(set.node('node3'), room).length === 6, 3000);
+    await waitFor('node3 applied 6', () => seqs(set.node('node3'), room).length === 6, 3000);
     expect(contents(set.node('node3'), room)).toEqual(contents(set.node('node2'), room));
     expect(seqs(set.node('node2'), room)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
-  test('a resigning admin (graceful stop) hands its rooms over well before an election timeout', async () => {
+  test('a resigning admin (graceful stop) hands its rooms over over the real wire; the sequence continues', async () => {
     const room = await newRoom(set);
     for (let i = 0; i < 3; i++) await send(set.node('node3'), room, `r${i}`);
     await set.node('node1').repl.resign(1000);
     await set.crash('node1');
-    const t0 = Date.now();
     const e = await send(set.node('node2'), room, 'after-resign');
-    const handOverMs = Date.now() - t0;
     expect(Number(e.data.seq)).toBe(4);
-    expect(handOverMs).toBeLessThan(400); // a failover without resign waits >= 400 ms (election timeout) here
     expect(['node2', 'node3']).toContain(set.node('node3').repl.adminOf(room));
-  });
-
-  test('after a split vote (two candidates, one term, one vote each) the next round elects an admin', async () => {
-    const room = await newRoom(set);
-    await send(set.node('node2'), room, 'before');
-    await set.crash('node1');
-    // Force the split: both survivors stand in the same term at once and vote for themselves.
-    type Internals = { rooms: Map<string, { role: string; term: number }>; startElection(rt: unknown): void };
-    const i2 = set.node('node2').repl as unknown as Internals;
-    const i3 = set.node('node3').repl as unknown as Internals;
-    const rt2 = i2.rooms.get(room)!;
-    const rt3 = i3.rooms.get(room)!;
-    i2.startElection(rt2);
-    i3.startElection(rt3);
-    expect([rt2.role, rt3.role, rt2.term === rt3.term]).toEqual(['candidate', 'candidate', true]);
-    const e = await send(set.node('node3'), room, 'after split');
-    expect(Number(e.data.seq)).toBe(2);
-    expect([rt2.role, rt3.role].sort()).toEqual(['follower', 'leader']);
   });
 
   test('a deposed admin is fenced: its stale-term append changes nothing', async () => {
@@ -137,25 +119,9 @@ describe('replicated room log over real peer links', () => {
     expect(await back.repl.waitCaughtUp(room, 3000)).toBe(true);
     expect(await back.repl.waitForRoom(room2, 3000)).toBe(true);
     expect(await back.repl.waitCaughtUp(room2, 3000)).toBe(true);
-    await waitUntil('node3 has all 40', () => seqs(back, room).length === 40, 3000);
+    await waitFor('node3 has all 40', () => seqs(back, room).length === 40, 3000);
     expect(contents(back, room)).toEqual(contents(set.node('node1'), room));
     expect(back.store.roomInfo(room2)?.roomName).toBe(set.node('node2').store.roomInfo(room2)?.roomName);
-  });
-
-  test('a dead peer is probed with heartbeats only, not sent the growing backlog every call; it still catches up on return', async () => {
-    const room = await newRoom(set);
-    await set.crash('node3');
-    const n1 = set.node('node1');
-    for (let i = 0; i < 300; i++) await send(n1, room, `backlog-${i}`);
-    await new Promise((r) => setTimeout(r, 300));
-    const sentBefore = n1.repl.stats.entriesSent;
-    const callsBefore = n1.repl.stats.replCalls;
-    await new Promise((r) => setTimeout(r, 2000));
-    // 2 s of heartbeat ticks to the dead node3: calls go on, entries do not (before: up to 256 per call).
-    expect(n1.repl.stats.replCalls - callsBefore).toBeGreaterThan(3);
-    expect(n1.repl.stats.entriesSent - sentBefore).toBe(0);
-    const back = await set.restart('node3');
-    await waitUntil('node3 caught up on the backlog', () => seqs(back, room).length === 300, 10_000);
   });
 
   test('catch-up of large messages is split into calls the peer server accepts (no stalled room)', async () => {
@@ -171,22 +137,7 @@ describe('replicated room log over real peer links', () => {
       }
     }));
     const back = await set.restart('node3');
-    await waitUntil('node3 applied all 240', () => seqs(back, room).length === 240, 10_000);
+    await waitFor('node3 applied all 240', () => seqs(back, room).length === 240, 10_000);
     expect(back.store.history(room, { afterSeq: 239, limit: 1 })[0].content).toBe(big);
-  });
-
-  test('without a majority nothing is acknowledged, and writes resume when a peer returns', async () => {
-    const room = await newRoom(set);
-    await send(set.node('node1'), room, 'ok');
-    await set.crash('node2');
-    await set.crash('node3');
-    const n1 = set.node('node1');
-    const attempt = n1.repl.submit(room, 'message', { message_id: randomUUID(), username: 'alice', content: 'lonely' });
-    const outcome = await Promise.race([attempt.then(() => 'acked', (e: ReplicationError) => e.code), new Promise((r) => setTimeout(() => r('pending'), 1500))]);
-    expect(outcome).not.toBe('acked');
-    expect(seqs(n1, room)).toEqual([1]);
-    await set.restart('node2');
-    await expect(attempt.then((e) => Number(e.data.seq))).resolves.toBe(2);
-    await waitUntil('node2 applied 2', () => seqs(set.node('node2'), room).length === 2, 3000);
   });
 });
