@@ -91,6 +91,8 @@ export class Tracker {
   /** Deliveries and acks still expected; the run is drained when both reach zero. */
   outstandingDeliveries = 0;
   outstandingAcks = 0;
+  /** Called after each ack or refusal of a sender's message (the closed loop sends its next one). */
+  ackListener: ((sender: number) => void) | null = null;
   private readonly roomMembers: Int32Array;
   private readonly e2eByNode: RecordableHistogram[] = [];
   private readonly ackByNode: RecordableHistogram[] = [];
@@ -146,6 +148,7 @@ export class Tracker {
     }
     this.outstandingAcks--;
     this.lastAckMicros = now;
+    this.ackListener?.(sender);
   }
 
   /**
@@ -159,6 +162,7 @@ export class Tracker {
     this.outstandingAcks--;
     // A failed send will never be delivered.
     this.outstandingDeliveries -= this.roomMembers[this.layout.senderRoom[sender]];
+    this.ackListener?.(sender);
   }
 
   onDelivery(receiver: number, sender: number, seq: number, sendMicros: number, roomSeq: number): void {

@@ -136,24 +136,39 @@ export function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
   });
 }
 
-/** A free TCP port on 127.0.0.1 inside [from, to], probed by binding it. */
+/**
+ * Ports this process has handed out: systems start side by side and a probed port stays free
+ * until its server binds it, so a port is never handed out twice (a run starts a few dozen servers).
+ */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1 inside [from, to], probed by binding it, never one handed out before. */
 export async function freePortInRange(from: number, to: number): Promise<number> {
+  const port = await probeFree(from, to);
+  handedOut.add(port);
+  return port;
+}
+
+async function probeFree(from: number, to: number): Promise<number> {
   const span = to - from + 1;
   const start = Math.floor(Math.random() * span);
   for (let i = 0; i < Math.min(span, 200); i++) {
     const port = from + ((start + i) % span);
-    if (await canBind(port)) return port;
+    if (!handedOut.has(port) && (await canBind(port))) return port;
   }
   throw new Error(`no free port in ${from}-${to} after 200 probes`);
 }
 
-/** A run of `count` consecutive free ports inside [from, to]. */
+/** A run of `count` consecutive free ports inside [from, to], none handed out before. */
 export async function freePortRun(count: number, from: number, to: number): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const base = await freePortInRange(from, to - count + 1);
+    const base = await probeFree(from, to - count + 1);
     let ok = true;
-    for (let i = 1; i < count && ok; i++) ok = await canBind(base + i);
-    if (ok) return base;
+    for (let i = 1; i < count && ok; i++) ok = !handedOut.has(base + i) && (await canBind(base + i));
+    if (ok) {
+      for (let i = 0; i < count; i++) handedOut.add(base + i);
+      return base;
+    }
   }
   throw new Error(`no run of ${count} free ports in ${from}-${to}`);
 }

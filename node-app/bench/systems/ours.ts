@@ -117,9 +117,9 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
     label: durable ? 'swarm-chat (3 nodes)' : 'swarm-chat (3 nodes, no DATA_DIR)',
     async start(opts: StartOptions): Promise<RunningSystem> {
       const startLocalCluster = loadStartLocalCluster(nodeArgs);
-      // Ports from the bench's range (common.md): 22000-22999, ws and XML-RPC runs of three each.
-      const wsBase = await freePortRun(3, 22000, 22499);
-      const rpcBase = await freePortRun(3, 22500, 22999);
+      // Ports from the bench's range (22000-22999; Redis has 22800 up), ws and XML-RPC runs of three each.
+      const wsBase = await freePortRun(3, 22000, 22399);
+      const rpcBase = await freePortRun(3, 22400, 22799);
       const env: Record<string, string> = {
         LOG_LEVEL: 'warn',
         // As deployed: the peer link is authenticated (HMAC), so its cost is part of the figure.
