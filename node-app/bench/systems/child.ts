@@ -143,32 +143,26 @@ export function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
 const handedOut = new Set<number>();
 
 /** A free TCP port on 127.0.0.1 inside [from, to], probed by binding it, never one handed out before. */
-export async function freePortInRange(from: number, to: number): Promise<number> {
-  const port = await probeFree(from, to);
-  handedOut.add(port);
-  return port;
+export function freePortInRange(from: number, to: number): Promise<number> {
+  return freePortRun(1, from, to);
 }
 
-async function probeFree(from: number, to: number): Promise<number> {
-  const span = to - from + 1;
-  const start = Math.floor(Math.random() * span);
-  for (let i = 0; i < Math.min(span, 200); i++) {
-    const port = from + ((start + i) % span);
-    if (!handedOut.has(port) && (await canBind(port))) return port;
-  }
-  throw new Error(`no free port in ${from}-${to} after 200 probes`);
-}
-
-/** A run of `count` consecutive free ports inside [from, to], none handed out before. */
+/**
+ * A run of `count` consecutive free ports inside [from, to], none handed out before. Candidates
+ * are reserved before the (asynchronous) probe, so concurrent callers never get the same port.
+ */
 export async function freePortRun(count: number, from: number, to: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = await probeFree(from, to - count + 1);
+  const span = to - count + 1 - from + 1;
+  const first = Math.floor(Math.random() * span);
+  for (let attempt = 0; attempt < Math.min(span, 200); attempt++) {
+    const base = from + ((first + attempt) % span);
+    const run = Array.from({ length: count }, (_, i) => base + i);
+    if (run.some((p) => handedOut.has(p))) continue;
+    for (const p of run) handedOut.add(p);
     let ok = true;
-    for (let i = 1; i < count && ok; i++) ok = !handedOut.has(base + i) && (await canBind(base + i));
-    if (ok) {
-      for (let i = 0; i < count; i++) handedOut.add(base + i);
-      return base;
-    }
+    for (const p of run) if (ok) ok = await canBind(p);
+    if (ok) return base;
+    for (const p of run) handedOut.delete(p);
   }
   throw new Error(`no run of ${count} free ports in ${from}-${to}`);
 }
