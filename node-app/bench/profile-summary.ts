@@ -4,14 +4,18 @@
  *  - modules: by the innermost frame of our own code (dist/node-app/...) or npm package on each
  *    sampled stack, so time in Node internals and system calls is charged to the module that caused it;
  *  - categories: by the innermost frame on the stack that names a kind of work (SQLite and fsync,
- *    HMAC, XML-RPC encode/decode, peer HTTP, ws send/receive, JSON, heartbeats, GC; generic Node
- *    internals such as socket writes and timers only when nothing more specific is on the stack),
+ *    HMAC, XML-RPC encode/decode, socket I/O, peer HTTP, ws framing, JSON, heartbeats, GC; Node's
+ *    timers only when nothing more specific is on the stack). V8 shows JSON.parse/stringify as
+ *    frames of their own only sometimes; otherwise their time is the calling function's),
  *    and inclusively: the share of samples with that kind of work anywhere on the stack (a
  *    heartbeat that encodes XML counts for both);
  *  - self time: the sampled leaf function itself (file:line), a native leaf shown with the nearest
  *    JavaScript function that called it.
  *
- *   node dist/node-app/bench/profile-summary.js [--top N] FILE.cpuprofile...
+ *   node dist/node-app/bench/profile-summary.js [--top N] [--merge] [--skip-ms N] FILE.cpuprofile...
+ *
+ * --merge adds the files up (the three nodes of a run); --skip-ms drops each profile's first N ms
+ * (the node's start-up and the clients' set-up, which are not the workload).
  *
  * The profiler samples wall-clock time: with several servers pinned to one core, a process that
  * is preempted inside a system call (a loopback write that wakes a peer) is charged for the wait.
@@ -65,6 +69,8 @@ const CATEGORIES: { name: string; fallback?: boolean; test: (f: CallFrame) => bo
     test: (f) => f.url.includes('node:internal/crypto') || f.url.includes(`${OWN}src/peers/peer-auth`) || /^(createHmac|Hmac|digest|timingSafeEqual)$/.test(f.functionName),
   },
   { name: 'XML-RPC encode/decode', test: (f) => f.url.includes(`${OWN}src/peers/xmlrpc-codec`) || f.url.includes(`${OWN}src/peers/batch-format`) },
+  // The write/read system calls themselves, whoever asked (clients' ws frames, leave in one writev per turn).
+  { name: 'socket I/O (writev/read, any caller)', test: (f) => /node:(net|internal\/stream_base_commons|internal\/streams)/.test(f.url) },
   { name: 'JSON', test: (f) => f.url === '' && (f.functionName === 'stringify' || f.functionName === 'parse') },
   { name: 'ws send (client frames)', test: (f) => f.url.includes('node_modules/ws/lib/sender') },
   { name: 'ws receive', test: (f) => f.url.includes('node_modules/ws/lib/receiver') || f.url.includes('node_modules/ws/lib/buffer-util') },
@@ -78,7 +84,6 @@ const CATEGORIES: { name: string; fallback?: boolean; test: (f: CallFrame) => bo
   { name: 'node / rooms / protocol (other)', test: (f) => /\/dist\/node-app\/src\/(node|rooms|protocol|http)\//.test(f.url) },
   { name: 'peers (other)', test: (f) => f.url.includes(`${OWN}src/peers/`) },
   { name: 'other own code', test: (f) => f.url.includes(OWN) },
-  { name: 'sockets / streams (Node internals)', fallback: true, test: (f) => /node:(net|internal\/stream_base_commons|internal\/streams)/.test(f.url) },
   { name: 'timers (Node internals)', fallback: true, test: (f) => f.url.includes('node:internal/timers') },
 ];
 
@@ -101,7 +106,7 @@ function shares(groups: Map<string, number>, busy: number): Share[] {
     .sort((a, b) => b.ms - a.ms);
 }
 
-export function summarizeProfile(profile: Profile): ProfileSummary {
+export function summarizeProfile(profile: Profile, skipMs = 0): ProfileSummary {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of profile.nodes) {
@@ -109,7 +114,11 @@ export function summarizeProfile(profile: Profile): ProfileSummary {
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
   const timeById = new Map<number, number>();
-  profile.samples.forEach((id, i) => timeById.set(id, (timeById.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let elapsed = 0;
+  profile.samples.forEach((id, i) => {
+    elapsed += profile.timeDeltas[i] ?? 0;
+    if (elapsed >= skipMs * 1000) timeById.set(id, (timeById.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const modules = new Map<string, number>();
   const categories = new Map<string, number>();
   const inclusive = new Map<string, number>();
@@ -181,17 +190,19 @@ function print(title: string, s: ProfileSummary, top: number): void {
 function main(argv: string[]): void {
   let top = 25;
   let merged = false;
+  let skipMs = 0;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--top') top = Number(argv[++i]);
     else if (argv[i] === '--merge') merged = true;
+    else if (argv[i] === '--skip-ms') skipMs = Number(argv[++i]);
     else files.push(argv[i]);
   }
-  if (!files.length || !Number.isInteger(top) || top <= 0) {
-    process.stderr.write('usage: profile-summary [--top N] [--merge] FILE.cpuprofile...\n');
+  if (!files.length || !Number.isInteger(top) || top <= 0 || !(skipMs >= 0)) {
+    process.stderr.write('usage: profile-summary [--top N] [--merge] [--skip-ms N] FILE.cpuprofile...\n');
     process.exit(2);
   }
-  const summaries = files.map((f) => summarizeProfile(JSON.parse(readFileSync(f, 'utf8')) as Profile));
+  const summaries = files.map((f) => summarizeProfile(JSON.parse(readFileSync(f, 'utf8')) as Profile, skipMs));
   if (merged) print(`${files.length} profiles together`, mergeSummaries(summaries), top);
   else summaries.forEach((s, i) => print(files[i], s, top));
 }

@@ -29,7 +29,7 @@ export interface BenchConfig {
   /** The fan-out room at one rate, repeated, for server CPU per delivery (ours / Socket.IO). */
   cpuPerDelivery: { rate: number; stepMs: number; drainMs: number; repeat: number };
   closedLoop: { senders: number; durationMs: number; drainMs: number; warmupMs: number; repeat: number };
-  idleRooms: { rooms: number; membersPerRoom: number; windowMs: number; settleMs: number; drainMs: number };
+  idleRooms: { rooms: number; membersPerRoom: number; windowMs: number; baselineMs: number; settleMs: number; drainMs: number };
   manyRooms: { rooms: number; membersPerRoom: number; perMemberRate: number; durationMs: number; drainMs: number };
   /** settleMs: pause after each level before memory is read (and before the baseline). */
   connections: { levels: number[]; deadlineMs: number; settleMs: number };
@@ -57,7 +57,7 @@ export const FULL_CONFIG: BenchConfig = {
   fanout: { rates: [100, 200, 500, 1000, 2000], stepMs: 10000, drainMs: 10000, members: 99, sendersPerNode: 3, warmupMs: 2000, repeat: 2 },
   cpuPerDelivery: { rate: 500, stepMs: 10000, drainMs: 10000, repeat: 3 },
   closedLoop: { senders: 30, durationMs: 10000, drainMs: 10000, warmupMs: 2000, repeat: 2 },
-  idleRooms: { rooms: 1000, membersPerRoom: 3, windowMs: 20000, settleMs: 3000, drainMs: 15000 },
+  idleRooms: { rooms: 1000, membersPerRoom: 3, windowMs: 20000, baselineMs: 5000, settleMs: 3000, drainMs: 15000 },
   manyRooms: { rooms: 30, membersPerRoom: 10, perMemberRate: 1, durationMs: 10000, drainMs: 10000 },
   connections: { levels: [1000, 2500, 5000, 10000, 15000], deadlineMs: 120000, settleMs: 1000 },
   freshInstances: true,
@@ -76,7 +76,7 @@ export const SMOKE_CONFIG: BenchConfig = {
   fanout: { rates: [50], stepMs: 1000, drainMs: 5000, members: 12, sendersPerNode: 1, warmupMs: 0, repeat: 1 },
   cpuPerDelivery: { rate: 50, stepMs: 500, drainMs: 5000, repeat: 1 },
   closedLoop: { senders: 6, durationMs: 1000, drainMs: 5000, warmupMs: 0, repeat: 1 },
-  idleRooms: { rooms: 20, membersPerRoom: 3, windowMs: 500, settleMs: 200, drainMs: 5000 },
+  idleRooms: { rooms: 20, membersPerRoom: 3, windowMs: 500, baselineMs: 300, settleMs: 200, drainMs: 5000 },
   manyRooms: { rooms: 3, membersPerRoom: 4, perMemberRate: 2, durationMs: 1000, drainMs: 5000 },
   connections: { levels: [50], deadlineMs: 20000, settleMs: 200 },
   freshInstances: false,
@@ -310,7 +310,7 @@ export function describeIdle(r: IdleRoomsResult): string {
   const p = r.probe;
   return (
     `${r.system} idle-rooms: ${r.rooms} rooms x ${r.membersPerRoom} members (set up in ${r.setupSeconds} s): CPU % of a core over ${r.windowMs / 1000} s ${pct(r.idlePctByProcess)} ` +
-    `(no clients: ${pct(r.baselinePctByProcess)}); wake-up message per room ${p.complete && p.inOrder ? 'delivered to every member' : `INCOMPLETE (${p.deliveries} of ${p.expectedDeliveries})`}, load ${r.loadavgAfter}` +
+    `(no clients: ${pct(r.baselinePctByProcess)}); wake-up message per room ${p.complete && p.inOrder ? 'delivered to every member' : `INCOMPLETE (${p.sendErrors} of ${p.sent} sends refused; ${p.deliveries} deliveries for ${p.expectedDeliveries} expected)`}, load ${r.loadavgAfter}` +
     (r.protocolErrors ? `, ${r.protocolErrors} protocol errors (${r.lastProtocolError.slice(0, 120)})` : '')
   );
 }

@@ -48,10 +48,11 @@ describe('profile summary by kind of work', () => {
   const s = summarizeProfile(profile);
   const share = (list: { key: string; share: number }[], key: string) => list.find((x) => x.key === key)?.share;
 
-  test('each sample goes to the innermost specific kind of work: HMAC, XML, ws send before socket internals', () => {
+  test('each sample goes to the innermost kind of work: HMAC, XML, and a socket write under ws send is socket I/O', () => {
     expect(share(s.categories, 'HMAC / crypto (peer auth)')).toBe(20);
     expect(share(s.categories, 'XML-RPC encode/decode')).toBe(20);
-    expect(share(s.categories, 'ws send (client frames)')).toBe(40);
+    expect(share(s.categories, 'socket I/O (writev/read, any caller)')).toBe(40);
+    expect(share(s.inclusive, 'ws send (client frames)')).toBe(40);
   });
 
   test('generic Node internals (timers) are a category only when nothing more specific is on the stack', () => {

@@ -202,14 +202,14 @@ function renderIdleRooms(result: BenchResult, lines: string[]): void {
   const c = result.config.idleRooms;
   lines.push(`## Idle rooms: ${c.rooms} rooms x ${c.membersPerRoom} members (spread over 3 nodes), nobody speaking, CPU over ${c.windowMs / 1000} s`);
   lines.push('');
-  lines.push('CPU % of one core per server process, on a fresh instance: first with no clients at all, then with the rooms set up and idle. After the window each room gets one message, which every member must receive (rooms that went quiet must still wake up).');
+  lines.push(`CPU % of one core per server process, on a fresh instance: first with no clients at all (over ${c.baselineMs / 1000} s), then with the rooms set up and idle. After the window each room gets one message, which every member must receive (rooms that went quiet must still wake up).`);
   lines.push('');
   lines.push(`| system | idle rooms: % core by process | no clients: % core by process | busiest node | set-up s | wake-up message | load avg | target ≤ ${IDLE_TARGET_PCT_OF_CORE} % per node |`);
   lines.push('|---|---|---|---:|---:|---|---:|---|');
   const pct = (m: Record<string, number>): string => Object.entries(m).map(([k, v]) => `${k} ${n(v)}`).join(', ');
   for (const r of result.idleRooms) {
     const p = r.probe;
-    const wake = p.complete && p.inOrder ? `every member (p99 ${n(p.p99Ms)} ms)` : `**no** (${p.deliveries} of ${p.expectedDeliveries})`;
+    const wake = p.complete && p.inOrder ? `every member (p99 ${n(p.p99Ms)} ms)` : `**no** (${p.sendErrors} of ${p.sent} sends refused; ${p.deliveries} deliveries for ${p.expectedDeliveries} expected${p.inOrder ? '' : ', out of order'})`;
     lines.push(
       `| ${NAMES[r.system] ?? r.system} | ${pct(r.idlePctByProcess)} | ${pct(r.baselinePctByProcess)} | ${n(r.maxNodeIdlePct)} | ${n(r.setupSeconds)} | ${wake} | ${n(r.loadavgAfter, 2)} | ${r.system.startsWith('ours') ? yesNo(idleMeetsTarget(r)) : '–'} |`,
     );

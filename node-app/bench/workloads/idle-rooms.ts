@@ -2,7 +2,7 @@
  * Idle cost: what rooms cost a server when nobody speaks. On a fresh instance: CPU per server
  * process over a window with no clients (the baseline), then `rooms` rooms are created and their
  * members joined (spread over the nodes), and after a settling pause CPU per process is read again
- * over an equal-length idle window. Last, one message per room proves every room still works
+ * over the idle window. Last, one message per room proves every room still works
  * (each member gets it, in order): a room that went quiet must still wake up.
  */
 import { encodeContent, nowMicros } from '../load/payload';
@@ -14,8 +14,10 @@ import { setupRooms, TrafficPlan } from './traffic';
 export interface IdleRoomsOptions {
   rooms: number;
   membersPerRoom: number;
-  /** The measured idle window (and the baseline window before any client connects). */
+  /** The measured idle window. */
   windowMs: number;
+  /** The baseline window before any client connects. */
+  baselineMs: number;
   /** Pause between the last join and the idle window, so setup work is not counted as idle. */
   settleMs: number;
   drainTimeoutMs: number;
@@ -35,7 +37,7 @@ export interface IdleRoomsResult {
   /** The busiest node process (Redis excluded) with the idle rooms: the issue's per-node figure. */
   maxNodeIdlePct: number;
   /** The wake-up check: one message per room after the window. */
-  probe: Pick<DeliveryFigures, 'sent' | 'expectedDeliveries' | 'deliveries' | 'complete' | 'inOrder'> & { drained: boolean; p99Ms: number };
+  probe: Pick<DeliveryFigures, 'sent' | 'sendErrors' | 'expectedDeliveries' | 'deliveries' | 'complete' | 'inOrder'> & { drained: boolean; p99Ms: number };
   loadGenCpuPctOfCore: number;
   loadavgBefore: number;
   loadavgAfter: number;
@@ -81,7 +83,7 @@ async function cpuOverWindow(system: RunningSystem, ms: number): Promise<Record<
 export async function runIdleRooms(system: RunningSystem, opts: IdleRoomsOptions): Promise<IdleRoomsResult> {
   const load0 = loadavg1();
   await sleep(opts.settleMs);
-  const baseline = await cpuOverWindow(system, opts.windowMs);
+  const baseline = await cpuOverWindow(system, opts.baselineMs);
   const plan = idleRoomsPlan(opts);
   const s0 = nowMicros();
   const { clients, roomIds, receiverRoom } = await setupRooms(system, plan);
@@ -136,6 +138,7 @@ export async function runIdleRooms(system: RunningSystem, opts: IdleRoomsOptions
       maxNodeIdlePct: Math.max(...Object.entries(idle).filter(([role]) => nodeRoles.has(role)).map(([, v]) => v)),
       probe: {
         sent: f.sent,
+        sendErrors: f.sendErrors,
         expectedDeliveries: f.expectedDeliveries,
         deliveries: f.deliveries,
         complete: f.complete,
