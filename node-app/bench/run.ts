@@ -92,6 +92,7 @@ export interface SkippedStep {
   system: SystemName;
   workload: string;
   offeredRate?: number;
+  repetition?: number;
   reason: string;
 }
 
@@ -210,7 +211,7 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
           const s = up.get(name);
           if (!s) {
             const why = stoppedBecause.get(name);
-            if (why !== undefined && rep === 1) result.skipped.push({ system: name, workload, offeredRate: plan.rate, reason: why });
+            if (why !== undefined) result.skipped.push({ system: name, workload, offeredRate: plan.rate, repetition: rep, reason: why });
             continue;
           }
           try {

@@ -43,6 +43,16 @@ describe('delivery tracker', () => {
     expect(heard).toEqual([0, 1, 0]);
   });
 
+  test('a second answer to one send (an ack after a refusal) is counted apart and makes the run incomplete', () => {
+    const t = twoRooms();
+    sendAll(t, 0, 1);
+    t.onSendError(0);
+    t.onAck(0);
+    const f = t.figures();
+    expect(f).toMatchObject({ sent: 1, sendErrors: 1, unmatchedReplies: 1, expectedDeliveries: 0, complete: false });
+    expect(t.drained()).toBe(true);
+  });
+
   test('a lost delivery makes the run incomplete and is counted as missing', () => {
     const t = twoRooms();
     sendAll(t, 0, 2);

@@ -104,7 +104,7 @@ function renderFanout(result: BenchResult, lines: string[], chartFile?: string):
     lines.push('');
     lines.push('⚠ = the load generator used over 85 % of its core or sent 1 % of its messages over 50 ms late: that step may be limited by it.');
   }
-  for (const s of result.skipped.filter((x) => x.workload === 'fanout')) {
+  for (const s of result.skipped.filter((x) => x.workload === 'fanout' && (x.repetition ?? 1) === 1)) {
     lines.push('');
     lines.push(`${NAMES[s.system] ?? s.system} at ${s.offeredRate} msg/s: not run (${s.reason}).`);
   }
@@ -173,6 +173,7 @@ function renderCpuPerDelivery(result: BenchResult, lines: string[]): void {
   }
   const { ratio, meetsTarget } = cpuPerDeliveryRatio(result);
   lines.push('');
+  skippedLines(result, 'cpu-per-delivery', lines);
   if (ratio !== null) lines.push(`Ours / Socket.IO: **${n(ratio, 2)}x** (target ≤ ${CPU_PER_DELIVERY_TARGET_RATIO}x: ${meetsTarget ? 'met' : '**not met**'}).`);
   lines.push('');
 }
@@ -196,6 +197,11 @@ function renderClosedLoop(result: BenchResult, lines: string[]): void {
     );
   }
   lines.push('');
+  skippedLines(result, 'closed-loop', lines);
+}
+
+function skippedLines(result: BenchResult, workload: string, lines: string[]): void {
+  for (const s of result.skipped.filter((x) => x.workload === workload)) lines.push(`${NAMES[s.system] ?? s.system}, run ${s.repetition ?? 1}: not run (${s.reason}).`, '');
 }
 
 function renderIdleRooms(result: BenchResult, lines: string[]): void {
