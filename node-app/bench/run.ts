@@ -35,7 +35,8 @@ export interface BenchConfig {
   connections: { levels: number[]; deadlineMs: number; settleMs: number };
   /**
    * A fresh instance of each system per workload (the full run). Off (the smoke: nothing it
-   * measures is compared), every workload runs on one instance per system, started once.
+   * measures is compared), every workload runs on one instance per system, started once, and the
+   * one-system-at-a-time workloads of the systems run side by side.
    */
   freshInstances: boolean;
   /** Pin servers and the load generator to different cores (taskset). */
@@ -248,8 +249,8 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
     if (config.freshInstances) for (const name of [...up.keys()]) await drop(name);
 
     // One system at a time from here (idle-rooms first: with fresh instances, on one that has
-    // seen no traffic); the others stay idle meanwhile.
-    for (const name of config.systems) {
+    // seen no traffic); the others are stopped meanwhile.
+    const oneSystem = async (name: SystemName): Promise<void> => {
       const withSystem = async (workload: WorkloadName, fn: (s: RunningSystem) => Promise<void>): Promise<void> => {
         if (!config.workloads.includes(workload)) return;
         let running = config.freshInstances ? null : up.get(name) ?? null;
@@ -283,7 +284,9 @@ export async function runBench(config: BenchConfig, progress: Progress = () => u
         const last = r.levels[r.levels.length - 1];
         progress(`${name} connections: held ${r.maxHeld}, ${last ? Math.round((last.bytesPerConnection / 1024) * 10) / 10 : NaN} KiB/conn (${r.stoppedBecause})`);
       });
-    }
+    };
+    if (config.freshInstances) for (const name of config.systems) await oneSystem(name);
+    else await Promise.all(config.systems.map(oneSystem));
   } finally {
     for (const name of [...up.keys()]) await drop(name);
     rmSync(workDir, { recursive: true, force: true });

@@ -6,6 +6,12 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import * as net from 'node:net';
 
+/**
+ * How long a server may take to become ready: an upper bound against hangs, not a speed check
+ * (on a loaded shared machine, loading Socket.IO alone has taken over 15 s).
+ */
+export const READY_TIMEOUT_MS = 60_000;
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -43,7 +49,7 @@ export interface SpawnOptions {
   command: string;
   args: string[];
   env?: Record<string, string>;
-  /** How long to wait for readiness before failing. */
+  /** How long to wait for readiness before failing (default READY_TIMEOUT_MS). */
   readyTimeoutMs?: number;
   /** Decides readiness from a stdout line; default: a JSON line with ready:true. */
   isReady?: (line: string) => Record<string, unknown> | null;
@@ -88,8 +94,8 @@ export function spawnReady(opts: SpawnOptions): Promise<StartedChild> {
     let buf = '';
     let done = false;
     const timer = setTimeout(() => {
-      fail(new Error(`${opts.label} not ready within ${opts.readyTimeoutMs ?? 15000} ms; output tail:\n${tail}`));
-    }, opts.readyTimeoutMs ?? 15000);
+      fail(new Error(`${opts.label} not ready within ${opts.readyTimeoutMs ?? READY_TIMEOUT_MS} ms; output tail:\n${tail}`));
+    }, opts.readyTimeoutMs ?? READY_TIMEOUT_MS);
     const fail = (err: Error): void => {
       if (done) return;
       done = true;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startLocalCluster } from '../../src/cluster/local-cluster';
 import { pinProcess } from '../measure/proc';
-import { freePortRun, trackChild } from './child';
+import { freePortRun, READY_TIMEOUT_MS, trackChild } from './child';
 import { BenchSystem, RunningSystem, StartOptions } from './types';
 
 /** Extra environment for our nodes (e.g. from --ours-env), merged over the bench defaults. */
@@ -31,6 +31,7 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
         logDir: path.join(opts.workDir, 'ours-logs'),
         // node's own flags (e.g. --cpu-prof, which NODE_OPTIONS does not accept).
         nodeArgs,
+        readyTimeoutMs: READY_TIMEOUT_MS,
       });
       // Killed too if the harness itself dies.
       for (const n of cluster.nodes) trackChild(n.process);
