@@ -77,7 +77,7 @@ const CATEGORIES: { name: string; fallback?: boolean; test: (f: CallFrame) => bo
   { name: 'ws (other)', test: (f) => f.url.includes('node_modules/ws/') },
   {
     name: 'peer HTTP (client and server)',
-    test: (f) => /node:_http_|node:internal\/http|node:http$/.test(f.url) || f.url.includes(`${OWN}src/peers/peer-link`) || f.url.includes(`${OWN}src/peers/peer-server`),
+    test: (f) => /node:_http_|node:internal\/http|node:http$/.test(f.url) || /\/dist\/node-app\/src\/peers\/peer-(link|server|transport|stream)\./.test(f.url),
   },
   { name: 'heartbeats / failure detector', test: (f) => (f.url.includes(OWN) && /heartbeat/i.test(f.functionName)) || f.url.includes(`${OWN}src/node/failure-detector`) },
   { name: 'replication (other)', test: (f) => f.url.includes(`${OWN}src/replication/`) },
