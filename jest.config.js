@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test', '<rootDir>/node-app'],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/swarm/', '<rootDir>/test/vagrant/'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/swarm/', '<rootDir>/test/vagrant/vagrant.test.ts'],
   transform: { '^.+\\.tsx?$': 'ts-jest' },
   testTimeout: 30000,
 };

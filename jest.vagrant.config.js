@@ -5,7 +5,8 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test/vagrant'],
-  testMatch: ['**/*.test.ts'],
+  // Only the run itself; the lab's unit tests (test/vagrant/lab) are in the fast suite.
+  testMatch: ['<rootDir>/test/vagrant/vagrant.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: { '^.+\\.tsx?$': 'ts-jest' },
   // Each step bounds its own commands; this only catches a step that forgot to.

@@ -29,7 +29,7 @@ it('npx cdktf synth writes every stack', () => {
     env: { ...process.env, CHECKPOINT_DISABLE: '1', CI: '1' },
   });
   expect(r.status).toBe(0);
-  expect(r.stdout).toContain('Generated Terraform code for the stacks: demo, five-nodes, lab');
+  expect(r.stdout).toContain('Generated Terraform code for the stacks: demo, five-nodes, lab, demo-docker, vagrant-lab');
   expect(readTree(stackDir(outdir, 'demo'))).toEqual(expected);
 }, 120_000);
 

@@ -72,6 +72,21 @@ suite('the demo with vagrant up --provider=docker, deploy-demo.sh and run-scenar
     return r.output;
   }
 
+  /** After a failed deploy or scenario: the stack's tasks and errors, from the manager's engine. */
+  async function diagnostics(): Promise<void> {
+    try {
+      const manager = readLabVms(STACK_DIR).find((v) => v.role === 'manager')!;
+      const names = (await engine.docker(['ps', '--format', '{{.Names}}'])).stdout.trim().split('\n');
+      const container = names.find((n) => n.startsWith(`${VAGRANT_LAB_STACK_ID}_${manager.name}_`));
+      if (!container) return log.say(`diagnostics: no container for ${manager.name} (running: ${names.join(', ')})`);
+      const stack = /^STACK_NAME=(\S+)/m.exec(fs.readFileSync(path.join(STACK_DIR, 'demo.env'), 'utf8'))?.[1] ?? 'chat-demo';
+      const r = await engine.docker(['exec', container, 'docker', 'stack', 'ps', stack, '--no-trunc', '--format', '{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}'], { allowFailure: true, timeoutMs: 30_000 });
+      log.say(`diagnostics: docker stack ps ${stack} on ${manager.name}:\n${r.stdout}${r.stderr}`);
+    } catch (err) {
+      log.say(`diagnostics failed: ${(err as Error).message}`);
+    }
+  }
+
   afterAll(async () => {
     const failures = await log.step('teardown', () => teardown.runAll(say, 240_000));
     if (failures.length > 0) log.say(`teardown left problems:\n  ${failures.join('\n  ')}`);
@@ -140,7 +155,10 @@ suite('the demo with vagrant up --provider=docker, deploy-demo.sh and run-scenar
     // registry here, so Dockerfile.node builds hermetically on the lab's Node base image.
     const env = vagrantEnv();
     env.IMAGE_BUILD_ARGS = `--build-arg BASE_IMAGE=${BASE_IMAGE_TAG}`;
-    const out = await log.step('./scripts/deploy-demo.sh', () => userCommand(['./scripts/deploy-demo.sh'], 1_200_000, env));
+    const out = await log.step('./scripts/deploy-demo.sh', () => userCommand(['./scripts/deploy-demo.sh'], 1_200_000, env)).catch(async (err) => {
+      await diagnostics();
+      throw err;
+    });
     expect(out).toContain(`all ${readLabVms(STACK_DIR).length} VMs running`);
     expect(out).toContain(`all ${readLabVms(STACK_DIR).length} services running and healthy`);
     expect(out).toContain('6/6 access');
@@ -149,12 +167,17 @@ suite('the demo with vagrant up --provider=docker, deploy-demo.sh and run-scenar
 
   test('./scripts/run-scenarios.sh: normal, node failure and rolling update pass with every acknowledged message delivered in order', async () => {
     needs('deployed');
-    const json = path.join(LAB_ROOT, 'scenarios.json');
+    // Kept after the run (test-output/ is CI's results folder); the lab folder goes at teardown.
+    const json = path.join(REPO, 'test-output', 'vagrant-scenarios.json');
+    fs.mkdirSync(path.dirname(json), { recursive: true });
+    fs.rmSync(json, { force: true });
     const r = await log.step('./scripts/run-scenarios.sh all', () =>
       runStreaming(['./scripts/run-scenarios.sh', 'all', '--json', json], { cwd: STACK_DIR, env: vagrantEnv(), timeoutMs: 1_200_000, say, prefix: '  scenarios' }));
     expect(fs.existsSync(json)).toBe(true);
     results = JSON.parse(fs.readFileSync(json, 'utf8')) as ScenarioResult[];
-    expect(checkScenarioFigures(results)).toEqual([]);
+    const problems = checkScenarioFigures(results);
+    if (problems.length > 0 || r.code !== 0) await diagnostics();
+    expect(problems).toEqual([]);
     expect(r.code).toBe(0);
   }, 1_300_000);
 });

@@ -71,7 +71,7 @@ export class HostEngine {
 
     const before = await firewallSnapshot();
     teardown.add('iptables rules, chains and FORWARD policy the engine added; IP forwarding as it was', async () => {
-      const problems = await restoreFirewall(before);
+      const problems = await restoreFirewall(before, (rule) => isEngineRule(rule, this.spec.bridge));
       if (problems.length > 0) throw new Error(problems.join('; '));
     });
 
@@ -141,15 +141,24 @@ export async function firewallSnapshot(): Promise<FirewallSnapshot> {
 }
 
 /**
- * Deletes the rules and chains that appeared since `before` (newest first), sets changed chain
- * policies back, and IP forwarding as it was. Returns what could not be undone.
+ * A rule this lab's dockerd writes: Docker's own chains, or its bridges (the lab's, and the `br-<id>`
+ * of the networks Vagrant creates). Another lab's rules added meanwhile (test/swarm's FORWARD rule
+ * for its bridge) are left alone.
  */
-export async function restoreFirewall(before: FirewallSnapshot): Promise<string[]> {
+export function isEngineRule(rule: string, bridge: string): boolean {
+  return /DOCKER/.test(rule) || /\bbr-[0-9a-f]{12}\b/.test(rule) || rule.split(/\s+/).includes(bridge);
+}
+
+/**
+ * Deletes the rules and chains of the engine (`ours`) that appeared since `before` (newest first),
+ * sets changed chain policies back, and IP forwarding as it was. Returns what could not be undone.
+ */
+export async function restoreFirewall(before: FirewallSnapshot, ours: (rule: string) => boolean = () => true): Promise<string[]> {
   const problems: string[] = [];
   const now = await firewallSnapshot();
   for (const t of TABLES) {
     const had = new Set(before.rules[t]);
-    const added = now.rules[t].filter((r) => !had.has(r));
+    const added = now.rules[t].filter((r) => !had.has(r) && ours(r));
     for (const rule of added.filter((r) => r.startsWith('-A ')).reverse()) {
       const r = await run(['iptables', '-t', t, ...splitRule(rule.replace(/^-A /, '-D '))], { allowFailure: true, timeoutMs: 15_000 });
       if (r.code !== 0) problems.push(`iptables -t ${t} ${rule}: ${r.stderr.trim()}`);
