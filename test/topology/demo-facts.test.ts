@@ -153,7 +153,9 @@ describe('deploy and access', () => {
     const s = files['scripts/deploy-demo.sh'];
     expect(s).toContain("image=chat-node:demo");
     expect(s).toContain('nodes=(node1 node2 node3)');
-    expect(s).toContain('docker build -f "$project_root/Dockerfile.node" --build-arg BUILD_IN_CONTAINER=true -t "$image" "$project_root"');
+    expect(s).toContain("default_build_args='--build-arg BUILD_IN_CONTAINER=true'");
+    expect(s).toContain('read -r -a build_args <<<"${IMAGE_BUILD_ARGS:-$default_build_args}"');
+    expect(s).toContain('docker build -f "$project_root/Dockerfile.node" "${build_args[@]}" -t "$image" "$project_root"');
     expect(s).toContain('docker save -o');
     expect(s).toContain('sudo docker load -q -i');
     expect(s).toContain("sudo docker image inspect --format '{{.Id}}' $image");

@@ -8,7 +8,7 @@ import { cleanupTempDirs, hasDockerStackConfig, hasTool, stackDir, tempDir } fro
  * The real tools, on the real synthesized output of every stack. A missing tool is announced
  * loudly and its tests are skipped; .ci/run installs all three so CI always runs them.
  */
-const STACKS = ['demo', 'five-nodes', 'lab'];
+const STACKS = ['demo', 'five-nodes', 'lab', 'demo-docker', 'vagrant-lab'];
 const outdir = tempDir();
 buildApp(outdir).synth();
 afterAll(cleanupTempDirs);
