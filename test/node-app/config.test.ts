@@ -1,4 +1,6 @@
-import { ConfigError, loadConfig, parsePeerNodes } from '../../node-app/src/config';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, ENV_VARS, loadConfig, parsePeerNodes } from '../../node-app/src/config';
 
 describe('PEER_NODES parsing', () => {
   it('reads id:url entries and keeps https URLs intact', () => {
@@ -61,6 +63,65 @@ describe('loadConfig', () => {
       expect(() => loadConfig({ CLUSTER_SECRET_FILE: path.join(dir, 'missing') })).toThrow(/cannot be read/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('replication settings', () => {
+  it('are read with the rest of the configuration, with their defaults', () => {
+    expect(loadConfig({}).replication).toEqual({
+      enabled: true, heartbeatMs: 100, electionBaseMs: 700, electionStepMs: 301, callTimeoutMs: 600, submitTimeoutMs: 8000, synchronous: 'full',
+    });
+    expect(loadConfig({ REPLICATION: 'off', REPL_SYNC: 'Normal' }).replication).toMatchObject({ enabled: false, synchronous: 'normal' });
+  });
+
+  it('reject bad values with the variable named', () => {
+    expect(() => loadConfig({ REPLICATION: 'maybe' })).toThrow(ConfigError);
+    expect(() => loadConfig({ REPL_SYNC: 'off' })).toThrow(/REPL_SYNC/);
+    expect(() => loadConfig({ REPL_HEARTBEAT_MS: '5' })).toThrow(/REPL_HEARTBEAT_MS/);
+    expect(() => loadConfig({ REPL_HEARTBEAT_MS: '500', REPL_ELECTION_MS: '1000' })).toThrow(/REPL_ELECTION_MS .* 3 × REPL_HEARTBEAT_MS/);
+  });
+});
+
+describe('the variable table', () => {
+  /** Variable names in the first column of node-app/README.md's configuration table. */
+  function readmeVariables(): string[] {
+    const text = fs.readFileSync(path.join(__dirname, '../../node-app/README.md'), 'utf8');
+    const lines = text.split('\n');
+    const start = lines.findIndex((l) => /^\|\s*variable\s*\|/.test(l));
+    expect(start).toBeGreaterThanOrEqual(0);
+    const names: string[] = [];
+    for (const line of lines.slice(start + 2)) {
+      if (!line.startsWith('|')) break;
+      const first = line.split('|')[1];
+      for (const m of first.matchAll(/`([A-Z][A-Z0-9_]*)`/g)) names.push(m[1]);
+    }
+    return names;
+  }
+
+  it('lists every variable once', () => {
+    const names = ENV_VARS.map((v) => v.name);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('is the README configuration table, variable for variable', () => {
+    expect(readmeVariables().sort()).toEqual(ENV_VARS.map((v) => v.name).sort());
+  });
+
+  it('documents each variable with a type, a default and a meaning', () => {
+    for (const v of ENV_VARS) {
+      expect(v.type).not.toBe('');
+      expect(v.default).not.toBe('');
+      expect(v.meaning).not.toBe('');
+    }
+  });
+
+  it('drives the parsing: every integer variable is checked under its own name', () => {
+    const numeric = ENV_VARS.filter((v) => v.type.startsWith('integer'));
+    expect(numeric.length).toBeGreaterThan(20);
+    for (const v of numeric) {
+      const bad = () => loadConfig({ [v.name]: 'not-a-number' });
+      expect(bad).toThrow(new RegExp(v.name));
     }
   });
 });
