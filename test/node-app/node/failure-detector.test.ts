@@ -1,4 +1,4 @@
-import { FailureDetector } from '../../node-app/src/node/failure-detector';
+import { FailureDetector } from '../../../node-app/src/node/failure-detector';
 
 const tick = () => new Promise((r) => setImmediate(r));
 

@@ -7,8 +7,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LocalCluster, startLocalCluster } from '../cluster/local-cluster';
-import { DEFAULT_SETTINGS, nodeTargets, NodeTarget, runFailureScenario, runNormalScenario, runPartitionScenario, runRollingScenario, ScenarioHooks } from '.';
+import { LocalCluster, startLocalCluster } from '../../../node-app/src/cluster/local-cluster';
+import { DEFAULT_SETTINGS, nodeTargets, NodeTarget, runFailureScenario, runNormalScenario, runPartitionScenario, runRollingScenario, ScenarioHooks } from '../../../node-app/src/scenarios';
 
 const WS_BASE = 20990;
 const RPC_BASE = 20995;

@@ -114,14 +114,3 @@ export class TestClient {
     });
   }
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it returns true or the deadline passes. */
-export async function eventually(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`${what} not reached within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}

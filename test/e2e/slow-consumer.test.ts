@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from './helpers/ws-client';
+import { TestClient } from '../support/ws-client';
 
 jest.setTimeout(90_000);
 

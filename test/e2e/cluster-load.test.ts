@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from './helpers/ws-client';
+import { TestClient } from '../support/ws-client';
 
 jest.setTimeout(90_000);
 

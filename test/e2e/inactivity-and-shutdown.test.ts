@@ -7,7 +7,8 @@ import { loadConfig } from '../../node-app/src/config';
 import { nullLogger } from '../../node-app/src/log';
 import { startChatNode } from '../../node-app/src/node/main';
 import { startLocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient, sleep } from './helpers/ws-client';
+import { TestClient } from '../support/ws-client';
+import { sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(30_000);
 
@@ -97,9 +98,11 @@ it('collects rooms that stayed empty and unused for ROOM_IDLE_TTL_MS, and keeps 
     const empty = (await c.request('create_room', { room_name: 'nobody-came', creator_id: 'a' }, ['room_created'])).data.room_id;
     const used = (await c.request('create_room', { room_name: 'in-use', creator_id: 'a' }, ['room_created'])).data.room_id;
     await c.request('join_room', { room_id: used, username: 'a' }, ['join_room_success']);
-    await sleep(1500);
-    const list = await c.request('list_rooms', undefined, ['rooms_list']);
-    const ids = list.data.rooms.map((r: any) => r.room_id);
+    const ids = await waitFor('the idle empty room collected', async () => {
+      const list = await c.request('list_rooms', undefined, ['rooms_list']);
+      const now: string[] = list.data.rooms.map((r: any) => r.room_id);
+      return now.includes(empty) ? undefined : now;
+    });
     expect(ids).toContain(used);
     expect(ids).not.toContain(empty);
   } finally {

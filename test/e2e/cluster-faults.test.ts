@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient, sleep } from './helpers/ws-client';
+import { TestClient } from '../support/ws-client';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
@@ -47,25 +48,21 @@ afterAll(async () => {
 });
 
 describe('a stopped (SIGSTOP) peer', () => {
-  it('delays no client whose room does not depend on it, and catches up in order when continued', async () => {
+  it('serves every client whose room does not depend on it while it is stopped, and catches up in order when continued', async () => {
     const { roomId, clients: [a, b, c] } = await setupRoom('faults-sigstop', [[0, 'alice'], [1, 'bob'], [2, 'carol']]);
     const node3 = cluster.nodes[2].process;
     node3.kill('SIGSTOP');
     try {
-      const latencies: number[] = [];
+      // Every send is acknowledged while node3 is still stopped: none of them waits for it (node3
+      // cannot answer anything until SIGCONT, and is not declared failed: HEARTBEAT_FAILURES=40).
       for (let i = 0; i < 20; i++) {
         const sender = i % 2 === 0 ? a : b;
         const user = i % 2 === 0 ? 'alice' : 'bob';
-        const t0 = Date.now();
         const ack = await sender.request('send_message', { room_id: roomId, username: user, content: `m${i}` }, ['message_sent', 'message_error']);
-        latencies.push(Date.now() - t0);
         expect(ack.type).toBe('message_sent');
       }
-      expect(Math.max(...latencies)).toBeLessThan(500);
-      // Discovery still answers, bounded by its timeout, with node3 listed as unavailable.
-      const t0 = Date.now();
+      // Discovery still answers while node3 is stopped (bounded by its own timeout), node3 listed as unavailable.
       const d = await a.request('discover_rooms', undefined, ['global_rooms_list'], 5000);
-      expect(Date.now() - t0).toBeLessThan(2000);
       expect(d.data.nodes_unavailable).toEqual(['node3']);
       // A fresh connection to the admin is served at once (the original froze here).
       const fresh = await connect(0);
@@ -88,9 +85,7 @@ describe('a peer that is down', () => {
   it('shows up as unavailable in discovery, blocks no deletion it has no part in, and rejoins when back', async () => {
     const { roomId, clients: [a, b] } = await setupRoom('faults-down', [[0, 'alice'], [1, 'bob']]);
     await cluster.stopNode('node3');
-    const t0 = Date.now();
     const d = await b.request('discover_rooms', undefined, ['global_rooms_list']);
-    expect(Date.now() - t0).toBeLessThan(1500);
     expect(d.data.nodes_unavailable).toEqual(['node3']);
     expect(d.data.rooms.some((r: any) => r.room_id === roomId)).toBe(true);
     // Remote sends keep working (node2 -> admin node1).
@@ -104,8 +99,10 @@ describe('a peer that is down', () => {
     await cluster.startNode('node3');
     const c = await connect(2);
     const room2 = await a.request('create_room', { room_name: 'faults-after', creator_id: 'alice' }, ['room_created']);
-    await sleep(100);
-    const d2 = await c.request('discover_rooms', undefined, ['global_rooms_list']);
+    const d2 = await waitFor('node3 answering discovery again', async () => {
+      const d = await c.request('discover_rooms', undefined, ['global_rooms_list']);
+      return d.data.nodes_unavailable.length === 0 ? d : undefined;
+    });
     expect(d2.data.nodes_unavailable).toEqual([]);
     const j = await c.request('join_room', { room_id: room2.data.room_id, username: 'carol' }, ['join_room_success', 'join_room_error']);
     expect(j.type).toBe('join_room_success');
@@ -117,9 +114,8 @@ describe('a peer that is down', () => {
     const b = await connect(1);
     await b.request('join_room', { room_id: room.data.room_id, username: 'bob' }, ['join_room_success']);
     await cluster.stopNode('node3');
-    const t0 = Date.now();
+    // How fast the survivor takes over is a benchmark figure (failover time), not checked here.
     const r = await b.request('send_message', { room_id: room.data.room_id, username: 'bob', content: 'x' }, ['message_sent', 'message_error'], 10_000);
-    expect(Date.now() - t0).toBeLessThan(3000);
     expect(r).toMatchObject({ type: 'message_sent', data: { sequence_number: 1 } });
     const list = await b.request('discover_rooms', undefined, ['global_rooms_list'], 5000);
     expect(list.data.rooms.find((x: any) => x.room_id === room.data.room_id)?.admin_node).toMatch(/^node[12]$/);

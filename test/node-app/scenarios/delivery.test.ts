@@ -1,5 +1,5 @@
-import { checkDelivery } from './delivery';
-import { Participant } from './participant';
+import { checkDelivery } from '../../../node-app/src/scenarios/delivery';
+import { Participant } from '../../../node-app/src/scenarios/participant';
 
 const node = { id: 'node1', wsUrl: 'ws://127.0.0.1:1/', healthUrl: 'http://127.0.0.1:1/healthz' };
 const ROOM = 'room-1';

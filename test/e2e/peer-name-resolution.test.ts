@@ -14,7 +14,7 @@ jest.setTimeout(60_000);
 
 const ns = `scfix${process.pid}`;
 const etc = `/etc/netns/${ns}`;
-const child = path.join(__dirname, '..', '..', 'dist', 'test', 'node', 'fixtures', 'dead-name-child.js');
+const child = path.join(__dirname, '..', '..', 'dist', 'test', 'e2e', 'fixtures', 'dead-name-child.js');
 
 beforeAll(() => {
   execFileSync('ip', ['netns', 'add', ns]);

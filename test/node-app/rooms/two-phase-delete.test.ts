@@ -1,4 +1,4 @@
-import { runTwoPhaseDelete, type Vote } from '../../node-app/src/rooms/two-phase-delete';
+import { runTwoPhaseDelete, type Vote } from '../../../node-app/src/rooms/two-phase-delete';
 
 function participants(behaviour: Record<string, 'ready' | 'abort' | 'fail' | 'hang'>) {
   const calls: string[] = [];

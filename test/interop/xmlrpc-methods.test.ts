@@ -12,7 +12,7 @@ import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { decodeMethodResponse } from '../../node-app/src/peers/xmlrpc-codec';
 import { loadSamples } from '../peers/samples';
 import { startPythonJsonLines } from '../helpers/python-process';
-import { TestClient } from './helpers/ws-client';
+import { TestClient } from '../support/ws-client';
 
 jest.setTimeout(30_000);
 

@@ -7,7 +7,8 @@
  */
 import path from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient, eventually, sleep } from './helpers/ws-client';
+import { TestClient } from '../support/ws-client';
+import { sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
@@ -68,7 +69,7 @@ it('a member removed as unreachable while its node was frozen is a member again:
   for (let i = 6; i <= 8; i++) await send(i);
   // Every acknowledged message reaches carol, once and in order.
   const seqs = () => carol.ofType('new_message', roomId).map((f) => f.data.sequence_number as number);
-  await eventually(() => acked.every((s) => seqs().includes(s)), 10_000, 'every acknowledged message at carol');
+  await waitFor('every acknowledged message at carol', () => acked.every((s) => seqs().includes(s)), 10_000);
   const got = seqs();
   expect(got).toEqual([...new Set(got)].sort((a, b) => a - b));
   expect(carol.ofType('message_error')).toEqual([]);

@@ -1,4 +1,4 @@
-import { parseClientFrame } from '../../node-app/src/protocol/schemas';
+import { parseClientFrame } from '../../../node-app/src/protocol/schemas';
 
 const limits = { maxContentChars: 5000, maxRoomNameChars: 100, maxDescriptionChars: 500, maxUsernameChars: 64 };
 const parse = (v: unknown) => parseClientFrame(typeof v === 'string' ? v : JSON.stringify(v), limits);

@@ -1,4 +1,4 @@
-import { MemoryRoomStore } from '../../node-app/src/rooms/memory-room-store';
+import { MemoryRoomStore } from '../../../node-app/src/rooms/memory-room-store';
 
 const init = (roomId = 'r1') => ({ roomId, roomName: 'general', description: null, creatorId: 'alice', adminNode: 'node1', createdAt: 't' });
 const join = (username: string, nodeId = 'node1') => ({ kind: 'member_joined' as const, username, nodeId, timestamp: 't' });

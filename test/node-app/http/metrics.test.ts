@@ -1,4 +1,4 @@
-import { MetricsRegistry } from '../../node-app/src/http/metrics';
+import { MetricsRegistry } from '../../../node-app/src/http/metrics';
 
 describe('Prometheus text registry', () => {
   it('renders counters with labels, gauges read at scrape time and cumulative histograms', () => {

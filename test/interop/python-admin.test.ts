@@ -10,7 +10,8 @@ import { loadConfig } from '../../node-app/src/config';
 import { nullLogger } from '../../node-app/src/log';
 import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
-import { TestClient, eventually } from './helpers/ws-client';
+import { TestClient } from '../support/ws-client';
+import { waitFor } from '../support/wait';
 import { startPythonJsonLines } from '../helpers/python-process';
 
 jest.setTimeout(30_000);
@@ -133,11 +134,11 @@ it('joins, chats in, leaves and disconnects from a room on a Python admin with t
   expect(discoveries()).toBe(before);
 
   await b.request('leave_room', { room_id: pyRoomId, username: 'bob' }, ['leave_room_success']);
-  await eventually(() => pyLog.some((l) => l[0] === 'leave_room' && l[2] === 'bob'), 3000, 'leave_room at the admin');
+  await waitFor('leave_room at the admin', () => pyLog.some((l) => l[0] === 'leave_room' && l[2] === 'bob'), 3000);
   const left = await a.wait((f) => f.type === 'member_left' && f.data.username === 'bob');
   expect(left.data.reason).toBeUndefined();
 
   await a.close();
-  await eventually(() => pyLog.some((l) => l[0] === 'notify_member_disconnect' && l[2] === 'alice' && l[4] === 'User disconnected'), 3000, 'disconnect notice');
+  await waitFor('disconnect notice', () => pyLog.some((l) => l[0] === 'notify_member_disconnect' && l[2] === 'alice' && l[4] === 'User disconnected'), 3000);
   await b.close();
 });

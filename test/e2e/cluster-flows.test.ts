@@ -6,7 +6,8 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { freePorts, startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient, eventually, sleep } from './helpers/ws-client';
+import { TestClient } from '../support/ws-client';
+import { sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
@@ -200,14 +201,15 @@ describe('a client that leaves while its join is on the way', () => {
       b.ws.terminate();
     }
     // Every ghost that got in is taken out again; the room ends with alice alone.
-    await eventually(() => {
+    await waitFor('every ghost that joined also left', () => {
       const joined = a.ofType('member_joined', roomId).map((f) => f.data.username);
       const left = a.ofType('member_left', roomId).map((f) => f.data.username);
       return joined.every((u) => left.includes(u));
-    }, 8000, 'every ghost that joined also left');
-    await sleep(300);
-    const list = await a.request('list_rooms', undefined, ['rooms_list']);
-    expect(list.data.rooms.find((r: any) => r.room_id === roomId).member_count).toBe(1);
+    }, 8000);
+    await waitFor('only the real member left in the room', async () => {
+      const list = await a.request('list_rooms', undefined, ['rooms_list']);
+      return list.data.rooms.find((r: any) => r.room_id === roomId).member_count === 1;
+    });
   });
 });
 
@@ -332,6 +334,6 @@ describe('member node failure', () => {
     // The room keeps working for the survivors.
     const ack = await a.request('send_message', { room_id: roomId, username: 'alice', content: 'still here' }, ['message_sent']);
     expect(ack.data.sequence_number).toBe(1);
-    await eventually(() => cluster.nodes[2].process.exitCode !== null || cluster.nodes[2].process.signalCode !== null, 3000, 'node3 exit');
+    await waitFor('node3 exit', () => cluster.nodes[2].process.exitCode !== null || cluster.nodes[2].process.signalCode !== null, 3000);
   });
 });
