@@ -22,7 +22,7 @@ export class MemoryRoomStore implements RoomStore {
   }
 
   /** Created rooms exist at once. */
-  whenCreated(): Promise<void> {
+  whenCreated(_roomId: string): Promise<void> {
     return Promise.resolve();
   }
 
@@ -46,7 +46,7 @@ export class MemoryRoomStore implements RoomStore {
   }
 
   /** No room is replicated here. */
-  replicates(): boolean {
+  replicates(_roomId: string): boolean {
     return false;
   }
 
@@ -56,12 +56,12 @@ export class MemoryRoomStore implements RoomStore {
   onDeleted(_fn: DeletedListener): void {}
 
   /** This node is the only copy: always caught up. */
-  ready(): Promise<boolean> {
+  ready(_roomId: string, _timeoutMs: number): Promise<boolean> {
     return Promise.resolve(true);
   }
 
   /** Appends apply synchronously: applied as soon as appended. */
-  waitApplied(): Promise<boolean> {
+  waitApplied(_roomId: string, _index: number, _timeoutMs: number): Promise<boolean> {
     return Promise.resolve(true);
   }
 
@@ -80,11 +80,11 @@ export class MemoryRoomStore implements RoomStore {
   }
 
   /** This store replicates with no node. */
-  nodeDown(): boolean {
+  nodeDown(_nodeId: string): boolean {
     return false;
   }
 
-  nodeAnswering(): boolean {
+  nodeAnswering(_nodeId: string): boolean {
     return false;
   }
 }

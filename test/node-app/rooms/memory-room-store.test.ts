@@ -77,3 +77,49 @@ describe('room log and store', () => {
     expect(room.summary()).toMatchObject({ member_count: 3, admin_node: 'node1', creator_id: 'alice' });
   });
 });
+
+describe('the in-memory store as a RoomStore', () => {
+  async function roomWithMessages(n: number, historyLimit = 100) {
+    const store = new MemoryRoomStore({ historyLimit });
+    const room = store.create(init());
+    await store.append(room, join('u'));
+    for (let i = 1; i <= n; i++) await store.append(room, { kind: 'message', draft: { username: 'u', content: `m${i}` } });
+    return { store, room };
+  }
+  const seqs = (ms: Array<{ sequence_number: number }>) => ms.map((m) => m.sequence_number);
+
+  it('pages history like the replicated log: forwards from after_seq, backwards from before_seq', async () => {
+    const { store } = await roomWithMessages(10);
+    expect(seqs(store.history('r1', { afterSeq: 3, limit: 4 }))).toEqual([4, 5, 6, 7]);
+    expect(seqs(store.history('r1', { beforeSeq: 8, limit: 3 }))).toEqual([5, 6, 7]);
+    expect(seqs(store.history('r1', { limit: 2 }))).toEqual([9, 10]);
+    expect(seqs(store.history('r1', { afterSeq: 2, beforeSeq: 6, limit: 10 }))).toEqual([3, 4, 5]);
+    expect(store.history('missing', { limit: 5 })).toEqual([]);
+  });
+
+  it('serves history from its window of the last HISTORY_LIMIT messages', async () => {
+    const { store } = await roomWithMessages(10, 4);
+    expect(seqs(store.history('r1', { afterSeq: 0, limit: 100 }))).toEqual([7, 8, 9, 10]);
+  });
+
+  it('reports the last sequence number, and 0 for a room it does not have', async () => {
+    const { store } = await roomWithMessages(3);
+    expect(store.lastCommittedSeq('r1')).toBe(3);
+    expect(store.lastCommittedSeq('missing')).toBe(0);
+  });
+
+  it('replicates no room and replicates with no node', async () => {
+    const { store } = await roomWithMessages(1);
+    expect(store.replicates('r1')).toBe(false);
+    expect(store.nodeDown('node2')).toBe(false);
+    expect(store.nodeAnswering('node2')).toBe(false);
+  });
+
+  it('is created, caught up and applied at once', async () => {
+    const { store } = await roomWithMessages(1);
+    await expect(store.whenCreated('r1')).resolves.toBeUndefined();
+    await expect(store.ready('r1', 10)).resolves.toBe(true);
+    await expect(store.waitApplied('r1', 2, 10)).resolves.toBe(true);
+  });
+});
+

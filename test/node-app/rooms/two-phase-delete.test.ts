@@ -46,11 +46,9 @@ describe('two-phase room deletion', () => {
 
   it('abandons a hung participant after the phase timeout instead of waiting for it', async () => {
     const p = participants({ n2: 'ready', n3: 'hang' });
-    const started = Date.now();
+    // n3 never answers until released, and it is released only after the outcome: the outcome did not wait for it.
     const r = await runTwoPhaseDelete({ transactionId: 't', participants: ['n2', 'n3'], phaseTimeoutMs: 200, ...p });
-    const took = Date.now() - started;
     p.release();
     expect(r).toMatchObject({ outcome: 'aborted', reason: 'Node n3 timed out' });
-    expect(took).toBeLessThan(2000);
   });
 });
