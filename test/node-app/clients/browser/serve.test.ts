@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { createBrowserClientHandler, findPublicDir } from '../../node-app/src/clients/browser/serve';
+import { createBrowserClientHandler, findPublicDir } from '../../../../node-app/src/clients/browser/serve';
 
 let server: http.Server;
 let base: string;
@@ -74,14 +74,25 @@ it('refuses other methods on its own paths', async () => {
   expect(res.headers.allow).toBe('GET, HEAD');
 });
 
-it('finds the static files from the compiled location in dist/ too', () => {
-  const fromDist = findPublicDir(`${process.cwd()}/dist/node-app/src/clients/browser`);
-  expect(fromDist).toBe(`${process.cwd()}/node-app/src/clients/browser/public`);
-  expect(() => findPublicDir('/nonexistent/x/y/z/w/v')).toThrow(/browser client files not found/);
+it('serves the bundle from dist/, whether it runs compiled or from the source tree', () => {
+  const dist = `${process.cwd()}/dist/node-app/src/clients/browser/public`;
+  expect(findPublicDir(`${process.cwd()}/dist/node-app/src/clients/browser`)).toBe(dist);
+  expect(findPublicDir(`${process.cwd()}/node-app/src/clients/browser`)).toBe(dist);
+  expect(() => findPublicDir('/nonexistent/x/y/z/w/v')).toThrow(/browser client files not found \(run `npm run build`\)/);
+});
+
+it('serves one script that carries the shared ordering buffer and request builders', async () => {
+  const js = (await get('/client/app.js')).body.toString();
+  // Texts that exist only in core/message-buffer.ts and core/requests.ts.
+  expect(js).toContain('resumeAfter must be a non-negative integer');
+  expect(js).toContain('extended');
+  expect(js).not.toMatch(/\brequire\(|\bimport\s*\(/);
 });
 
 it('never puts message text into the page as HTML', () => {
   const fs = require('node:fs') as typeof import('node:fs');
-  const src = fs.readFileSync(`${findPublicDir()}/app.js`, 'utf8');
-  expect(src).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
+  const dir = `${process.cwd()}/node-app/src/clients/browser/app`;
+  const sources = fs.readdirSync(dir).map((f) => fs.readFileSync(`${dir}/${f}`, 'utf8'));
+  sources.push(fs.readFileSync(`${findPublicDir()}/app.js`, 'utf8'));
+  for (const src of sources) expect(src).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write/);
 });

@@ -6,22 +6,20 @@ import { execFile, spawn } from 'node:child_process';
 import type { LocalCluster } from '../../node-app/src/cluster/local-cluster';
 import { ChatSession } from '../../node-app/src/clients/core/chat-session';
 import type { ChatMessage } from '../../node-app/src/protocol/messages';
-import { CLIENT_BIN, freePortBlock, startCluster, waitFor } from './helpers/cluster';
+import { CLIENT_BIN, nodeAddress, startCluster } from '../support/cluster';
+import { freePorts } from '../support/ports';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
-const node = (i: number): string => `127.0.0.1:${WS_BASE + i - 1}`;
-/** A port in the clients' range that no test listens on (clusters use 21300-21399, 21500-21599, 21700-21799). */
-const DEAD = '127.0.0.1:21699';
-
 let cluster: LocalCluster;
-/** First WebSocket port of the cluster (node i listens on WS_BASE + i - 1); chosen free at start. */
-let WS_BASE = 0;
+const node = (i: number): string => nodeAddress(cluster, i);
+/** An address where nothing listens: a port the OS just handed out and took back. */
+let DEAD = '';
 
 beforeAll(async () => {
-  const ports = await freePortBlock(21700, 21800);
-  WS_BASE = ports.wsBasePort;
-  ({ cluster } = await startCluster(ports));
+  ({ cluster } = await startCluster());
+  DEAD = `127.0.0.1:${(await freePorts(1))[0]}`;
 });
 
 afterAll(async () => {
@@ -184,9 +182,10 @@ describe('ChatSession', () => {
       await owner.sendMessage(room.room_id, 'while away');
       expect(await rejoined).toMatchObject({ room_id: room.room_id, node: `ws://${node(3)}/` });
       await owner.sendMessage(room.room_id, 'after');
-      await waitFor('the two new messages', () => seqs.length >= 7);
-      await new Promise((r) => setTimeout(r, 300));
-      expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      // A last message marks the end: everything before it has been delivered when it shows.
+      await owner.sendMessage(room.room_id, 'marker');
+      await waitFor('the marker message', () => seqs.includes(8));
+      expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect(statuses).toEqual(expect.arrayContaining(['reconnecting', 'connected']));
       expect(roamer.node).toBe(`ws://${node(3)}/`);
       const members = roamer.rooms.get(room.room_id)?.members;

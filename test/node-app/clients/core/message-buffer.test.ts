@@ -1,5 +1,5 @@
-import { GapReport, RoomMessageBuffer } from '../../node-app/src/clients/core/message-buffer';
-import type { ChatMessage } from '../../node-app/src/protocol/messages';
+import { GapReport, RoomMessageBuffer } from '../../../../node-app/src/clients/core/message-buffer';
+import type { ChatMessage } from '../../../../node-app/src/protocol/messages';
 
 const ROOM = 'room-1';
 const msg = (seq: number, room = ROOM): ChatMessage => ({

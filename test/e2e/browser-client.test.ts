@@ -1,27 +1,27 @@
 /**
- * The browser client in headless Chromium against a real three-node cluster on loopback: two
- * pages, each served by (and connected to) a different node, chat with each other, see each other
- * in the member list, and one deletes the room while the other sees it go.
+ * The browser client (the bundle every node serves) in headless Chromium against a real
+ * three-node cluster on loopback: two pages, each served by (and connected to) a different node,
+ * chat with each other, see each other in the member list, and one deletes the room while the
+ * other sees it go; a page reconnects after its node restarts; and messages the page receives out
+ * of order, or not at all, are still shown in sequence order (the bundled ordering buffer).
  */
 import type { Browser, Page } from 'playwright-core';
+import { ChatConnection } from '../../node-app/src/clients/core/chat-connection';
 import type { LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { launchChromium } from './helpers/browser';
-import { freePortBlock, saveScreenshot, startCluster } from './helpers/cluster';
+import { launchChromium } from '../support/browser';
+import { nodeAddress, startCluster } from '../support/cluster';
+import { saveScreenshot } from '../support/screenshots';
+import { waitFor } from '../support/wait';
 
 jest.setTimeout(90_000);
 
-const http = (i: number): string => `http://127.0.0.1:${WS_BASE + i - 1}/`;
-
 let cluster: LocalCluster;
-/** First WebSocket port of the cluster (node i listens on WS_BASE + i - 1); chosen free at start. */
-let WS_BASE = 0;
+const http = (i: number): string => `http://${nodeAddress(cluster, i)}/`;
 let browser: Browser;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  const ports = await freePortBlock(21500, 21600);
-  WS_BASE = ports.wsBasePort;
-  ({ cluster } = await startCluster(ports));
+  ({ cluster } = await startCluster());
   browser = await launchChromium();
 });
 
@@ -30,13 +30,14 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function openAs(username: string, url: string, viewport = { width: 1000, height: 700 }): Promise<Page> {
+async function openAs(username: string, url: string, viewport = { width: 1000, height: 700 }, before?: (page: Page) => Promise<void>): Promise<Page> {
   const page = await browser.newPage({ viewport });
   page.on('pageerror', (err) => pageErrors.push(`${username}: ${err.message}`));
   page.on('console', (msg) => {
     // Chromium logs each refused reconnect attempt itself; while a node restarts that is expected.
     if (msg.type() === 'error' && !/^WebSocket connection to .* failed/.test(msg.text())) pageErrors.push(`${username}: ${msg.text()}`);
   });
+  await before?.(page);
   await page.goto(url);
   await page.locator('#username').fill(username);
   await page.locator('#name-form button[type=submit]').click();
@@ -49,7 +50,7 @@ const members = (page: Page): Promise<string[]> => page.locator('#member-list li
 
 it('two pages on two nodes chat, see each other as members, and see a deleted room go', async () => {
   const alice = await openAs('alice', http(1));
-  expect(await alice.locator('#conn-text').textContent()).toBe(`127.0.0.1:${WS_BASE}`);
+  expect(await alice.locator('#conn-text').textContent()).toBe(nodeAddress(cluster, 1));
 
   await alice.locator('#room-name').fill('browser-room');
   await alice.locator('#room-desc').fill('made in Chromium');
@@ -142,4 +143,64 @@ it('reconnects to its node after the node restarts and rejoins the room without 
   expect(pageErrors).toEqual([]);
   await carol.close();
   await dave.close();
+});
+
+it('shows messages in sequence order when frames arrive out of order or are lost on the way', async () => {
+  const owner = await ChatConnection.connect(cluster.nodes[2].wsUrl, { pingIntervalMs: 0 });
+  try {
+    const room = await owner.createRoom('reorder-room', 'owner');
+    await owner.joinRoom(room.room_id, 'owner');
+    // A fresh join's replayed history sets where the sequence continues (the protocol's join
+    // names no sequence number), so the reordered messages are not the first the page sees.
+    await owner.sendMessage(room.room_id, 'owner', 'before');
+    // Between the node and the page: hold 'first' until 'second' has been passed on, and drop
+    // 'lost' entirely, so only the page's buffer (and its history request) can restore the order.
+    const forwarded: string[] = [];
+    const requestsSent: { type: string; extended?: unknown }[] = [];
+    let held: string | undefined;
+    const erin = await openAs('erin', http(1), undefined, (page) =>
+      page.routeWebSocket(/.*/, (ws) => {
+        const server = ws.connectToServer();
+        ws.onMessage((raw) => {
+          requestsSent.push(JSON.parse(String(raw)));
+          server.send(raw);
+        });
+        server.onMessage((raw) => {
+          const text = String(raw);
+          const frame = JSON.parse(text) as { type: string; data: { content?: string } };
+          const content = frame.type === 'new_message' ? frame.data.content : undefined;
+          if (content === 'first') {
+            held = text;
+            return;
+          }
+          if (content === 'lost') return;
+          if (content) forwarded.push(content);
+          ws.send(text);
+          if (content === 'second' && held) {
+            forwarded.push('first');
+            ws.send(held);
+          }
+        });
+      }),
+    );
+    await erin.locator('#room-list button', { hasText: 'reorder-room' }).click();
+    await erin.locator('#view-chat').waitFor({ state: 'visible' });
+    await waitFor('erin in the member list', () => owner.rooms.get(room.room_id)?.members.has('erin'));
+
+    for (const text of ['first', 'second', 'lost', 'last']) await owner.sendMessage(room.room_id, 'owner', text);
+    await erin.locator('.msg', { hasText: 'last' }).waitFor();
+    await erin.locator('.msg', { hasText: 'lost' }).waitFor();
+
+    expect(forwarded).toEqual(['before', 'second', 'first', 'last']);
+    expect(await erin.locator('.msg .text').allTextContents()).toEqual(['before', 'first', 'second', 'lost', 'last']);
+    expect(await erin.locator('.msg').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.seq)))).toEqual([1, 2, 3, 4, 5]);
+    expect(await erin.locator('.sys.warn').count()).toBe(0);
+    // The page asked the node for the dropped message, and every request asked for extended replies.
+    expect(requestsSent.map((r) => r.type)).toEqual(expect.arrayContaining(['discover_rooms', 'join_room', 'get_history']));
+    expect(requestsSent.filter((r) => r.extended !== true)).toEqual([]);
+    expect(pageErrors).toEqual([]);
+    await erin.close();
+  } finally {
+    await owner.close();
+  }
 });

@@ -1,5 +1,5 @@
 /** The terminal UI's controller on its own: input checks that need no node. */
-import { TuiController } from '../../node-app/src/clients/tui/controller';
+import { TuiController } from '../../../../node-app/src/clients/tui/controller';
 
 describe('TuiController', () => {
   it('asks for a username before connecting', async () => {

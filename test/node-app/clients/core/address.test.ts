@@ -1,4 +1,4 @@
-import { normalizeNodeAddress, parseNodeList } from '../../node-app/src/clients/core/address';
+import { normalizeNodeAddress, parseNodeList } from '../../../../node-app/src/clients/core/address';
 
 describe('normalizeNodeAddress', () => {
   it.each([

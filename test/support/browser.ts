@@ -1,3 +1,4 @@
+/** Headless Chromium (playwright-core with the system's /usr/bin/chromium) for browser suites and screenshots. */
 import { chromium, type Browser } from 'playwright-core';
 import { ansiToHtml } from './ansi-html';
 

@@ -4,7 +4,7 @@
  * what arrives in one read() as one key, so "Down Enter" in one write would be one unknown key.
  */
 import { execFileSync } from 'node:child_process';
-import { waitFor } from './cluster';
+import { sleep, waitFor } from './wait';
 
 export class Tmux {
   readonly socket = `swarmchat-clients-${process.pid}`;
@@ -22,13 +22,13 @@ export class Tmux {
   async keys(name: string, ...keys: string[]): Promise<void> {
     for (const k of keys) {
       this.run(['send-keys', '-t', name, k]);
-      await new Promise((r) => setTimeout(r, 120));
+      await sleep(120); // pacing: one key per read() of the program
     }
   }
 
   async type(name: string, text: string): Promise<void> {
     this.run(['send-keys', '-t', name, '-l', text]);
-    await new Promise((r) => setTimeout(r, 120));
+    await sleep(120); // pacing: one key per read() of the program
   }
 
   screen(name: string, withEscapes = false): string {

@@ -5,23 +5,19 @@
  * rejoins, showing the user what happened.
  */
 import type { LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { CLIENT_BIN, freePortBlock, saveScreenshot, startCluster } from './helpers/cluster';
-import { launchChromium, renderTerminal } from './helpers/browser';
-import { Tmux } from './helpers/tmux';
+import { launchChromium, renderTerminal } from '../support/browser';
+import { CLIENT_BIN, nodeAddress, startCluster } from '../support/cluster';
+import { saveScreenshot } from '../support/screenshots';
+import { Tmux } from '../support/tmux';
 
 jest.setTimeout(90_000);
 
-const node = (i: number): string => `127.0.0.1:${WS_BASE + i - 1}`;
-
 let cluster: LocalCluster;
-/** First WebSocket port of the cluster (node i listens on WS_BASE + i - 1); chosen free at start. */
-let WS_BASE = 0;
+const node = (i: number): string => nodeAddress(cluster, i);
 const tmux = new Tmux();
 
 beforeAll(async () => {
-  const ports = await freePortBlock(21300, 21400);
-  WS_BASE = ports.wsBasePort;
-  ({ cluster } = await startCluster(ports));
+  ({ cluster } = await startCluster());
 });
 
 afterAll(async () => {

@@ -7,9 +7,10 @@
  */
 import { AddressInfo } from 'node:net';
 import { WebSocketServer, WebSocket } from 'ws';
-import { ChatConnection } from '../../node-app/src/clients/core/chat-connection';
-import { ChatConnectionClosedError, ChatRequestError, ChatTimeoutError } from '../../node-app/src/clients/core/errors';
-import type { ChatMessage } from '../../node-app/src/protocol/messages';
+import { ChatConnection } from '../../../../node-app/src/clients/core/chat-connection';
+import { ChatConnectionClosedError, ChatRequestError, ChatTimeoutError } from '../../../../node-app/src/clients/core/errors';
+import type { ChatMessage } from '../../../../node-app/src/protocol/messages';
+import { waitFor } from '../../../support/wait';
 
 type Script = (req: { type: string; data?: Record<string, unknown> }, send: (type: string, data: unknown) => void, ws: WebSocket) => void;
 
@@ -55,7 +56,7 @@ const message = (seq: number, room = 'r1'): ChatMessage => ({
   timestamp: '2026-11-26T11:53:19.604421+00:00',
 });
 
-it('sends requests in the protocol shape', async () => {
+it('sends requests in the protocol shape, each asking for the extended replies', async () => {
   script = (req, send) => {
     if (req.type === 'list_rooms') send('rooms_list', { rooms: [], total_count: 0 });
     if (req.type === 'create_room') send('room_created', { room_id: 'r1', room_name: 'lobby', admin_node: 'node1', members: [], created_at: 'x' });
@@ -64,8 +65,8 @@ it('sends requests in the protocol shape', async () => {
   await c.listRooms();
   await c.createRoom('lobby', 'alice');
   expect(received).toEqual([
-    { type: 'list_rooms' },
-    { type: 'create_room', data: { room_name: 'lobby', creator_id: 'alice', description: null } },
+    { type: 'list_rooms', extended: true },
+    { type: 'create_room', data: { room_name: 'lobby', creator_id: 'alice', description: null }, extended: true },
   ]);
 });
 
@@ -105,7 +106,7 @@ it('orders history sent in the same write as the join reply, including history a
   c.on('message', (m) => messages.push(m.sequence_number));
   const joined = await c.joinRoom('r1', 'alice');
   expect(joined.room_name).toBe('lobby');
-  await waitFor(() => messages.length === 100);
+  await waitFor('100 messages', () => messages.length === 100);
   expect(messages[0]).toBe(101);
   expect(messages[99]).toBe(200);
 });
@@ -134,7 +135,7 @@ it('uses the node-announced replay start, resumes with since_seq and fills a gap
   c.on('message', (m) => shown.push(m.sequence_number));
   c.on('gap', (g) => gaps.push(g));
   await c.joinRoom(room, 'alice');
-  await waitFor(() => shown.length === 6);
+  await waitFor('6 messages', () => shown.length === 6);
   expect(shown).toEqual([1, 2, 3, 4, 5, 6]);
   expect(received.filter((r) => r.type === 'get_history').map((r) => r.data)).toEqual([{ room_id: room, after_seq: 2, limit: 1 }]);
   await c.joinRoom(room, 'alice');
@@ -159,7 +160,7 @@ it('reports a gap once when the node does not know get_history (an original Pyth
   const pendingList = c.listRooms(); // must not be rejected by the get_history error
   await c.joinRoom('r1', 'alice');
   await expect(pendingList).resolves.toMatchObject({ total_count: 0 });
-  await waitFor(() => gaps.length === 1);
+  await waitFor('one gap report', () => gaps.length === 1);
   expect(gaps[0]).toMatchObject({ from: 8, to: 8 });
   expect(shown).toEqual([7, 9, 10]);
 });
@@ -241,7 +242,7 @@ it('runs a delete through initiated and success, and reports room_closed to memb
   await c.joinRoom('r1', 'alice');
   const done = await c.deleteRoom('r1', 'alice');
   expect(done.transaction_id).toBe('t1');
-  await waitFor(() => closed.length === 1);
+  await waitFor('the room closed', () => closed.length === 1);
   expect(closed[0]).toEqual({ room_id: 'r1', room_name: 'lobby', reason: 'deleted', message: "Room 'lobby' has been deleted" });
   expect(c.rooms.has('r1')).toBe(false);
 });
@@ -260,7 +261,7 @@ it('treats member_left naming ourselves as a removal', async () => {
   const closed: { message: string }[] = [];
   c.on('room_closed', (x) => closed.push(x));
   await c.joinRoom('r1', 'alice');
-  await waitFor(() => closed.length === 1);
+  await waitFor('the room closed', () => closed.length === 1);
   expect(changes).toEqual(['snapshot:alice+bob', 'left:alice', 'left:']);
   expect(closed[0].message).toBe("You were removed from 'lobby': Inactivity");
 });
@@ -287,11 +288,3 @@ it('fails to connect with an error naming the address', async () => {
   server = new WebSocketServer({ noServer: true });
   await expect(ChatConnection.connect(`ws://127.0.0.1:${port}/`)).rejects.toThrow(`cannot connect to ws://127.0.0.1:${port}/`);
 });
-
-async function waitFor(cond: () => boolean, timeoutMs = 2000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
