@@ -5,19 +5,14 @@
  */
 import path from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../support/ws-client';
+import { TestClient, TestClients } from '../support/ws-client';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
 let cluster: LocalCluster;
-const clients: TestClient[] = [];
-
-async function connect(i: number): Promise<TestClient> {
-  const c = await TestClient.connect(cluster.nodes[i].wsUrl);
-  clients.push(c);
-  return c;
-}
+const clients = new TestClients();
+const connect = (i: number): Promise<TestClient> => clients.connect(cluster.nodes[i].wsUrl);
 
 async function setupRoom(name: string, members: Array<[number, string]>) {
   const creator = await connect(0);
@@ -43,7 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await clients.closeAll();
   await cluster?.stop();
 });
 

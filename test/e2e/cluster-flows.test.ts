@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { freePorts, startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../support/ws-client';
+import { TestClient, TestClients } from '../support/ws-client';
 import { sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
@@ -15,13 +15,8 @@ jest.setTimeout(60_000);
 const wsPort = (i: number) => Number(new URL(cluster.nodes[i].wsUrl).port);
 const rpcPort = (i: number) => Number(new URL(cluster.nodes[i].rpcUrl).port);
 let cluster: LocalCluster;
-const clients: TestClient[] = [];
-
-async function connect(i: number): Promise<TestClient> {
-  const c = await TestClient.connect(cluster.nodes[i].wsUrl);
-  clients.push(c);
-  return c;
-}
+const clients = new TestClients();
+const connect = (i: number): Promise<TestClient> => clients.connect(cluster.nodes[i].wsUrl);
 
 function httpGet(port: number, p: string): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
@@ -57,7 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await clients.closeAll();
   await cluster?.stop();
 });
 

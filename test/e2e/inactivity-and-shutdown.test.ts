@@ -3,30 +3,17 @@
  * are told (close 1001), the admin of their remote rooms hears they left, the process exits in time.
  */
 import path from 'node:path';
-import { loadConfig } from '../../node-app/src/config';
-import { nullLogger } from '../../node-app/src/log';
-import { startChatNode } from '../../node-app/src/node/main';
 import { startLocalCluster } from '../../node-app/src/cluster/local-cluster';
 import { TestClient } from '../support/ws-client';
 import { sleep, waitFor } from '../support/wait';
+import { startLoopbackNode } from '../support/loopback-node';
 
 jest.setTimeout(30_000);
 
 it('evicts an idle member for inactivity but keeps one that keeps sending', async () => {
-  const node = await startChatNode(
-    loadConfig({
-      NODE_ID: 'node1',
-      WEBSOCKET_HOST: '127.0.0.1',
-      WEBSOCKET_PORT: '0',
-      XMLRPC_HOST: '127.0.0.1',
-      XMLRPC_PORT: '0',
-      INACTIVITY_TIMEOUT_MS: '1200',
-      CLEANUP_INTERVAL_MS: '100',
-    }),
-    nullLogger,
-  );
-  const active = await TestClient.connect(`ws://127.0.0.1:${node.wsPort}`);
-  const idle = await TestClient.connect(`ws://127.0.0.1:${node.wsPort}`);
+  const node = await startLoopbackNode({ INACTIVITY_TIMEOUT_MS: '1200', CLEANUP_INTERVAL_MS: '100' });
+  const active = await TestClient.connect(node.wsUrl);
+  const idle = await TestClient.connect(node.wsUrl);
   try {
     const r = await active.request('create_room', { room_name: 'idle-test', creator_id: 'a' }, ['room_created']);
     const roomId = r.data.room_id;
@@ -81,19 +68,8 @@ it('on SIGTERM closes clients with 1001, tells the admin of their rooms, and exi
 });
 
 it('collects rooms that stayed empty and unused for ROOM_IDLE_TTL_MS, and keeps the others', async () => {
-  const node = await startChatNode(
-    loadConfig({
-      NODE_ID: 'node1',
-      WEBSOCKET_HOST: '127.0.0.1',
-      WEBSOCKET_PORT: '0',
-      XMLRPC_HOST: '127.0.0.1',
-      XMLRPC_PORT: '0',
-      ROOM_IDLE_TTL_MS: '800',
-      CLEANUP_INTERVAL_MS: '100',
-    }),
-    nullLogger,
-  );
-  const c = await TestClient.connect(`ws://127.0.0.1:${node.wsPort}`);
+  const node = await startLoopbackNode({ ROOM_IDLE_TTL_MS: '800', CLEANUP_INTERVAL_MS: '100' });
+  const c = await TestClient.connect(node.wsUrl);
   try {
     const empty = (await c.request('create_room', { room_name: 'nobody-came', creator_id: 'a' }, ['room_created'])).data.room_id;
     const used = (await c.request('create_room', { room_name: 'in-use', creator_id: 'a' }, ['room_created'])).data.room_id;

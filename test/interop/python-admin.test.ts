@@ -6,9 +6,8 @@
  * new_message before message_sent.
  */
 import type { ChildProcess } from 'node:child_process';
-import { loadConfig } from '../../node-app/src/config';
-import { nullLogger } from '../../node-app/src/log';
-import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
+import type { RunningChatNode } from '../../node-app/src/node/main';
+import { startLoopbackNode } from '../support/loopback-node';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { TestClient } from '../support/ws-client';
 import { waitFor } from '../support/wait';
@@ -84,19 +83,13 @@ beforeAll(async () => {
     },
     onLine: (line) => pyLog.push(line),
   });
-  node = await startChatNode(
-    loadConfig({
-      NODE_ID: 'node1',
-      WEBSOCKET_HOST: '127.0.0.1',
-      WEBSOCKET_PORT: String(WS_PORT),
-      XMLRPC_HOST: '127.0.0.1',
-      XMLRPC_PORT: String(RPC_PORT),
-      XMLRPC_ADDRESS: `http://127.0.0.1:${RPC_PORT}`,
-      PEER_NODES: `py1:http://127.0.0.1:${PY_PORT}`,
-      LEGACY_PEERS: 'py1',
-    }),
-    nullLogger,
-  );
+  node = await startLoopbackNode({
+    WEBSOCKET_PORT: String(WS_PORT),
+    XMLRPC_PORT: String(RPC_PORT),
+    XMLRPC_ADDRESS: `http://127.0.0.1:${RPC_PORT}`,
+    PEER_NODES: `py1:http://127.0.0.1:${PY_PORT}`,
+    LEGACY_PEERS: 'py1',
+  });
 });
 
 afterAll(async () => {

@@ -5,9 +5,8 @@
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { loadConfig } from '../../node-app/src/config';
-import { nullLogger } from '../../node-app/src/log';
-import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
+import type { RunningChatNode } from '../../node-app/src/node/main';
+import { startLoopbackNode } from '../support/loopback-node';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { decodeMethodResponse } from '../../node-app/src/peers/xmlrpc-codec';
 import { loadSamples } from '../peers/samples';
@@ -82,17 +81,13 @@ beforeAll(async () => {
     isReady: (line) => Boolean(line.ready),
     onLine: (line) => pyCalls.push(line),
   });
-  const cfg = loadConfig({
-    NODE_ID: 'node1',
-    WEBSOCKET_HOST: '127.0.0.1',
+  node = await startLoopbackNode({
     WEBSOCKET_PORT: String(WS_PORT),
-    XMLRPC_HOST: '127.0.0.1',
     XMLRPC_PORT: String(RPC_PORT),
     XMLRPC_ADDRESS: `http://127.0.0.1:${RPC_PORT}`,
     PEER_NODES: `py1:http://127.0.0.1:${PY_PORT}`,
     LEGACY_PEERS: 'py1',
   });
-  node = await startChatNode(cfg, nullLogger);
 });
 
 afterAll(async () => {

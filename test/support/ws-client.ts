@@ -114,3 +114,18 @@ export class TestClient {
     });
   }
 }
+
+/** The clients a suite opened, closed together when it ends. */
+export class TestClients {
+  private readonly opened: TestClient[] = [];
+
+  async connect(url: string): Promise<TestClient> {
+    const c = await TestClient.connect(url);
+    this.opened.push(c);
+    return c;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.opened.splice(0).map((c) => c.close()));
+  }
+}

@@ -6,7 +6,9 @@
  * forwarded send wait for its own echo.
  */
 import type { ChatMessage, RoomSummary } from '../protocol/messages';
+import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import type { NodeContext } from './node-context';
+import { isStruct, type Struct } from './rpc-params';
 import { errText, toRoomSummary } from './wire-converters';
 
 interface RemoteRoomView {
@@ -18,6 +20,13 @@ interface RemoteRoomView {
 }
 
 export type AdminLookup = { nodeId: string; cached: boolean } | undefined;
+
+/** What an admin's reply about one of its rooms means to the caller. */
+export type AdminReply =
+  | { kind: 'ok'; reply: Struct }
+  /** The admin came from the cache and no longer has the room: ask discovery and try once more. */
+  | { kind: 'retry' }
+  | { kind: 'refused'; error: string; code: string };
 
 export interface DiscoveryResult {
   rooms: RoomSummary[];
@@ -100,6 +109,23 @@ export class RemoteRooms {
     await this.discover();
     const admin = this.adminCache.get(roomId);
     return admin && admin !== selfId ? { nodeId: admin, cached: false } : undefined;
+  }
+
+  /**
+   * Reads an admin's reply (join_room, forward_message): a refusal keeps the admin's text (its
+   * `textKey` field) and code; ROOM_NOT_FOUND also drops the cache entry, and when that entry was
+   * what led here, the first attempt is worth repeating after discovery.
+   */
+  readReply(roomId: string, admin: { cached: boolean }, attempt: number, result: XmlRpcValue, textKey: 'message' | 'error', fallback: string): AdminReply {
+    if (!isStruct(result)) return { kind: 'refused', error: 'Administrator node sent an invalid reply', code: 'ADMIN_NODE_UNAVAILABLE' };
+    if (result.success === true) return { kind: 'ok', reply: result };
+    const code = typeof result.error_code === 'string' ? result.error_code : 'UNKNOWN_ERROR';
+    if (code === 'ROOM_NOT_FOUND') {
+      this.forgetAdmin(roomId);
+      if (admin.cached && attempt === 0) return { kind: 'retry' };
+    }
+    const text = result[textKey];
+    return { kind: 'refused', error: typeof text === 'string' ? text : fallback, code };
   }
 
   /** A join of the room is under way here: its view stays while it runs. */

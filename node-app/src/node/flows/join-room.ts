@@ -115,16 +115,11 @@ async function joinRemote(ctx: NodeContext, session: ClientSession, roomId: stri
         if (admin.cached && attempt === 0) continue;
         return fail(`Failed to contact administrator node: ${errText(err)}`, 'ADMIN_NODE_UNAVAILABLE');
       }
-      if (!isStruct(result)) return fail('Administrator node sent an invalid reply', 'ADMIN_NODE_UNAVAILABLE');
-      if (result.success !== true) {
-        const code = typeof result.error_code === 'string' ? result.error_code : 'UNKNOWN_ERROR';
-        if (code === 'ROOM_NOT_FOUND') {
-          remote.forgetAdmin(roomId);
-          if (admin.cached && attempt === 0) continue;
-        }
-        return fail(typeof result.message === 'string' ? result.message : 'Join failed', code);
-      }
-      const info = result.room_info;
+      const read = remote.readReply(roomId, admin, attempt, result, 'message', 'Join failed');
+      if (read.kind === 'retry') continue;
+      if (read.kind === 'refused') return fail(read.error, read.code);
+      const reply = read.reply;
+      const info = reply.room_info;
       if (!isStruct(info)) return fail('Administrator node sent an invalid reply', 'ADMIN_NODE_UNAVAILABLE');
       if (session.closed && !registry.holder(roomId, username)) {
         // The client left while its join was on the way: take the new membership back out.
@@ -138,7 +133,7 @@ async function joinRemote(ctx: NodeContext, session: ClientSession, roomId: stri
       const view = remote.ensureView(roomId, admin.nodeId);
       registry.register(roomId, session, username);
       session.sendFrame({ type: 'join_room_success', data: roomInfoData(info) });
-      const history = Array.isArray(result.messages) ? result.messages : [];
+      const history = Array.isArray(reply.messages) ? reply.messages : [];
       for (const m of history) {
         const msg = toChatMessage(m, roomId);
         if (!msg) continue;

@@ -11,7 +11,6 @@ import { checkActive, noLongerMember, notMember, type Refusal } from '../../room
 import type { CommittedEntry } from '../../rooms/room';
 import type { ClientSession } from '../client-session';
 import type { NodeContext } from '../node-context';
-import { isStruct } from '../rpc-params';
 import { errText } from '../wire-converters';
 
 /** Sends of one connection submitted but not yet acknowledged; more wait (backpressure). */
@@ -106,21 +105,16 @@ async function sendToRemoteAdmin(
       remote.forgetAdmin(room_id);
       return fail(`Failed to contact administrator node: ${errText(err)}`, 'ADMIN_NODE_UNAVAILABLE');
     }
-    if (!isStruct(result)) return fail('Administrator node sent an invalid reply', 'ADMIN_NODE_UNAVAILABLE');
-    if (result.success !== true) {
-      const code = typeof result.error_code === 'string' ? result.error_code : 'UNKNOWN_ERROR';
-      if (code === 'ROOM_NOT_FOUND') {
-        remote.forgetAdmin(room_id);
-        if (admin.cached && attempt === 0) continue;
-      }
-      return fail(typeof result.error === 'string' ? result.error : 'Send failed', code);
-    }
-    const seq = typeof result.sequence_number === 'number' ? result.sequence_number : 0;
+    const read = remote.readReply(room_id, admin, attempt, result, 'error', 'Send failed');
+    if (read.kind === 'retry') continue;
+    if (read.kind === 'refused') return fail(read.error, read.code);
+    const reply = read.reply;
+    const seq = typeof reply.sequence_number === 'number' ? reply.sequence_number : 0;
     // The sender sees its own new_message before message_sent: wait for our copy of the broadcast.
     await remote.waitForSeq(room_id, seq);
     session.sendFrame({
       type: 'message_sent',
-      data: { room_id, message_id: String(result.message_id ?? ''), sequence_number: seq, timestamp: String(result.timestamp ?? '') },
+      data: { room_id, message_id: String(reply.message_id ?? ''), sequence_number: seq, timestamp: String(reply.timestamp ?? '') },
     });
     return;
   }
