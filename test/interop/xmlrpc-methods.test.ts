@@ -9,7 +9,7 @@ import type { RunningChatNode } from '../../node-app/src/node/main';
 import { startLoopbackNode } from '../support/loopback-node';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { decodeMethodResponse } from '../../node-app/src/peers/xmlrpc-codec';
-import { loadSamples } from '../peers/samples';
+import { loadSamples } from '../node-app/peers/samples';
 import { startPythonJsonLines } from '../helpers/python-process';
 import { TestClient } from '../support/ws-client';
 

@@ -9,7 +9,7 @@ import type { ChatMessage } from '../protocol/messages';
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import { checkActive, checkMember, notMember, roomNotFound, type Refusal } from '../rooms/admission';
 import type { NodeContext } from './node-context';
-import type { Struct } from './rpc-params';
+import type { Struct } from '../peers/rpc-params';
 import { errText } from './wire-converters';
 
 export class Forwarding {

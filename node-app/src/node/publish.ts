@@ -7,7 +7,7 @@
 import type { Room } from '../rooms/room';
 import type { AppendInput, CommittedEvent } from '../rooms/room-store';
 import type { NodeContext } from './node-context';
-import type { Struct } from './rpc-params';
+import type { Struct } from '../peers/rpc-params';
 
 export class Publisher {
   constructor(private readonly ctx: NodeContext) {}

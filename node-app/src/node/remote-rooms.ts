@@ -8,7 +8,7 @@
 import type { ChatMessage, RoomSummary } from '../protocol/messages';
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import type { NodeContext } from './node-context';
-import { isStruct, type Struct } from './rpc-params';
+import { isStruct, type Struct } from '../peers/rpc-params';
 import { errText, toRoomSummary } from './wire-converters';
 
 interface RemoteRoomView {

@@ -9,7 +9,7 @@ import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import type { Room } from '../rooms/room';
 import { runTwoPhaseDelete, type Vote } from '../rooms/two-phase-delete';
 import type { NodeContext } from './node-context';
-import { isStruct, type Struct } from './rpc-params';
+import { isStruct, type Struct } from '../peers/rpc-params';
 
 export type DeleteOutcome = { ok: true; tx: string } | { ok: false; tx: string; reason: string };
 

@@ -7,7 +7,7 @@ import type { ChatMessage, RoomSummary, ServerFrame } from '../protocol/messages
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import { XmlRpcFault } from '../peers/xmlrpc-codec';
 import type { Room } from '../rooms/room';
-import { isStruct, type Struct } from './rpc-params';
+import { isStruct, type Struct } from '../peers/rpc-params';
 
 /** A failure's text as a client may see it (a peer's fault string, or the error's message). */
 export function errText(err: unknown): string {

@@ -8,7 +8,7 @@ import type { XmlRpcValue } from '../../peers/xmlrpc-codec';
 import { cannotDelete } from '../../rooms/admission';
 import type { ClientSession } from '../client-session';
 import type { NodeContext } from '../node-context';
-import { isStruct } from '../rpc-params';
+import { isStruct } from '../../peers/rpc-params';
 import { errText } from '../wire-converters';
 
 export async function deleteRoom(ctx: NodeContext, session: ClientSession, req: DeleteRoomRequest): Promise<void> {

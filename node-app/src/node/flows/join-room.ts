@@ -12,7 +12,7 @@ import type { Room } from '../../rooms/room';
 import { pythonIsoNow } from '../../util/time';
 import type { ClientSession } from '../client-session';
 import type { NodeContext } from '../node-context';
-import { isStruct } from '../rpc-params';
+import { isStruct } from '../../peers/rpc-params';
 import { errText, roomInfoData, toChatMessage } from '../wire-converters';
 
 function joinError(session: ClientSession, room_id: string) {

@@ -7,7 +7,7 @@ import type { PeerHandler } from '../../peers/peer-server';
 import type { XmlRpcValue } from '../../peers/xmlrpc-codec';
 import { cannotDelete } from '../../rooms/admission';
 import type { NodeContext } from '../node-context';
-import { checkArity, stringParam } from '../rpc-params';
+import { checkArity, stringParam } from '../../peers/rpc-params';
 
 export function deletionHandlers(ctx: NodeContext): Record<string, PeerHandler> {
   const { cfg, deletion } = ctx;

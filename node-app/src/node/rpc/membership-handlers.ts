@@ -8,7 +8,7 @@ import type { XmlRpcValue } from '../../peers/xmlrpc-codec';
 import { checkActive, checkNameFree } from '../../rooms/admission';
 import { pythonIsoNow } from '../../util/time';
 import type { NodeContext } from '../node-context';
-import { checkArity, stringParam, type Struct } from '../rpc-params';
+import { checkArity, stringParam, type Struct } from '../../peers/rpc-params';
 
 export function membershipHandlers(ctx: NodeContext): Record<string, PeerHandler> {
   const { cfg, peers, log, publisher } = ctx;

@@ -7,7 +7,7 @@
 import type { PeerHandler } from '../../peers/peer-server';
 import { XmlRpcFault, type XmlRpcValue } from '../../peers/xmlrpc-codec';
 import type { NodeContext } from '../node-context';
-import { checkArity, stringParam, structParam } from '../rpc-params';
+import { checkArity, stringParam, structParam } from '../../peers/rpc-params';
 import { toChatMessage } from '../wire-converters';
 
 /** Event types a peer may relay to our clients via receive_member_event_broadcast (§9.8: not any string). */
