@@ -138,6 +138,7 @@ export class Election {
     rt.electionTerm = 0;
     rt.electionPhase = 'none';
     rt.durableIndex = rt.lastIndex;
+    rt.tail = [];
     rt.lastSeq = e.store.raftState(rt.id).lastSeq;
     for (const p of e.members.peerIds) {
       rt.next.set(p, rt.lastIndex + 1);
@@ -168,6 +169,7 @@ export class Election {
     if (wasLeader) {
       e.stats.leaderOf--;
       rt.pending = [];
+      rt.tail = [];
       rt.lastIndex = rt.durableIndex;
       rt.lastTerm = e.store.termAt(rt.id, rt.lastIndex) ?? 0;
       e.commitment.failWaiters(rt, new ReplicationError(NOT_LEADER, 'no longer the administrator of this room', true));

@@ -107,13 +107,13 @@ export class PeerChannels {
     let byteBudget = MAX_CALL_JSON_BYTES;
     for (const rt of probing ? [] : e.rooms.values()) {
       if (rt.role !== 'leader') continue;
-      const next = rt.next.get(ch.peer.id) ?? rt.durableIndex + 1;
-      const hasEntries = next <= rt.durableIndex;
+      const next = rt.next.get(ch.peer.id) ?? rt.lastIndex + 1;
+      const hasEntries = next <= rt.lastIndex;
       const commitNews = (rt.sentCommit.get(ch.peer.id) ?? -1) < rt.commitIndex;
       if (!hasEntries && !commitNews && (!ch.heartbeatDue || !ch.fullHeartbeat || rt.deleted)) continue;
-      const count = hasEntries ? Math.min(e.cfg.maxEntriesPerItem, entryBudget, rt.durableIndex - next + 1) : 0;
+      const count = hasEntries ? Math.min(e.cfg.maxEntriesPerItem, entryBudget, rt.lastIndex - next + 1) : 0;
       if (hasEntries && (count <= 0 || byteBudget <= 0)) continue;
-      const entries = count > 0 ? e.store.entries(rt.id, next, next + count - 1, count) : [];
+      const entries = count > 0 ? e.commitment.entriesFrom(rt, next, count) : [];
       for (let k = 0; k < entries.length; k++) {
         byteBudget -= JSON.stringify(entries[k].data).length + 64;
         // Always at least one entry per item, so a single large entry still makes progress.
@@ -125,7 +125,7 @@ export class PeerChannels {
       entryBudget -= entries.length;
       const prevIndex = next - 1;
       const item: AppendItem = {
-        k: 'a', room: rt.id, term: rt.term, prevIndex, prevTerm: e.store.termAt(rt.id, prevIndex) ?? 0,
+        k: 'a', room: rt.id, term: rt.term, prevIndex, prevTerm: e.commitment.termAt(rt, prevIndex) ?? 0,
         commit: rt.commitIndex, entries,
       };
       items.push(item);
@@ -181,7 +181,7 @@ export class PeerChannels {
       if (sentCommit > (rt.sentCommit.get(peerId) ?? -1)) rt.sentCommit.set(peerId, sentCommit);
       this.e.commitment.advanceCommit(rt);
     } else if (r.conflict > 0) {
-      rt.next.set(peerId, Math.max(1, Math.min(r.conflict, rt.durableIndex + 1)));
+      rt.next.set(peerId, Math.max(1, Math.min(r.conflict, rt.lastIndex + 1)));
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
  * What replication costs and how fast it recovers, measured (not asserted).
  * Run after a build:  node dist/test/node-app/replication/replication.bench.js [--messages N] [--rounds R] [--seed S]
+ *   [--only store,commit,failover,catchup] [--sync full,normal]
  *
  *  1. store: batched appends per second into SQLite (synchronous=FULL and NORMAL), and the time to
  *     read one 100-message history page from a 100 000-message room;
@@ -27,6 +28,12 @@ const arg = (name: string, def: number) => {
 const MESSAGES = arg('messages', 2000);
 const ROUNDS = arg('rounds', 8);
 const SEED = arg('seed', 1);
+const list = (name: string, def: string[]) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1].split(',') : def;
+};
+const ONLY = new Set(list('only', ['store', 'commit', 'failover', 'catchup']));
+const SYNCS = list('sync', ['full', 'normal']) as ('full' | 'normal')[];
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -105,6 +112,8 @@ async function commitBench(sync: 'full' | 'normal'): Promise<void> {
     }
     const window = 32;
     let sent = 0;
+    const st0 = { ...a.repl.stats };
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const worker = async (n: (typeof set2.nodes)[number]) => {
       while (sent < MESSAGES) {
@@ -114,8 +123,13 @@ async function commitBench(sync: 'full' | 'normal'): Promise<void> {
     };
     await Promise.all(Array.from({ length: window }, (_, i) => worker(set2.nodes[i % 3])));
     const s = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const st = a.repl.stats;
-    console.log(`commit ${sync}, ${window} in flight over 3 nodes: ${fmt(MESSAGES / s)} messages/s committed; admin sent ${st.replCalls} replication calls carrying ${st.entriesSent} entries (${fmt(st.entriesSent / Math.max(1, st.replCalls))} per call), ${st.flushes} local flushes`);
+    const calls = st.replCalls - st0.replCalls;
+    const entries = st.entriesSent - st0.entriesSent;
+    console.log(`commit ${sync}, ${window} in flight over 3 nodes: ${fmt(MESSAGES / s)} messages/s committed; `
+      + `CPU (all 3 replicas, one process) ${fmt(((cpu.user + cpu.system) / 1000) / MESSAGES * 1000)} µs per message; `
+      + `admin sent ${calls} replication calls carrying ${entries} entries (${fmt(entries / Math.max(1, calls))} per call), ${st.flushes - st0.flushes} local flushes`);
   } finally {
     await set2.close();
   }
@@ -175,11 +189,10 @@ async function catchUpBench(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`replication bench (seed ${SEED}, ${os.cpus().length} cores, node ${process.version})`);
-  storeBench();
-  await commitBench('full');
-  await commitBench('normal');
-  await failoverBench();
-  await catchUpBench();
+  if (ONLY.has('store')) storeBench();
+  if (ONLY.has('commit')) for (const sync of SYNCS) await commitBench(sync);
+  if (ONLY.has('failover')) await failoverBench();
+  if (ONLY.has('catchup')) await catchUpBench();
 }
 
 main().catch((err) => {
