@@ -1,7 +1,9 @@
 /**
- * The admin's traffic to each peer: one `swarmchat_repl` call in flight per peer, carrying every
- * led room's pending appends (bounded in entries and bytes), commit news, heartbeats and vote
- * requests; what piles up while it is in flight goes in the next call. Heartbeats: a node-level
+ * The admin's traffic to each peer: `swarmchat_repl` calls carrying every led room's new appends
+ * (bounded in entries and bytes), commit news, heartbeats and vote requests. Pipelined: up to
+ * MAX_IN_FLIGHT calls per peer, each sending from where the previous one ended (Raft thesis
+ * §10.2.1); a failed call or a log mismatch sends the peer back to one call at a time from what it
+ * answered, until a call succeeds whole. Heartbeats: a node-level
  * "alive" every tick, per-room heartbeats every FULL_HEARTBEAT_EVERY ticks. A peer that failed
  * several calls in a row is probed with "alive" only. Also: when each peer last answered.
  */
@@ -13,16 +15,22 @@ import {
 } from './wire';
 
 const FULL_HEARTBEAT_EVERY = 4;
+/** Calls in flight per peer when its log is known to match (one while probing). */
+const MAX_IN_FLIGHT = 4;
 
 interface Channel {
   peer: ReplicationPeer;
-  inFlight: boolean;
+  inFlight: number;
+  /** The peer's log matched on the last call: later calls may leave before earlier ones answer. */
+  pipelined: boolean;
   /** This heartbeat carries every led room (not just the node-level "alive"). */
   fullHeartbeat: boolean;
   heartbeatDue: boolean;
   votes: { item: VoteItem; done(r: VoteResult | null): void }[];
   lastOkMs: number;
   failures: number;
+  /** Set while handling an answer: one of its appends did not match. */
+  mismatch: boolean;
 }
 
 export class PeerChannels {
@@ -31,7 +39,7 @@ export class PeerChannels {
 
   constructor(private readonly e: Engine, peers: ReplicationPeer[]) {
     for (const p of peers) {
-      this.channels.set(p.id, { peer: p, inFlight: false, fullHeartbeat: true, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0 });
+      this.channels.set(p.id, { peer: p, inFlight: 0, pipelined: false, fullHeartbeat: true, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0, mismatch: false });
     }
   }
 
@@ -87,7 +95,7 @@ export class PeerChannels {
 
   private sendTo(ch: Channel): void {
     const e = this.e;
-    if (ch.inFlight || e.stopped) return;
+    if (ch.inFlight >= (ch.pipelined ? MAX_IN_FLIGHT : 1) || e.stopped) return;
     const items: ReplItem[] = [];
     const handlers: ((r: XmlRpcValue | undefined) => void)[] = [];
     const votes = ch.votes;
@@ -131,7 +139,10 @@ export class PeerChannels {
       items.push(item);
       const sentTerm = rt.term;
       const sentCommit = rt.commitIndex;
-      handlers.push((r) => this.onAppendResult(rt, ch.peer.id, sentTerm, sentCommit, item, r));
+      // Optimistic: the next call goes on from here; a failure or a mismatch resets it.
+      rt.next.set(ch.peer.id, next + entries.length);
+      if (sentCommit > (rt.sentCommit.get(ch.peer.id) ?? -1)) rt.sentCommit.set(ch.peer.id, sentCommit);
+      handlers.push((r) => this.onAppendResult(rt, ch, sentTerm, item, r));
     }
     if (ch.heartbeatDue && e.stats.leaderOf > 0) {
       items.push({ k: 'h' });
@@ -140,7 +151,7 @@ export class PeerChannels {
     if (items.length === 0) return;
     if (ch.heartbeatDue) ch.fullHeartbeat = false;
     ch.heartbeatDue = false;
-    ch.inFlight = true;
+    ch.inFlight++;
     e.stats.replCalls++;
     const sentEntries = items.reduce((n, it) => n + (it.k === 'a' ? it.entries.length : 0), 0);
     e.stats.entriesSent += sentEntries;
@@ -149,8 +160,10 @@ export class PeerChannels {
         if (!Array.isArray(res) || res.length !== items.length) throw new WireError('swarmchat_repl: result count mismatch');
         ch.lastOkMs = e.clock.now();
         ch.failures = 0;
+        ch.mismatch = false;
         handlers.forEach((h, i) => h(res[i]));
-        ch.inFlight = false;
+        ch.pipelined = !ch.mismatch;
+        ch.inFlight--;
         setImmediate(() => this.sendTo(ch));
       })
       .catch((err: Error) => {
@@ -159,29 +172,40 @@ export class PeerChannels {
         if (ch.failures === 1 || ch.failures % 50 === 0) {
           e.log?.warn('replication: peer call failed', { peer: ch.peer.id, failures: ch.failures, err: err.message });
         }
+        ch.pipelined = false;
         for (const h of handlers) h(undefined);
-        ch.inFlight = false;
+        ch.inFlight--;
         // Retry at the next heartbeat tick, not at once: a dead peer must not cost a busy loop.
       });
   }
 
-  /** The peer's answer to one room's append: progress (match/next), a conflict to back up to, or a newer term. */
-  private onAppendResult(rt: RoomState, peerId: string, sentTerm: number, sentCommit: number, item: AppendItem, raw: XmlRpcValue | undefined): void {
-    if (raw === undefined || rt.role !== 'leader' || rt.term !== sentTerm) return;
-    const r = safe(() => decodeAppendResult(raw));
-    if (!r) return;
+  /**
+   * The peer's answer to one room's append: progress (match), a conflict to back up to, a newer
+   * term, or nothing (the call failed: resend from this item on, its commit news too).
+   */
+  private onAppendResult(rt: RoomState, ch: Channel, sentTerm: number, item: AppendItem, raw: XmlRpcValue | undefined): void {
+    const peerId = ch.peer.id;
+    if (rt.role !== 'leader' || rt.term !== sentTerm) return;
+    const r = raw === undefined ? null : safe(() => decodeAppendResult(raw));
+    if (!r) {
+      rt.next.set(peerId, Math.min(rt.next.get(peerId) ?? item.prevIndex + 1, item.prevIndex + 1));
+      rt.sentCommit.set(peerId, -1);
+      return;
+    }
     if (r.term > rt.term) {
       this.e.election.stepDown(rt, r.term, null);
       return;
     }
     if (r.ok) {
+      // Answers may come back out of order: match only grows, next never goes below it.
       const m = item.prevIndex + item.entries.length;
       if (m > (rt.match.get(peerId) ?? 0)) rt.match.set(peerId, m);
       rt.next.set(peerId, Math.max(rt.next.get(peerId) ?? 0, m + 1));
-      if (sentCommit > (rt.sentCommit.get(peerId) ?? -1)) rt.sentCommit.set(peerId, sentCommit);
       this.e.commitment.advanceCommit(rt);
-    } else if (r.conflict > 0) {
-      rt.next.set(peerId, Math.max(1, Math.min(r.conflict, rt.lastIndex + 1)));
+    } else {
+      ch.mismatch = true;
+      rt.sentCommit.set(peerId, -1);
+      if (r.conflict > 0) rt.next.set(peerId, Math.max(1, Math.min(r.conflict, rt.lastIndex + 1)));
     }
   }
 }
