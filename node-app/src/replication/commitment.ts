@@ -53,6 +53,7 @@ export class Commitment {
     rt.pending.push(entry);
     rt.tail.push(entry);
     this.dirty.add(rt);
+    this.e.channels.wake(rt);
     this.scheduleFlush();
     return entry;
   }
@@ -191,7 +192,10 @@ export class Commitment {
       if (a.entry.kind === 'delete') rt.deleted = true;
       e.emit('applied', a);
     }
-    if (rt.role === 'leader' && applied.length > 0) e.channels.kickAll();
+    if (rt.role === 'leader' && applied.length > 0) {
+      e.channels.wake(rt);
+      e.channels.kickAll();
+    }
     e.watch.notify(rt.id);
   }
 }

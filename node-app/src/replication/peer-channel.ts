@@ -3,7 +3,10 @@
  * (bounded in entries and bytes), commit news, heartbeats and vote requests. Pipelined: up to
  * MAX_IN_FLIGHT calls per peer, each sending from where the previous one ended (Raft thesis
  * §10.2.1); a failed call or a log mismatch sends the peer back to one call at a time from what it
- * answered, until a call succeeds whole. Heartbeats: a node-level
+ * answered, until a call succeeds whole. Quiescence (CockroachDB's, TiKV's hibernation): a room every
+ * peer has whole, commit index included, sends nothing of its own; the node-level "alive" every
+ * tick keeps its followers' timers, so idle rooms cost nothing per room. Only `active` rooms (new
+ * entries, commit news, a peer behind or just back, a peer asking for a vote) are looked at per call. Heartbeats: a node-level
  * "alive" every tick, per-room heartbeats every FULL_HEARTBEAT_EVERY ticks. A peer that failed
  * several calls in a row is probed with "alive" only. Also: when each peer last answered.
  */
@@ -36,6 +39,8 @@ interface Channel {
 export class PeerChannels {
   private readonly channels = new Map<string, Channel>();
   private heartbeats = 0;
+  /** Led rooms that may have something for some peer; the others are quiescent. */
+  private readonly active = new Set<RoomState>();
 
   constructor(private readonly e: Engine, peers: ReplicationPeer[]) {
     for (const p of peers) {
@@ -76,15 +81,26 @@ export class PeerChannels {
     }
   }
 
+  /** `rt` has something to send (entries, commit news, a peer to re-sync): no longer quiescent. */
+  wake(rt: RoomState, peerId?: string): void {
+    if (peerId !== undefined) rt.sentCommit.set(peerId, -1);
+    this.active.add(rt);
+  }
+
+  /** The peer has this room whole, commit index included: nothing to send it, not even a heartbeat. */
+  private quiet(rt: RoomState, peerId: string): boolean {
+    return (rt.match.get(peerId) ?? 0) >= rt.lastIndex && (rt.sentCommit.get(peerId) ?? -1) >= rt.commitIndex;
+  }
+
   kickAll(): void {
     for (const ch of this.channels.values()) this.sendTo(ch);
   }
 
   heartbeatTick(): void {
     if (this.e.stopped) return;
-    // Idle rooms cost O(rooms) per heartbeat; a node-level "alive" every tick keeps their
-    // followers from electing, and a per-room heartbeat every FULL_HEARTBEAT_EVERY ticks (well
-    // inside the election timeout) re-syncs terms and admins that a follower may not know yet.
+    // A node-level "alive" every tick keeps the followers of every room we lead from electing; a
+    // per-room heartbeat every FULL_HEARTBEAT_EVERY ticks (well inside the election timeout) goes
+    // only to rooms that are not quiescent (a peer behind, or not yet known to have our commit).
     const full = this.heartbeats++ % FULL_HEARTBEAT_EVERY === 0;
     for (const ch of this.channels.values()) {
       ch.heartbeatDue = true;
@@ -113,12 +129,21 @@ export class PeerChannels {
     // Bytes too: the peer server refuses bodies over 4 MiB, and XML escaping can multiply the JSON
     // size of hostile content by up to ~5; a call that can never be accepted would stall the room.
     let byteBudget = MAX_CALL_JSON_BYTES;
-    for (const rt of probing ? [] : e.rooms.values()) {
-      if (rt.role !== 'leader') continue;
+    for (const rt of probing ? [] : this.active) {
+      if (rt.role !== 'leader') {
+        this.active.delete(rt);
+        continue;
+      }
       const next = rt.next.get(ch.peer.id) ?? rt.lastIndex + 1;
       const hasEntries = next <= rt.lastIndex;
       const commitNews = (rt.sentCommit.get(ch.peer.id) ?? -1) < rt.commitIndex;
-      if (!hasEntries && !commitNews && (!ch.heartbeatDue || !ch.fullHeartbeat || rt.deleted)) continue;
+      if (!hasEntries && !commitNews) {
+        if (this.quiet(rt, ch.peer.id)) {
+          if (e.members.peerIds.every((p) => this.quiet(rt, p))) this.active.delete(rt);
+          continue;
+        }
+        if (!ch.heartbeatDue || !ch.fullHeartbeat || rt.deleted) continue;
+      }
       const count = hasEntries ? Math.min(e.cfg.maxEntriesPerItem, entryBudget, rt.lastIndex - next + 1) : 0;
       if (hasEntries && (count <= 0 || byteBudget <= 0)) continue;
       const entries = count > 0 ? e.commitment.entriesFrom(rt, next, count) : [];
@@ -159,6 +184,9 @@ export class PeerChannels {
       .then((res) => {
         if (!Array.isArray(res) || res.length !== items.length) throw new WireError('swarmchat_repl: result count mismatch');
         ch.lastOkMs = e.clock.now();
+        // Back after failed calls (restarted, cut off): it may have missed or lost anything, and
+        // may not know who leads what. Every room we lead re-syncs with it once.
+        if (ch.failures > 0) for (const rt of e.rooms.values()) if (rt.role === 'leader') this.wake(rt, ch.peer.id);
         ch.failures = 0;
         ch.mismatch = false;
         handlers.forEach((h, i) => h(res[i]));
@@ -189,7 +217,7 @@ export class PeerChannels {
     const r = raw === undefined ? null : safe(() => decodeAppendResult(raw));
     if (!r) {
       rt.next.set(peerId, Math.min(rt.next.get(peerId) ?? item.prevIndex + 1, item.prevIndex + 1));
-      rt.sentCommit.set(peerId, -1);
+      this.wake(rt, peerId);
       return;
     }
     if (r.term > rt.term) {
@@ -204,7 +232,7 @@ export class PeerChannels {
       this.e.commitment.advanceCommit(rt);
     } else {
       ch.mismatch = true;
-      rt.sentCommit.set(peerId, -1);
+      this.wake(rt, peerId);
       if (r.conflict > 0) rt.next.set(peerId, Math.max(1, Math.min(r.conflict, rt.lastIndex + 1)));
     }
   }

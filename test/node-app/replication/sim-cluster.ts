@@ -36,6 +36,8 @@ export class SimCluster {
    * later calls overtake it).
    */
   fault?: (from: string, to: string, method: string) => 'drop-answer' | number | undefined;
+  /** Per-room items (appends, votes; not the node-level "alive") sent in `swarmchat_repl` calls, per "from>to". */
+  readonly roomItems = new Map<string, number>();
   /** Most calls from one replica to another in flight at once, per "from>to". */
   readonly maxInFlight = new Map<string, number>();
   private readonly inFlight = new Map<string, number>();
@@ -120,6 +122,10 @@ export class SimCluster {
     const n = (this.inFlight.get(link) ?? 0) + 1;
     this.inFlight.set(link, n);
     this.maxInFlight.set(link, Math.max(n, this.maxInFlight.get(link) ?? 0));
+    if (method === 'swarmchat_repl' && Array.isArray(params[1])) {
+      const rooms = params[1].filter((it) => (it as { k?: string }).k !== 'h').length;
+      this.roomItems.set(link, (this.roomItems.get(link) ?? 0) + rooms);
+    }
     const fault = this.fault?.(from, to, method);
     const call = new Promise<XmlRpcValue>((resolve, reject) => {
       const timedOut = () => this.clock.after(timeoutMs, () => reject(new Error(`${method} to ${to}: timed out`)));
