@@ -19,6 +19,8 @@ export class Commitment {
   private flushScheduled = false;
   /** Led rooms with entries appended since the last flush. */
   private readonly dirty = new Set<RoomState>();
+  /** Led rooms whose peers' progress moved this turn: their commit index is decided at its end. */
+  private readonly commitDue = new Set<RoomState>();
 
   constructor(private readonly e: Engine) {}
 
@@ -146,16 +148,36 @@ export class Commitment {
     for (const w of ws) w.reject(err);
   }
 
-  /** On the admin: commit up to the highest index of this term a majority has on disk. */
+  /**
+   * On the admin: commit up to the highest index of this term a majority has on disk. Decided at
+   * the end of the turn for every room whose progress moved, and applied in one transaction (not
+   * one per peer answer): several answers of one turn cost one commit.
+   */
   advanceCommit(rt: RoomState): void {
-    const e = this.e;
     if (rt.role !== 'leader') return;
-    const matches = [rt.durableIndex, ...e.members.peerIds.map((p) => Math.min(rt.durableIndex, rt.match.get(p) ?? 0))];
-    // Only up to what the admin itself has written: it applies committed entries from its store.
-    const next = majorityCommitIndex(matches, e.members.voterCount, rt.commitIndex, rt.term,
-      (i) => (i <= rt.durableIndex ? this.termAt(rt, i) : undefined));
-    if (next > rt.commitIndex) this.commitTo(rt, next);
-    this.trimTail(rt);
+    this.commitDue.add(rt);
+    if (this.commitDue.size === 1) setImmediate(() => this.commitDueRooms());
+  }
+
+  private commitDueRooms(): void {
+    const e = this.e;
+    const due: [RoomState, number][] = [];
+    for (const rt of this.commitDue) {
+      if (rt.role !== 'leader') continue;
+      // Only up to what the admin itself has written: it applies committed entries from its store.
+      const matches = [rt.durableIndex, ...e.members.peerIds.map((p) => Math.min(rt.durableIndex, rt.match.get(p) ?? 0))];
+      const next = majorityCommitIndex(matches, e.members.voterCount, rt.commitIndex, rt.term,
+        (i) => (i <= rt.durableIndex ? this.termAt(rt, i) : undefined));
+      if (next > rt.commitIndex) due.push([rt, next]);
+      this.trimTail(rt);
+    }
+    this.commitDue.clear();
+    if (due.length === 0 || e.stopped) return;
+    const applied = e.store.transaction(() => due.map(([rt, idx]) => e.store.commit(rt.id, idx)), { durable: false });
+    due.forEach(([rt, idx], i) => {
+      rt.commitIndex = idx;
+      this.afterApply(rt, applied[i]);
+    });
   }
 
   /** A follower told by the admin that entry (idx, term) is committed may commit up to it if its log matches. */
