@@ -19,7 +19,7 @@ import {
 
 const FULL_HEARTBEAT_EVERY = 4;
 /** Calls in flight per peer when its log is known to match (one while probing). */
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 2;
 
 interface Channel {
   peer: ReplicationPeer;
@@ -87,6 +87,11 @@ export class PeerChannels {
     this.active.add(rt);
   }
 
+  private hasEntriesFor(peerId: string): boolean {
+    for (const rt of this.active) if (rt.role === 'leader' && (rt.next.get(peerId) ?? rt.lastIndex + 1) <= rt.lastIndex) return true;
+    return false;
+  }
+
   /** The peer has this room whole, commit index included: nothing to send it, not even a heartbeat. */
   private quiet(rt: RoomState, peerId: string): boolean {
     return (rt.match.get(peerId) ?? 0) >= rt.lastIndex && (rt.sentCommit.get(peerId) ?? -1) >= rt.commitIndex;
@@ -112,6 +117,9 @@ export class PeerChannels {
   private sendTo(ch: Channel): void {
     const e = this.e;
     if (ch.inFlight >= (ch.pipelined ? MAX_IN_FLIGHT : 1) || e.stopped) return;
+    // A call beside one in flight only for entries: commit news and heartbeats ride on the call
+    // after its answer (a call costs more CPU than that wait: encoding, signing, a transaction).
+    if (ch.inFlight > 0 && ch.votes.length === 0 && !this.hasEntriesFor(ch.peer.id)) return;
     const items: ReplItem[] = [];
     const handlers: ((r: XmlRpcValue | undefined) => void)[] = [];
     const votes = ch.votes;
