@@ -35,7 +35,7 @@ import { ClientSession, LocalRegistry } from './client-session';
 import { FailureDetector } from './failure-detector';
 import type { NodeMetrics } from './node-metrics';
 import type { PeerDirectory } from './peer-directory';
-import { checkArity, isStruct, stringParam, structParam, type Struct } from './rpc-params';
+import { checkArity, isStruct, stringParam, structParam, type Struct } from '../peers/rpc-params';
 
 export type RpcHandler = (params: XmlRpcValue[], ctx: { remoteAddress: string; peerId?: string; authenticated: boolean }) => XmlRpcValue | Promise<XmlRpcValue>;
 

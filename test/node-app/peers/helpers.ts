@@ -50,7 +50,7 @@ function startPortPrinter(cmd: string, args: string[]): Promise<PyServer> {
 
 /** Starts our own peer server in a child process (compiled: needs `npm run build`). */
 export function startChildPeerServer(): Promise<PyServer> {
-  const script = path.resolve(__dirname, '../../dist/test/peers/fixtures/peer-server-child.js');
+  const script = path.resolve(__dirname, '../../../dist/test/node-app/peers/fixtures/peer-server-child.js');
   if (!existsSync(script)) throw new Error(`${script} is missing: run \`npm run build\` first`);
   return startPortPrinter('node', [script]);
 }
@@ -112,15 +112,6 @@ export function rawRequest(
     req.on('error', reject);
     req.end(body);
   });
-}
-
-/** Waits until `cond()` holds, polling; fails after `ms`. */
-export async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** A TCP server that accepts connections and never answers: a hung peer. */

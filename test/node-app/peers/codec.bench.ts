@@ -1,7 +1,7 @@
 /**
  * Peer-link benchmark: prints figures, asserts nothing (house rule: speed is measured, not unit-tested).
  *
- *   npm run build && node dist/test/peers/codec.bench.js [--quick]
+ *   npm run build && node dist/test/node-app/peers/codec.bench.js [--quick]
  *
  * 1. codec: µs per decode/encode of realistic bodies, our codec vs the npm `xmlrpc` library (sax +
  *    xmlbuilder), with JSON.parse of the same data as the floor;
@@ -17,15 +17,15 @@ import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import xmlrpc from 'xmlrpc';
-import { toBatchJson, fromBatchJson } from '../../node-app/src/peers/batch-format';
-import { PeerLink } from '../../node-app/src/peers/peer-link';
-import { startPeerServer } from '../../node-app/src/peers/peer-server';
+import { toBatchJson, fromBatchJson } from '../../../node-app/src/peers/batch-format';
+import { PeerLink } from '../../../node-app/src/peers/peer-link';
+import { startPeerServer } from '../../../node-app/src/peers/peer-server';
 import {
   decodeMethodCall,
   decodeMethodResponse,
   encodeMethodCall,
   type XmlRpcValue,
-} from '../../node-app/src/peers/xmlrpc-codec';
+} from '../../../node-app/src/peers/xmlrpc-codec';
 import { loadSamples } from './samples';
 
 // The library's internals have no typings; they are what its client and server run per call.

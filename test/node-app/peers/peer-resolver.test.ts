@@ -5,7 +5,7 @@
  * is test/node/peer-name-resolution.test.ts.
  */
 import type { LookupAddress } from 'node:dns';
-import { PeerResolver, type LookupFn } from '../../node-app/src/peers/peer-resolver';
+import { PeerResolver, type LookupFn } from '../../../node-app/src/peers/peer-resolver';
 
 function controllable() {
   const pending: Array<{ host: string; cb: (err: NodeJS.ErrnoException | null, a: LookupAddress[]) => void }> = [];

@@ -7,7 +7,7 @@ import {
   XmlRpcDecodeError,
   XmlRpcFault,
   type XmlRpcValue,
-} from '../../node-app/src/peers/xmlrpc-codec';
+} from '../../../node-app/src/peers/xmlrpc-codec';
 import { loadSamples } from './samples';
 
 const samples = loadSamples();

@@ -10,10 +10,10 @@ export interface Sample {
   body: string;
 }
 
-// From the compiled copy in dist/test/peers the fixture is still read from the source tree.
+// From the compiled copy in dist/test/node-app/peers the fixture is still read from the source tree.
 export const SAMPLES_FILE =
   process.env.XMLRPC_SAMPLES ??
-  [path.join(__dirname, 'fixtures', 'xmlrpc-samples.txt'), path.resolve(__dirname, '../../../test/peers/fixtures/xmlrpc-samples.txt')].find(
+  [path.join(__dirname, 'fixtures', 'xmlrpc-samples.txt'), path.resolve(__dirname, '../../../../test/node-app/peers/fixtures/xmlrpc-samples.txt')].find(
     (f) => existsSync(f),
   ) ??
   path.join(__dirname, 'fixtures', 'xmlrpc-samples.txt');

@@ -3,10 +3,10 @@
  * before any handler runs (the handler's counter proves nothing changed); listed Python peers, identified
  * by their source address, may call unsigned.
  */
-import { PeerLink } from '../../node-app/src/peers/peer-link';
-import { RequestSigner } from '../../node-app/src/peers/peer-auth';
-import { type PeerHandlerContext, type PeerServer, startPeerServer } from '../../node-app/src/peers/peer-server';
-import { decodeMethodResponse, encodeMethodCall } from '../../node-app/src/peers/xmlrpc-codec';
+import { PeerLink } from '../../../node-app/src/peers/peer-link';
+import { RequestSigner } from '../../../node-app/src/peers/peer-auth';
+import { type PeerHandlerContext, type PeerServer, startPeerServer } from '../../../node-app/src/peers/peer-server';
+import { decodeMethodResponse, encodeMethodCall } from '../../../node-app/src/peers/xmlrpc-codec';
 import { rawRequest, runPyClient } from './helpers';
 
 const SECRET = 'correct horse battery staple 0123456789';
@@ -21,6 +21,7 @@ describe('signed peer calls', () => {
     server = await startPeerServer({
       host: '127.0.0.1',
       port: 0,
+      nodeId: 'node2',
       auth: { secret: SECRET, legacyPeers, maxSkewMs: 5000 },
       handlers: {
         mutate: (_p, ctx) => {
@@ -37,7 +38,7 @@ describe('signed peer calls', () => {
     return l;
   };
   const body = Buffer.from(encodeMethodCall('mutate', []));
-  const signed = (secret = SECRET, now = Date.now(), path = '/RPC2') => new RequestSigner(secret, 'node1').sign(path, body, now).headers;
+  const signed = (secret = SECRET, now = Date.now(), path = '/RPC2') => new RequestSigner(secret, 'node1', 'node2').sign(path, body, now).headers;
 
   beforeEach(() => {
     mutations = 0;
@@ -159,5 +160,83 @@ describe('signed peer calls', () => {
       /at least 16/,
     );
     server = undefined as unknown as PeerServer;
+  });
+
+  test('a server with the secret must know its node id: every signed call names its receiver', async () => {
+    await expect(startPeerServer({ host: '127.0.0.1', port: 0, handlers: {}, auth: { secret: SECRET } })).rejects.toThrow(/nodeId is required/);
+    server = undefined as unknown as PeerServer;
+  });
+
+  test('an unsigned call from an unlisted address is refused with a reason naming CLUSTER_SECRET and LEGACY_PEERS', async () => {
+    await start([]);
+    const r = await rawRequest(server.port, { body });
+    expect(r.status).toBe(401);
+    expect(r.body.toString()).toMatch(/CLUSTER_SECRET is set.*LEGACY_PEERS/);
+  });
+});
+
+describe('a signed call names its receiver', () => {
+  const handled: Record<string, number> = { node2: 0, node3: 0 };
+  let a: PeerServer;
+  let b: PeerServer;
+  const links: PeerLink[] = [];
+  const serverFor = (nodeId: string) =>
+    startPeerServer({
+      host: '127.0.0.1',
+      port: 0,
+      nodeId,
+      auth: { secret: SECRET },
+      handlers: { swarmchat_submit: () => ++handled[nodeId] },
+    });
+  const submit = Buffer.from(encodeMethodCall('swarmchat_submit', ['room', 'hello']));
+  beforeAll(async () => {
+    a = await serverFor('node2');
+    b = await serverFor('node3');
+  });
+  afterAll(async () => {
+    for (const l of links) l.close();
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test('a call captured on its way to node2 and replayed to node3 is refused there; it ran only on node2', async () => {
+    const headers = new RequestSigner(SECRET, 'node1', 'node2').sign('/RPC2', submit).headers;
+    expect((await rawRequest(a.port, { body: submit, headers })).status).toBe(200);
+    const replay = await rawRequest(b.port, { body: submit, headers });
+    expect(replay.status).toBe(401);
+    expect(replay.body.toString()).toMatch(/signed for node node2, this is node node3/);
+    expect(handled).toEqual({ node2: 1, node3: 0 });
+  });
+
+  test('changing the receiver header breaks the signature', async () => {
+    const headers = new RequestSigner(SECRET, 'node1', 'node2').sign('/RPC2', submit).headers;
+    const moved = await rawRequest(b.port, { body: submit, headers: { ...headers, 'x-swarmchat-to': 'node3' } });
+    expect(moved.status).toBe(401);
+    expect(moved.body.toString()).toMatch(/bad signature/);
+    expect(handled.node3).toBe(0);
+  });
+
+  test('links addressing each node by its id get through to both', async () => {
+    const before = { ...handled };
+    for (const [peerId, port] of [['node2', a.port], ['node3', b.port]] as const) {
+      const l = new PeerLink({ selfId: 'node1', peerId, address: `http://127.0.0.1:${port}`, auth: { secret: SECRET } });
+      links.push(l);
+      await l.call('swarmchat_submit', ['room', 'hi']);
+    }
+    expect(handled).toEqual({ node2: before.node2 + 1, node3: before.node3 + 1 });
+  });
+
+  test('a link that names the wrong receiver (PEER_NODES id differs from NODE_ID) is refused, saying so', async () => {
+    const l = new PeerLink({ selfId: 'node1', peerId: 'node9', address: `http://127.0.0.1:${a.port}`, auth: { secret: SECRET } });
+    links.push(l);
+    await expect(l.call('swarmchat_submit', [])).rejects.toThrow(/signed for node node9, this is node node2/);
+  });
+
+  test('a v1 signature (no receiver) is refused', async () => {
+    const headers = new RequestSigner(SECRET, 'node1', 'node2').sign('/RPC2', submit).headers;
+    const v1 = { ...headers, 'x-swarmchat-signature': headers['x-swarmchat-signature'].replace('v2=', 'v1=') };
+    delete (v1 as Record<string, string>)['x-swarmchat-to'];
+    const r = await rawRequest(a.port, { body: submit, headers: v1 });
+    expect(r.status).toBe(401);
+    expect(r.body.toString()).toMatch(/v1 does not name the receiver/);
   });
 });

@@ -8,9 +8,9 @@
  * 127.0.0.2 and 127.0.0.3; the lookup function stands in for DNS (answers or hangs as told).
  */
 import type { LookupAddress } from 'node:dns';
-import { PeerLink } from '../../node-app/src/peers/peer-link';
-import { PeerResolver, type LookupFn } from '../../node-app/src/peers/peer-resolver';
-import { type PeerServer, startPeerServer } from '../../node-app/src/peers/peer-server';
+import { PeerLink } from '../../../node-app/src/peers/peer-link';
+import { PeerResolver, type LookupFn } from '../../../node-app/src/peers/peer-resolver';
+import { type PeerServer, startPeerServer } from '../../../node-app/src/peers/peer-server';
 
 type Cb = (err: NodeJS.ErrnoException | null, a: LookupAddress[]) => void;
 

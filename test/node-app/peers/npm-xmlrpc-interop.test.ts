@@ -1,9 +1,9 @@
 /** Interop with the npm `xmlrpc` package (the library our codec replaces) as a reference client and server. */
 import type { AddressInfo } from 'node:net';
 import xmlrpc from 'xmlrpc';
-import { PeerLink } from '../../node-app/src/peers/peer-link';
-import { type PeerServer, startPeerServer } from '../../node-app/src/peers/peer-server';
-import { XmlRpcFault, type XmlRpcValue } from '../../node-app/src/peers/xmlrpc-codec';
+import { PeerLink } from '../../../node-app/src/peers/peer-link';
+import { type PeerServer, startPeerServer } from '../../../node-app/src/peers/peer-server';
+import { XmlRpcFault, type XmlRpcValue } from '../../../node-app/src/peers/xmlrpc-codec';
 
 const sample: XmlRpcValue[] = [
   null,

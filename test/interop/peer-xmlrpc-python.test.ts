@@ -5,7 +5,7 @@
 import { PeerLink } from '../../node-app/src/peers/peer-link';
 import { type PeerServer, startPeerServer, withArity } from '../../node-app/src/peers/peer-server';
 import { XmlRpcFault, type XmlRpcValue } from '../../node-app/src/peers/xmlrpc-codec';
-import { type PyServer, runPyClient, startPyServer } from './helpers';
+import { type PyServer, runPyClient, startPyServer } from '../node-app/peers/helpers';
 
 describe('Python ServerProxy(allow_none=True) calling our server', () => {
   let server: PeerServer;
