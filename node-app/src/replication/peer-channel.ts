@@ -1,14 +1,14 @@
 /**
  * The admin's traffic to each peer: `swarmchat_repl` calls carrying every led room's new appends
  * (bounded in entries and bytes), commit news, heartbeats and vote requests. Pipelined: up to
- * MAX_IN_FLIGHT calls per peer, each sending from where the previous one ended (Raft thesis
- * §10.2.1); a failed call or a log mismatch sends the peer back to one call at a time from what it
- * answered, until a call succeeds whole. Quiescence (CockroachDB's, TiKV's hibernation): a room every
- * peer has whole, commit index included, sends nothing of its own; the node-level "alive" every
- * tick keeps its followers' timers, so idle rooms cost nothing per room. Only `active` rooms (new
- * entries, commit news, a peer behind or just back, a peer asking for a vote) are looked at per call. Heartbeats: a node-level
- * "alive" every tick, per-room heartbeats every FULL_HEARTBEAT_EVERY ticks. A peer that failed
- * several calls in a row is probed with "alive" only. Also: when each peer last answered.
+ * MAX_IN_FLIGHT calls per peer, the extra ones only for entries, each sending from where the
+ * previous one ended (Raft thesis §10.2.1); a failed call or a log mismatch sends the peer back to
+ * one call at a time from what it answered, until a call succeeds whole. Quiescence (CockroachDB,
+ * TiKV's hibernate regions): a room every peer has whole, commit index included, sends nothing of
+ * its own; the node-level "alive" every tick keeps its followers' timers. Only `active` rooms (new
+ * entries, commit news, a peer behind, back from failures or asking for a vote) are looked at per
+ * call; per-room heartbeats every FULL_HEARTBEAT_EVERY ticks go to active rooms only. A peer that
+ * failed several calls in a row is probed with "alive" only. Also: when each peer last answered.
  */
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import { type Engine, MAX_CALL_JSON_BYTES, type ReplicationPeer, safe } from './engine';
