@@ -10,8 +10,6 @@ import * as path from 'node:path';
 import { LocalCluster, startLocalCluster } from '../../../node-app/src/cluster/local-cluster';
 import { DEFAULT_SETTINGS, nodeTargets, NodeTarget, runFailureScenario, runNormalScenario, runPartitionScenario, runRollingScenario, ScenarioHooks } from '../../../node-app/src/scenarios';
 
-const WS_BASE = 20990;
-const RPC_BASE = 20995;
 const CLI = path.resolve(__dirname, '../../../dist/node-app/bin/chat-scenarios.js');
 
 let dir: string;
@@ -24,7 +22,8 @@ const write = (l: string) => lines.push(l);
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarios-'));
   // DATA_DIR per node, as in the stack file (a named volume per node).
-  cluster = await startLocalCluster({ count: 3, wsBasePort: WS_BASE, rpcBasePort: RPC_BASE, dataDir: path.join(dir, 'data'), logDir: path.join(dir, 'logs') });
+  cluster = await startLocalCluster({ count: 3, wsBasePort: 0, rpcBasePort: 0, // ephemeral: two runs side by side never collide
+    dataDir: path.join(dir, 'data'), logDir: path.join(dir, 'logs') });
   nodes = nodeTargets(cluster.nodes.map((n) => n.wsUrl));
   hooks = {
     stopNode: (id) => cluster.stopNode(id),
