@@ -41,6 +41,15 @@ export interface NodeConfig {
   shutdownGraceMs: number;
   wsPingIntervalMs: number;
   wsMaxBufferedBytes: number;
+  /** Client connection limits (node-app/README.md "Limits"). */
+  wsMaxConnections: number;
+  wsMaxConnectionsPerAddress: number;
+  wsAssemblyTimeoutMs: number;
+  wsUnfinishedBudgetBytes: number;
+  wsMaxQueuedRequests: number;
+  /** Rooms one connection may create, and rooms one node may administer (README "Limits"). */
+  maxRoomsPerConnection: number;
+  maxRoomsPerNode: number;
   maxFrameBytes: number;
   maxContentChars: number;
   maxRoomNameChars: number;
@@ -176,6 +185,13 @@ export function loadConfig(env: Env = process.env): NodeConfig {
     wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 10_000, 100, 600_000),
     wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxFrameBytes: int(env, 'MAX_FRAME_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    wsMaxConnections: int(env, 'WS_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    wsMaxConnectionsPerAddress: int(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 256, 1, 1_000_000),
+    wsAssemblyTimeoutMs: int(env, 'WS_ASSEMBLY_TIMEOUT_MS', 10_000, 100, 600_000),
+    wsUnfinishedBudgetBytes: int(env, 'WS_UNFINISHED_BYTES_BUDGET', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
+    wsMaxQueuedRequests: int(env, 'WS_MAX_QUEUED_REQUESTS', 1024, 16, 1_000_000),
+    maxRoomsPerConnection: int(env, 'MAX_ROOMS_PER_CONNECTION', 20, 0, 1_000_000),
+    maxRoomsPerNode: int(env, 'MAX_ROOMS_PER_NODE', 1000, 0, 1_000_000),
     maxContentChars: int(env, 'MAX_CONTENT_CHARS', 5000, 1, 1_000_000),
     maxRoomNameChars: int(env, 'MAX_ROOM_NAME_CHARS', 100, 1, 10_000),
     maxDescriptionChars: int(env, 'MAX_DESCRIPTION_CHARS', 500, 0, 100_000),

@@ -21,7 +21,6 @@ import type {
   SendMessageRequest,
   ServerFrame,
 } from '../protocol/messages';
-import { parseClientFrame } from '../protocol/schemas';
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import { XmlRpcFault } from '../peers/xmlrpc-codec';
 import type { Room } from '../rooms/room';
@@ -43,8 +42,6 @@ export type RpcHandler = (params: XmlRpcValue[], ctx: { remoteAddress: string; p
 const RELAYABLE_EVENTS = new Set(['member_joined', 'member_left', 'delete_room_initiated']);
 /** Queued requests of one connection at which the node stops reading its socket (TCP backpressure). */
 const PAUSE_READING_AT = 128;
-/** Requests a single connection may have queued (already read) before further frames are refused. */
-const MAX_PENDING_REQUESTS = 4096;
 /** Sends of one connection submitted but not yet acknowledged; more wait (backpressure). */
 const MAX_INFLIGHT_SENDS = 64;
 
@@ -165,7 +162,7 @@ export class ChatNode {
 
   /** Every frame goes through here; work is queued per connection so replies keep request order. */
   onFrame(session: ClientSession, raw: string): void {
-    const accepted = session.enqueue(() => this.dispatch(session, raw), { pauseAt: PAUSE_READING_AT, hardMax: MAX_PENDING_REQUESTS });
+    const accepted = session.enqueue(() => this.dispatch(session, raw), { pauseAt: PAUSE_READING_AT, hardMax: this.cfg.wsMaxQueuedRequests });
     if (!accepted) {
       this.metrics.clientErrors.inc({ type: 'overload' });
       session.sendFrame({ type: 'error', data: { success: false, message: 'Too many requests in flight; slow down' } });
@@ -174,7 +171,7 @@ export class ChatNode {
 
   private async dispatch(session: ClientSession, raw: string): Promise<void> {
     if (session.closed) return;
-    const parsed = parseClientFrame(raw, this.cfg);
+    const parsed = session.parseFrame(raw, this.cfg);
     if (!parsed.ok) {
       this.metrics.clientErrors.inc({ type: parsed.reply.type });
       session.sendFrame(parsed.reply);

@@ -4,7 +4,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
 import type { NodeConfig } from '../config';
 import type { Logger } from '../log';
 import { PeerLink } from '../peers/peer-link';
@@ -13,6 +12,7 @@ import { renderPeerMetrics } from '../peers/peer-stats';
 import { XmlRpcFault } from '../peers/xmlrpc-codec';
 import { MemoryRoomStore, type RoomStore } from '../rooms/room-store';
 import { createNodeHttpHandler, loadBrowserHandler } from '../http/node-http';
+import { startClientServer } from '../http/client-server';
 import { createNodeReplication, replicationEnabled, type NodeReplication } from '../replication/node-replication';
 import { ChatNode } from './chat-node';
 import { createNodeMetrics } from './node-metrics';
@@ -148,26 +148,27 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
       metrics: () => metrics.registry.render() + renderPeerMetrics(links),
     }),
   );
-  const wss = new WebSocketServer({ server: httpServer, maxPayload: cfg.maxFrameBytes, perMessageDeflate: false });
-  wss.on('connection', (ws: WebSocket, req) => {
-    if (node.shuttingDown) {
-      ws.close(1001, 'node shutting down');
-      return;
-    }
-    const session = node.openSession(ws, req.socket.remoteAddress ?? '');
-    ws.on('message', (data, isBinary) => {
-      // Python's json.loads takes bytes too, so binary frames with UTF-8 JSON are requests as well.
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-      void isBinary;
-      node.onFrame(session, text);
-    });
-    ws.on('pong', () => {
-      session.alive = true;
-    });
-    ws.on('close', () => node.onClose(session));
-    ws.on('error', (err) => log.debug('websocket error', { session: session.id, err: err.message }));
-  });
-  wss.on('error', (err) => log.error('websocket server error', { err }));
+  const clients = startClientServer(
+    httpServer,
+    {
+      maxFrameBytes: cfg.maxFrameBytes,
+      maxConnections: cfg.wsMaxConnections,
+      maxConnectionsPerAddress: cfg.wsMaxConnectionsPerAddress,
+      assemblyTimeoutMs: cfg.wsAssemblyTimeoutMs,
+      unfinishedBudgetBytes: cfg.wsUnfinishedBudgetBytes,
+      pingIntervalMs: cfg.wsPingIntervalMs,
+    },
+    {
+      accepting: () => !node.shuttingDown,
+      open: (ws, remoteAddress) => node.openSession(ws, remoteAddress),
+      frame: (session, text) => node.onFrame(session, text),
+      close: (session) => {
+        session.dropQueued();
+        node.onClose(session);
+      },
+    },
+    log,
+  );
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -184,22 +185,6 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
     throw err;
   }
 
-  // Protocol-level pings find dead TCP connections (what the websockets library did for the original).
-  const pinger = setInterval(() => {
-    for (const s of node.sessions) {
-      if (!s.alive) {
-        s.ws.terminate();
-        continue;
-      }
-      s.alive = false;
-      try {
-        s.ws.ping();
-      } catch {
-        /* closing */
-      }
-    }
-  }, cfg.wsPingIntervalMs);
-  pinger.unref();
   node.start();
 
   const wsPort = (httpServer.address() as AddressInfo).port;
@@ -210,7 +195,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
     stopping ??= (async () => {
       log.info('shutting down', { reason });
       node.shuttingDown = true;
-      clearInterval(pinger);
+      clients.close();
       node.stopTimers();
       httpServer.close(); // stop accepting; open connections are closed below
       const deadline = Date.now() + cfg.shutdownGraceMs;
@@ -222,7 +207,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
       await peers.closeAll(Math.min(left(), 3000));
       await rpc.close();
       replication?.stop();
-      wss.close();
+      clients.wss.close();
       httpServer.closeAllConnections();
       log.info('shut down', { node_id: cfg.nodeId });
     })();
