@@ -113,8 +113,10 @@ export function startClientServer<S>(server: http.Server, limits: ClientConnecti
 
   const closeWith = (c: Conn, code: number, reason: string): void => {
     c.ws.close(code, reason);
-    // A client that does not read the close frame either is dropped soon after.
-    setTimeout(() => c.ws.terminate(), 2000).unref();
+    // Nothing more is read from it (the rest of its message would be buffered while the close
+    // handshake runs), and a client that does not answer the close is dropped soon after.
+    c.ws.pause();
+    setTimeout(() => c.ws.terminate(), 1000).unref();
   };
 
   /** Re-reads one connection's unfinished bytes; closes it when the node-wide budget is exceeded. */

@@ -31,6 +31,8 @@ import type { GetHistoryRequest } from '../protocol/messages';
 import { LIMITS } from '../protocol/messages';
 import { pythonIsoNow } from '../util/time';
 import { ClientSession, LocalRegistry } from './client-session';
+import { roomCreationRefusal } from '../limits/room-quota';
+import { lookalikeOf } from '../protocol/usernames';
 import { FailureDetector } from './failure-detector';
 import type { NodeMetrics } from './node-metrics';
 import type { PeerDirectory } from './peer-directory';
@@ -282,6 +284,8 @@ export class ChatNode {
       session.sendFrame({ type: 'room_created', data: { success: false, message } });
     };
     if (this.shuttingDown) return fail('Node is shutting down');
+    const refused = roomCreationRefusal(session.createdRooms.size, this.localRooms().length, this.cfg);
+    if (refused) return fail(refused);
     if (this.localRooms().some((r) => r.roomName === room_name)) return fail(`Room with name '${room_name}' already exists`);
     const room = this.store.create({
       roomId: randomUUID(),
@@ -338,6 +342,8 @@ export class ChatNode {
       session.sendFrame({ type: 'join_room_error', data: { room_id: room.roomId, error, error_code } });
     };
     if (room.state !== 'ACTIVE') return fail('Room is being deleted', 'INVALID_STATE');
+    const lookalike = lookalikeOf(username, room.members.keys());
+    if (lookalike) return fail(`Username '${username}' looks like '${lookalike}', who is in this room`, 'USERNAME_TAKEN');
     const member = room.members.get(username);
     // With replication, a member whose node is down may resume here (its connection died with it).
     const takeover = !!member && member.nodeId !== this.selfId && !!this.repl?.nodeDown(member.nodeId);
@@ -1000,6 +1006,8 @@ export class ChatNode {
         if (!username) return { success: false, message: 'Missing username', error_code: 'INVALID_REQUEST', room_info: null };
         if (room.state !== 'ACTIVE') return { success: false, message: 'Room is being deleted', error_code: 'INVALID_STATE', room_info: null };
         const m = room.members.get(username);
+        const lookalike = lookalikeOf(username, room.members.keys());
+        if (lookalike) return { success: false, message: `Username '${username}' looks like '${lookalike}', who is in this room`, error_code: 'USERNAME_TAKEN', room_info: null };
         if (m && m.nodeId !== nodeId) {
           return { success: false, message: `Username '${username}' is already in use in this room`, error_code: 'USERNAME_TAKEN', room_info: null };
         }
