@@ -10,7 +10,7 @@ import { nullLogger } from '../../node-app/src/log';
 import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { decodeMethodResponse } from '../../node-app/src/peers/xmlrpc-codec';
-import { loadSamples } from '../peers/samples';
+import { loadSamples } from '../node-app/peers/samples';
 import { startPythonJsonLines } from '../helpers/python-process';
 import { TestClient } from './helpers/ws-client';
 

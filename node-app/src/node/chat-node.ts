@@ -36,7 +36,7 @@ import { lookalikeOf } from '../protocol/usernames';
 import { FailureDetector } from './failure-detector';
 import type { NodeMetrics } from './node-metrics';
 import type { PeerDirectory } from './peer-directory';
-import { checkArity, isStruct, stringParam, structParam, type Struct } from './rpc-params';
+import { checkArity, isStruct, stringParam, structParam, type Struct } from '../peers/rpc-params';
 
 export type RpcHandler = (params: XmlRpcValue[], ctx: { remoteAddress: string; peerId?: string; authenticated: boolean }) => XmlRpcValue | Promise<XmlRpcValue>;
 

@@ -1,11 +1,14 @@
 /**
- * The trusted peer link (issue 6): every call between our nodes carries an HMAC-SHA256 made with the
- * cluster secret over the method path, the sending node's id, a timestamp, a nonce and the exact body
- * bytes; the receiver refuses a missing or wrong signature, a timestamp outside the allowed skew and a
- * nonce it has already seen, before it decodes the body or runs any handler. Replies are signed too
- * (bound to the request's nonce), so a node that answers in a peer's place cannot feed us results.
+ * The trusted peer link: every call between our nodes carries an HMAC-SHA256 made with the cluster
+ * secret over the method path, the sending node's id, the receiving node's id (as the sender
+ * addresses it, so a call captured on its way to one node is refused by every other), a timestamp,
+ * a nonce and the exact body bytes. The receiver checks everything the headers alone can tell
+ * (`precheck`: shape, receiver, timestamp, nonce) before it reads the body, then the MAC before it
+ * decodes the body or runs any handler. Replies are signed too (bound to the request's nonce), so a
+ * node that answers in a peer's place cannot feed us results. The signed strings are documented in
+ * README.md ("Auth").
  *
- * Original Python nodes cannot sign: during a migration the addresses listed in `legacyPeers` may call
+ * Original Python nodes cannot sign: the addresses listed in `legacyPeers` (LEGACY_PEERS) may call
  * unauthenticated (their handlers see `authenticated: false`), and nothing else may.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -26,6 +29,8 @@ export interface PeerAuthOptions {
   legacyRefreshMs?: number;
   /** Most nonces remembered at once; beyond it new calls are refused rather than memory growing. Default 500 000. */
   maxNonces?: number;
+  /** When set, only these sender node ids are accepted (checked before the body is read). */
+  peerIds?: readonly string[];
 }
 
 export const AUTH_HEADERS = {
@@ -33,9 +38,16 @@ export const AUTH_HEADERS = {
   timestamp: 'x-swarmchat-timestamp',
   nonce: 'x-swarmchat-nonce',
   signature: 'x-swarmchat-signature',
+  /** the receiving node's id, as the sender addresses it */
+  to: 'x-swarmchat-to',
 } as const;
 
-const SIG_PREFIX = 'v1=';
+/** v2 names the receiver; v1 (without it) is refused, since a v1 call can be replayed to any node. */
+const SIG_PREFIX = 'v2=';
+const NODE_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+const NONCE = /^[0-9a-f]{16,64}$/;
+const TIMESTAMP = /^[0-9]{1,16}$/;
+const SIGNATURE = /^v2=[0-9a-f]{64}$/;
 const MIN_SECRET_BYTES = 16;
 
 export function secretBytes(secret: string | Buffer): Buffer {
@@ -46,9 +58,10 @@ export function secretBytes(secret: string | Buffer): Buffer {
   return b;
 }
 
-function requestMac(key: Buffer, path: string, node: string, ts: string, nonce: string, body: Buffer): Buffer {
+/** The signed string: README.md ("Auth") documents it; change both together. */
+function requestMac(key: Buffer, path: string, from: string, to: string, ts: string, nonce: string, body: Buffer): Buffer {
   return createHmac('sha256', key)
-    .update(`swarmchat-request-v1\nPOST\n${path}\n${node}\n${ts}\n${nonce}\n`)
+    .update(`swarmchat-request-v2\nPOST\n${path}\n${from}\n${to}\n${ts}\n${nonce}\n`)
     .update(body)
     .digest();
 }
@@ -66,18 +79,20 @@ function sameMac(header: string | undefined, mac: Buffer): boolean {
 /** The sending side: headers for a request, and the check of the reply's signature. */
 export class RequestSigner {
   private readonly key: Buffer;
-  constructor(secret: string | Buffer, private readonly selfId: string) {
+  /** `peerId`: the receiver's node id, as configured for it (PEER_NODES); it must be the receiver's NODE_ID. */
+  constructor(secret: string | Buffer, private readonly selfId: string, private readonly peerId: string) {
     this.key = secretBytes(secret);
   }
 
   sign(path: string, body: Buffer, now = Date.now()): { headers: Record<string, string>; nonce: string } {
     const ts = String(now);
     const nonce = randomBytes(16).toString('hex');
-    const mac = requestMac(this.key, path, this.selfId, ts, nonce, body);
+    const mac = requestMac(this.key, path, this.selfId, this.peerId, ts, nonce, body);
     return {
       nonce,
       headers: {
         [AUTH_HEADERS.node]: this.selfId,
+        [AUTH_HEADERS.to]: this.peerId,
         [AUTH_HEADERS.timestamp]: ts,
         [AUTH_HEADERS.nonce]: nonce,
         [AUTH_HEADERS.signature]: SIG_PREFIX + mac.toString('hex'),
@@ -174,50 +189,73 @@ export class LegacyPeerSet {
   }
 }
 
-/** The receiving side: decides, from headers and the raw body, whether a call may run. */
+/** The receiving side: decides, from the headers and then the raw body, whether a call may run. */
 export class RequestVerifier {
   private readonly key: Buffer;
   private readonly maxSkewMs: number;
   private readonly maxNonces: number;
+  private readonly peerIds?: ReadonlySet<string>;
   /** nonce → forget-after time; insertion order is expiry order, so pruning pops from the front. */
   private readonly nonces = new Map<string, number>();
   readonly legacy: LegacyPeerSet;
   refusals = 0;
 
-  constructor(opts: PeerAuthOptions) {
+  /** `selfId`: this node's id; a call signed for any other receiver is refused. */
+  constructor(opts: PeerAuthOptions, private readonly selfId: string) {
     this.key = secretBytes(opts.secret);
     this.maxSkewMs = opts.maxSkewMs ?? 30_000;
     this.maxNonces = opts.maxNonces ?? 500_000;
+    this.peerIds = opts.peerIds ? new Set(opts.peerIds) : undefined;
     this.legacy = new LegacyPeerSet(opts.legacyPeers ?? [], opts.legacyRefreshMs);
   }
 
-  /** Cheap check before the body is read: unsigned calls from anyone but a legacy peer are refused at once. */
-  precheck(headers: Headers, remoteAddress: string): AuthVerdict | undefined {
-    if (one(headers, AUTH_HEADERS.signature) !== undefined) return undefined;
-    if (this.legacy.has(remoteAddress)) return { ok: true, authenticated: false };
+  private refuse(reason: string, status = 401): AuthVerdict {
     this.refusals++;
-    return { ok: false, status: 401, reason: 'peer call refused: missing signature (set the cluster secret on every node)' };
+    return { ok: false, status, reason: `peer call refused: ${reason}` };
+  }
+
+  /**
+   * Everything the headers alone can tell, checked before the body is read: an unsigned call from
+   * anyone but a legacy peer, malformed or v1 signature headers, another receiver, an unknown
+   * sender (with `peerIds`), a stale timestamp and a nonce already seen are refused at once.
+   * Returns undefined when the call is signed and may be read (then `verify` decides).
+   */
+  precheck(headers: Headers, remoteAddress: string, now = Date.now()): AuthVerdict | undefined {
+    const sig = one(headers, AUTH_HEADERS.signature);
+    if (sig === undefined) {
+      if (this.legacy.has(remoteAddress)) return { ok: true, authenticated: false };
+      return this.refuse(
+        `missing signature from ${remoteAddress || 'an unknown address'}: CLUSTER_SECRET is set, so only signed calls ` +
+          'and unsigned calls from LEGACY_PEERS addresses are accepted (list an original Python node in LEGACY_PEERS)',
+      );
+    }
+    const node = one(headers, AUTH_HEADERS.node);
+    const to = one(headers, AUTH_HEADERS.to);
+    const ts = one(headers, AUTH_HEADERS.timestamp);
+    const nonce = one(headers, AUTH_HEADERS.nonce);
+    if (sig.startsWith('v1=') && to === undefined) return this.refuse('signature v1 does not name the receiver (the caller runs an older version)');
+    if (!SIGNATURE.test(sig) || !node || !NODE_ID.test(node) || !to || !ts || !TIMESTAMP.test(ts) || !nonce || !NONCE.test(nonce)) {
+      return this.refuse('incomplete signature headers');
+    }
+    if (to !== this.selfId) return this.refuse(`signed for node ${to}, this is node ${this.selfId} (check the caller's PEER_NODES)`);
+    if (this.peerIds && !this.peerIds.has(node)) return this.refuse(`unknown node ${node}`);
+    if (Math.abs(now - Number(ts)) > this.maxSkewMs) return this.refuse('stale timestamp (check the clocks)');
+    this.prune(now);
+    if (this.nonces.has(nonce)) return this.refuse('replayed nonce');
+    if (this.nonces.size >= this.maxNonces) return this.refuse('replay cache full, retry later', 503);
+    return undefined;
   }
 
   verify(headers: Headers, path: string, body: Buffer, remoteAddress: string, now = Date.now()): AuthVerdict {
-    const pre = this.precheck(headers, remoteAddress);
+    // again: the clock moved while the body arrived, and a copy of this call may have run meanwhile
+    const pre = this.precheck(headers, remoteAddress, now);
     if (pre) return pre;
-    const refuse = (reason: string): AuthVerdict => {
-      this.refusals++;
-      return { ok: false, status: 401, reason: `peer call refused: ${reason}` };
-    };
-    const node = one(headers, AUTH_HEADERS.node);
-    const ts = one(headers, AUTH_HEADERS.timestamp);
-    const nonce = one(headers, AUTH_HEADERS.nonce);
-    const sig = one(headers, AUTH_HEADERS.signature);
-    if (!node || !ts || !nonce || !/^[0-9]{1,16}$/.test(ts) || !/^[0-9a-f]{16,64}$/.test(nonce)) {
-      return refuse('incomplete signature headers');
+    const node = one(headers, AUTH_HEADERS.node)!;
+    const ts = one(headers, AUTH_HEADERS.timestamp)!;
+    const nonce = one(headers, AUTH_HEADERS.nonce)!;
+    if (!sameMac(one(headers, AUTH_HEADERS.signature), requestMac(this.key, path, node, this.selfId, ts, nonce, body))) {
+      return this.refuse('bad signature');
     }
-    if (!sameMac(sig, requestMac(this.key, path, node, ts, nonce, body))) return refuse('bad signature');
-    if (Math.abs(now - Number(ts)) > this.maxSkewMs) return refuse('stale timestamp (check the clocks)');
-    this.prune(now);
-    if (this.nonces.has(nonce)) return refuse('replayed nonce');
-    if (this.nonces.size >= this.maxNonces) return { ok: false, status: 503, reason: 'peer call refused: replay cache full, retry later' };
     // Remembered until a replay would fail the timestamp check anyway.
     this.nonces.set(nonce, now + 2 * this.maxSkewMs);
     return { ok: true, authenticated: true, peerId: node, nonce };

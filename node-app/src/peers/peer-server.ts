@@ -20,6 +20,7 @@ import {
 } from './batch-format';
 import { type PeerLogger, nullLogger } from './logger';
 import { normalizeAddress, type PeerAuthOptions, RequestVerifier } from './peer-auth';
+import { arityFault, type PeerHandlerArity, pythonFault } from './rpc-params';
 import {
   decodeMethodCall,
   encodeFault,
@@ -39,13 +40,13 @@ export interface PeerHandlerContext {
   authenticated: boolean;
 }
 
-/** Positional parameters a handler takes; the server answers a wrong count with Python's TypeError fault. */
-export interface PeerHandlerArity {
-  names: readonly string[];
-  /** how many of `names` are required (the rest have defaults) */
-  required: number;
-}
+export type { PeerHandlerArity } from './rpc-params';
 
+/**
+ * The one handler type of the peer server: the node's, the replication layer's and the server's own
+ * handlers all have this shape. `arity`, when set, makes the server answer a wrong parameter count
+ * with Python's TypeError fault before the handler runs.
+ */
 export type PeerHandler = ((
   params: XmlRpcValue[],
   ctx: PeerHandlerContext,
@@ -73,17 +74,23 @@ export interface PeerServerLimits {
   maxConnections?: number;
   /** a request must arrive whole within this. Default 30 s. */
   requestTimeoutMs?: number;
+  /** a body must arrive whole within this once its headers are accepted; else 408. Default 10 s. */
+  bodyTimeoutMs?: number;
+  /** most bytes of request bodies being read at once (by declared Content-Length); more: 503 at once. Default 64 MiB. */
+  bodiesInFlightBytes?: number;
+  /** the same, from one source address, so one sender cannot take the whole budget. Default 16 MiB. */
+  bodiesInFlightPerAddressBytes?: number;
 }
 
 export interface PeerServerOptions {
   host: string;
   port: number;
   handlers: Record<string, PeerHandler>;
-  /** when set, only signed calls (and unsigned ones from `auth.legacyPeers`) reach a handler */
+  /** when set, only signed calls (and unsigned ones from `auth.legacyPeers`) reach a handler; needs `nodeId` */
   auth?: PeerAuthOptions;
   limits?: PeerServerLimits;
   logger?: PeerLogger;
-  /** announced by swarmchat_hello */
+  /** this node's id: announced by swarmchat_hello, and the receiver every signed call must name */
   nodeId?: string;
 }
 
@@ -91,6 +98,8 @@ export interface PeerServerStats {
   requests: number;
   faults: number;
   refused: number;
+  /** of `refused`: 503 because the bodies-in-flight budget was spent */
+  busy: number;
   malformed: number;
   batches: number;
   batchItems: number;
@@ -103,39 +112,6 @@ export interface PeerServer {
   close(): Promise<void>;
 }
 
-/** Python's `"%s:%s" % (type(exc), exc)`. */
-function pythonFault(kind: string, message: string): XmlRpcFault {
-  return new XmlRpcFault(1, `<class '${kind}'>:${message}`);
-}
-
-function quoteList(names: readonly string[]): string {
-  const q = names.map((n) => `'${n}'`);
-  if (q.length <= 1) return q.join('');
-  if (q.length === 2) return `${q[0]} and ${q[1]}`;
-  return `${q.slice(0, -1).join(', ')}, and ${q[q.length - 1]}`;
-}
-
-/** The TypeError Python raises for a wrong positional argument count (it counts `self`). */
-export function arityFault(method: string, arity: PeerHandlerArity, given: number): XmlRpcFault | undefined {
-  const max = arity.names.length;
-  const fn = `XMLRPCServer.${method}()`;
-  if (given > max) {
-    const takes =
-      arity.required === max
-        ? `takes ${max + 1} positional argument${max + 1 === 1 ? '' : 's'}`
-        : `takes from ${arity.required + 1} to ${max + 1} positional arguments`;
-    return pythonFault('TypeError', `${fn} ${takes} but ${given + 1} ${given + 1 === 1 ? 'was' : 'were'} given`);
-  }
-  if (given < arity.required) {
-    const missing = arity.names.slice(given, arity.required);
-    return pythonFault(
-      'TypeError',
-      `${fn} missing ${missing.length} required positional argument${missing.length === 1 ? '' : 's'}: ${quoteList(missing)}`,
-    );
-  }
-  return undefined;
-}
-
 function toFault(err: unknown): XmlRpcFault {
   if (err instanceof XmlRpcFault) return err;
   if (err instanceof XmlRpcDecodeError) return pythonFault('xml.parsers.expat.ExpatError', err.message);
@@ -146,6 +122,38 @@ function toFault(err: unknown): XmlRpcFault {
 class HttpRefusal extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
+  }
+}
+
+/**
+ * Bytes of request bodies being read, in total and per source address. A body is reserved at its
+ * declared length before it is read, so stalled or slow uploads cannot pile up memory: over the
+ * budget a request is refused at once, and one address can never take more than its share.
+ */
+class BodyBudget {
+  private total = 0;
+  private readonly byAddress = new Map<string, number>();
+  constructor(private readonly limit: number, private readonly perAddress: number) {}
+
+  /** A release function, or undefined when `bytes` more would exceed the budget. */
+  reserve(address: string, bytes: number): (() => void) | undefined {
+    const mine = this.byAddress.get(address) ?? 0;
+    if (this.total + bytes > this.limit || mine + bytes > this.perAddress) return undefined;
+    this.total += bytes;
+    this.byAddress.set(address, mine + bytes);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total -= bytes;
+      const left = (this.byAddress.get(address) ?? bytes) - bytes;
+      if (left > 0) this.byAddress.set(address, left);
+      else this.byAddress.delete(address);
+    };
+  }
+
+  describe(address: string): string {
+    return `${this.total} of ${this.limit} bytes in total, ${this.byAddress.get(address) ?? 0} of ${this.perAddress} from ${address}`;
   }
 }
 
@@ -163,7 +171,10 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
   const decodeLimits = { maxDepth: opts.limits?.maxDepth, maxValues: opts.limits?.maxValues };
   const maxBatchItems = opts.limits?.maxBatchItems ?? 10_000;
   const handlerTimeoutMs = opts.limits?.handlerTimeoutMs ?? 30_000;
-  const verifier = opts.auth ? new RequestVerifier(opts.auth) : undefined;
+  const verifier = opts.auth ? new RequestVerifier(opts.auth, opts.nodeId ?? '') : undefined;
+  if (verifier && !opts.nodeId) throw new Error('peer server: nodeId is required with auth (every signed call names its receiver)');
+  const bodyTimeoutMs = opts.limits?.bodyTimeoutMs ?? 10_000;
+  const budget = new BodyBudget(opts.limits?.bodiesInFlightBytes ?? 64 * 1024 * 1024, opts.limits?.bodiesInFlightPerAddressBytes ?? 16 * 1024 * 1024);
   // Start with the legacy addresses resolved if DNS answers promptly; a slow resolver must not
   // hold the node's start (the set fills in when the lookups finish, and is refreshed).
   if (verifier) {
@@ -173,6 +184,7 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
     requests: 0,
     faults: 0,
     refused: 0,
+    busy: 0,
     malformed: 0,
     batches: 0,
     batchItems: 0,
@@ -271,28 +283,48 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
     refusalsSinceLog = 0;
   }
 
-  function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  /** Reads a body whose declared length was checked and reserved; bounded in size and in time. */
+  function readBody(req: http.IncomingMessage, declared: number): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const declared = Number(req.headers['content-length'] ?? NaN);
-      if (declared > maxBody) {
-        reject(new HttpRefusal(413, `request body larger than ${maxBody} bytes`));
-        return;
-      }
       const chunks: Buffer[] = [];
       let size = 0;
+      const timer = setTimeout(() => {
+        reject(new HttpRefusal(408, `request body not received within ${bodyTimeoutMs} ms`));
+      }, bodyTimeoutMs);
+      const done = () => clearTimeout(timer);
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > maxBody) {
-          reject(new HttpRefusal(413, `request body larger than ${maxBody} bytes`));
+        if (size > declared) {
+          done();
+          reject(new HttpRefusal(400, 'request body longer than its Content-Length'));
           req.destroy();
           return;
         }
         chunks.push(c);
       });
-      req.on('end', () => resolve(Buffer.concat(chunks, size)));
-      req.on('error', reject);
-      req.on('aborted', () => reject(new Error('request aborted')));
+      req.on('end', () => {
+        done();
+        resolve(Buffer.concat(chunks, size));
+      });
+      req.on('error', (e) => {
+        done();
+        reject(e);
+      });
+      req.on('aborted', () => {
+        done();
+        reject(new Error('request aborted'));
+      });
     });
+  }
+
+  /** Content-Length is required (Python's client always sends it) and bounded, before any byte is read. */
+  function declaredLength(req: http.IncomingMessage): number {
+    const raw = req.headers['content-length'];
+    if (raw === undefined) throw new HttpRefusal(411, 'Content-Length required');
+    const n = Number(raw);
+    if (!/^[0-9]{1,12}$/.test(raw) || !Number.isSafeInteger(n)) throw new HttpRefusal(400, 'bad Content-Length');
+    if (n > maxBody) throw new HttpRefusal(413, `request body larger than ${maxBody} bytes`);
+    return n;
   }
 
   function send(
@@ -323,12 +355,20 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
     const remoteAddress = normalizeAddress(req.socket.remoteAddress);
     let ctx: PeerHandlerContext = { remoteAddress, authenticated: false };
     let replyNonce: string | undefined;
+    let release: (() => void) | undefined;
     try {
+      // Everything the headers can tell comes before a byte of the body is read or buffered.
       if (verifier) {
         const pre = verifier.precheck(req.headers, remoteAddress);
         if (pre && !pre.ok) throw new HttpRefusal(pre.status, pre.reason);
       }
-      const raw = await readBody(req);
+      const declared = declaredLength(req);
+      release = budget.reserve(remoteAddress, declared);
+      if (!release) {
+        stats.busy++;
+        throw new HttpRefusal(503, `busy: too many request bytes in flight (${budget.describe(remoteAddress)})`);
+      }
+      const raw = await readBody(req, declared);
       if (verifier) {
         const v = verifier.verify(req.headers, path, raw, remoteAddress);
         if (!v.ok) throw new HttpRefusal(v.status, v.reason);
@@ -353,6 +393,8 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
       } else {
         throw new HttpRefusal(501, `encoding ${JSON.stringify(enc)} not supported`);
       }
+      release();
+      release = undefined;
 
       let xml: string;
       try {
@@ -388,6 +430,8 @@ export async function startPeerServer(opts: PeerServerOptions): Promise<PeerServ
         log.debug('peer request aborted', { error: (e as Error).message, remote: remoteAddress });
         res.destroy();
       }
+    } finally {
+      release?.();
     }
   }
 

@@ -2,7 +2,7 @@
  * XML-RPC codec, byte-compatible with Python 3.11's `xmlrpc.client` (Marshaller/Unmarshaller with
  * allow_none=True), which is what the original DS-G1-SMS nodes speak (protocol.md §1.2).
  *
- * Why our own instead of the npm `xmlrpc` package's: measured in test/peers/codec.bench.ts (figures in
+ * Why our own instead of the npm `xmlrpc` package's: measured in test/node-app/peers/codec.bench.ts (figures in
  * node-app/src/peers/README.md), the library decodes through a streaming sax parser and costs tens of
  * microseconds per small body; this one is a single forward scan over the string with indexOf.
  * It also gives us what the library lacks: nesting-depth and item limits, a strict structure check

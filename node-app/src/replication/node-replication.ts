@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type { Logger } from '../log';
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import { RoomLogStore } from '../storage/room-log-store';
+import { type Clock, systemClock } from './clock';
 import { ReplicatedRoomStore } from './replicated-room-store';
 import { Replicator } from './replicator';
 
@@ -61,6 +62,8 @@ export interface NodeReplicationOptions {
   historyLimit: number;
   logger: Logger;
   settings?: ReplicationSettings;
+  /** Time for the engine and the readiness cap; `systemClock` unless a test drives a ManualClock. */
+  clock?: Clock;
 }
 
 export interface NodeReplication {
@@ -84,6 +87,7 @@ const catchUpReportMs = 2_000;
 
 export function createNodeReplication(opts: NodeReplicationOptions): NodeReplication {
   const settings = opts.settings ?? replicationSettingsFromEnv();
+  const clock = opts.clock ?? systemClock;
   const logStore = opts.dataDir
     ? RoomLogStore.open({ dir: opts.dataDir, synchronous: settings.synchronous })
     : RoomLogStore.open({ file: ':memory:' });
@@ -95,6 +99,7 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
     store: logStore,
     peers: opts.peers.map((p) => ({ id: p.id, call: (m, params, o) => p.call(m, params, o.timeoutMs) })),
     logger: opts.logger,
+    clock,
     heartbeatMs: settings.heartbeatMs,
     electionBaseMs: settings.electionBaseMs,
     electionStepMs: settings.electionStepMs,
@@ -103,13 +108,13 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
     validate: (roomId, kind, data) => store?.validate(roomId, kind, data),
   });
   store = new ReplicatedRoomStore({ selfId: opts.selfId, replicator, historyLimit: opts.historyLimit, logger: opts.logger });
-  let startedAt = Date.now();
+  let startedAt = clock.now();
   let readySince: number | undefined;
-  let lastReportAt = Date.now();
+  let lastReportAt = clock.now();
   return {
     ready: () => {
       if (readySince !== undefined) return true;
-      const now = Date.now();
+      const now = clock.now();
       if (replicator.caughtUpAll()) {
         readySince = now;
         opts.logger.info('replication: caught up, serving', { after_ms: readySince - startedAt });
@@ -128,7 +133,7 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
     store,
     handlers: replicator.handlers(),
     start: () => {
-      startedAt = lastReportAt = Date.now();
+      startedAt = lastReportAt = clock.now();
       replicator.start();
     },
     stop: () => {

@@ -310,10 +310,6 @@ export class RoomLogStore {
   }
 
   /**
-   * Advances the commit index to `upTo` and applies the newly committed entries to the room
-   * state, all in one transaction. Returns what was applied, in log order.
-   */
-  /**
    * Records that the room's deletion was committed by the cluster while this node missed the
    * entry (a peer that has it committed said so): the room is gone here too. Returns whether it
    * was live before.
@@ -324,6 +320,10 @@ export class RoomLogStore {
     return !!before && !before.deleted;
   }
 
+  /**
+   * Advances the commit index to `upTo` and applies the newly committed entries to the room
+   * state, all in one transaction. Returns what was applied, in log order.
+   */
   commit(roomId: string, upTo: number): AppliedEntry[] {
     // The commit index and the state it produces need no fsync of their own: Raft recomputes the
     // commit index after a crash (it is not part of its persistent state), and this transaction

@@ -39,18 +39,21 @@ const SECURITY_HEADERS: Record<string, string> = {
 };
 
 /**
- * Where the static files are: beside this module when the build copied them (dist/), else in the
- * source tree (running the compiled JS from a checkout, or ts-jest running the TS directly).
+ * Where the built page is: `public/` beside this module in dist/, where `npm run build` bundles
+ * app.js and copies the static files (the image carries dist/); from the source tree (ts-jest), the
+ * same folder under dist/. A folder counts only if every served file is in it, so a source
+ * `public/` (no bundle) is never served by mistake.
  */
 export function findPublicDir(from: string = __dirname): string {
   const candidates = [
     path.join(from, 'public'),
-    path.resolve(from, '..', '..', '..', '..', '..', 'node-app', 'src', 'clients', 'browser', 'public'),
+    path.resolve(from, '..', '..', '..', '..', 'dist', 'node-app', 'src', 'clients', 'browser', 'public'),
   ];
+  const files = [...new Set(Object.values(ROUTES).map((r) => r.file))];
   for (const dir of candidates) {
-    if (fs.existsSync(path.join(dir, 'index.html'))) return dir;
+    if (files.every((file) => fs.existsSync(path.join(dir, file)))) return dir;
   }
-  throw new Error(`browser client files not found; looked in ${candidates.join(' and ')}`);
+  throw new Error(`browser client files not found (run \`npm run build\`); looked in ${candidates.join(' and ')}`);
 }
 
 function loadAssets(dir: string): Map<string, Asset> {

@@ -67,7 +67,7 @@ export class RoomMessageBuffer {
   private readonly maxBuffered: number;
   private last: number | undefined;
   private readonly pending = new Map<number, ChatMessage>();
-  private gapTimer: NodeJS.Timeout | undefined;
+  private gapTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
   private askedThrough = 0;
   /** Counters for tests and the CLI's summary line. */

@@ -1,0 +1,67 @@
+/**
+ * The engine's in-memory view of one room's Raft group (role, term, log bounds, commit, election
+ * round, the admin's per-peer progress, waiters), how a fresh one looks and how it is reloaded
+ * from the durable store. Only the store is the truth after a crash; this is its working copy.
+ */
+import type { LogEntry, RoomLogStore } from '../storage/room-log-store';
+
+export type Role = 'follower' | 'candidate' | 'leader';
+
+/** A `submit` waiting for entry (idx, term) to commit. */
+export interface Waiter { idx: number; term: number; resolve(e: LogEntry): void; reject(err: Error): void }
+
+export interface RoomState {
+  id: string;
+  role: Role;
+  term: number;
+  votedFor: string | null;
+  adminId: string | null;
+  lastIndex: number;
+  lastTerm: number;
+  /** Leader only: entries up to here are in SQLite; above, they wait for the next flush. */
+  durableIndex: number;
+  commitIndex: number;
+  lastSeq: number;
+  lastHeardMs: number;
+  electionDeadlineMs: number;
+  /** Term a pre-vote / vote round is running for (0 = none). */
+  electionTerm: number;
+  /** Which round of the election for `electionTerm` runs: pre-vote, then the real vote. */
+  electionPhase: 'none' | 'pre' | 'vote';
+  preVotes: Set<string>;
+  votes: Set<string>;
+  /** Leader only, per peer: next index to send, highest index known stored, commit index last sent. */
+  next: Map<string, number>;
+  match: Map<string, number>;
+  sentCommit: Map<string, number>;
+  /** Leader only: appended entries not yet written (the next flush writes them). */
+  pending: LogEntry[];
+  waiters: Waiter[];
+  caughtUp: boolean;
+  /** Its deletion is committed: no more elections or idle heartbeats for it. */
+  deleted: boolean;
+  /** Successor rank of this node for the room, computed for admin `rankFor`. */
+  rank: number;
+  rankFor: string | null;
+}
+
+export function freshRoomState(id: string, now: number): RoomState {
+  return {
+    id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0,
+    commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
+    votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], waiters: [], caughtUp: false,
+    deleted: false, rank: -1, rankFor: null,
+  };
+}
+
+/** Re-reads term, vote, log bounds, commit and last seq from the store (after a restart or a failed write). */
+export function reloadRoomState(rt: RoomState, store: RoomLogStore): void {
+  const s = store.raftState(rt.id);
+  rt.term = s.currentTerm;
+  rt.votedFor = s.votedFor;
+  rt.lastIndex = s.lastIndex;
+  rt.lastTerm = s.lastTerm;
+  rt.durableIndex = s.lastIndex;
+  rt.commitIndex = s.commitIndex;
+  rt.lastSeq = s.lastSeq;
+}

@@ -1,0 +1,84 @@
+/**
+ * The admin's log and commit under a logical clock (SimCluster): an entry is acknowledged only
+ * once a majority stored it, a resubmitted message is logged once, one event-loop turn of appends
+ * is one flush, and every replica applies the same log in order.
+ */
+import { randomUUID } from 'node:crypto';
+import { SimCluster } from './sim-cluster';
+import { contents, newRoom, send, track } from './sim-helpers';
+
+const IDS = ['node1', 'node2', 'node3'];
+
+describe('commitment on a logical clock', () => {
+  let set: SimCluster;
+  beforeEach(() => {
+    set = new SimCluster(IDS);
+    set.start();
+  });
+  afterEach(() => set.stop());
+
+  test('messages sent through every replica commit once each, numbered 1..n, and every replica applies them in that order', async () => {
+    const room = await newRoom(set);
+    const sent = Array.from({ length: 30 }, (_, i) => track(send(set.nodes[i % 3], room, `m${i}`)));
+    await set.runUntil('all acknowledged', () => sent.every((s) => s.done), 2000);
+    expect(sent.map((s) => Number(s.value!.data.seq)).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    await set.run(500);
+    const reference = contents(set.node('node1'), room);
+    expect(reference).toHaveLength(30);
+    for (const n of set.nodes) {
+      expect(contents(n, room)).toEqual(reference);
+      const delivered = n.applied.filter((a) => a.roomId === room && a.entry.kind === 'message').map((a) => Number(a.entry.data.seq));
+      expect(delivered).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    }
+  });
+
+  test('a resubmitted message (same message_id, through several replicas) is logged once', async () => {
+    const room = await newRoom(set);
+    const id = randomUUID();
+    const a = track(send(set.node('node2'), room, 'once', id));
+    const b = track(send(set.node('node3'), room, 'once', id));
+    await set.runUntil('both', () => a.done && b.done, 1000);
+    const c = track(send(set.node('node1'), room, 'once', id));
+    await set.runUntil('again', () => c.done, 1000);
+    expect(new Set([a.value!.idx, b.value!.idx, c.value!.idx]).size).toBe(1);
+    await set.run(300);
+    for (const n of set.nodes) expect(contents(n, room)).toEqual(['1:once']);
+  });
+
+  test('appends of one turn share one flush (one transaction) on the admin', async () => {
+    const room = await newRoom(set);
+    const admin = set.node('node1');
+    const before = admin.repl.stats.flushes;
+    const sent = Array.from({ length: 50 }, (_, i) => track(send(admin, room, `b${i}`)));
+    await set.runUntil('acknowledged', () => sent.every((s) => s.done), 1000);
+    expect(admin.repl.stats.flushes - before).toBe(1);
+  });
+
+  test('without a majority nothing is acknowledged, and the write commits when a peer returns', async () => {
+    const room = await newRoom(set);
+    const ok = track(send(set.node('node1'), room, 'ok'));
+    await set.runUntil('ok', () => ok.done, 1000);
+    set.isolate('node1');
+    const lonely = track(send(set.node('node1'), room, 'lonely'));
+    await set.run(1500);
+    expect(lonely.done).toBe(false);
+    expect(contents(set.node('node1'), room)).toEqual(['1:ok']);
+    set.heal();
+    await set.runUntil('lonely committed', () => lonely.done, 8000);
+    expect(lonely.error).toBeUndefined();
+    expect(Number(lonely.value!.data.seq)).toBe(2);
+    await set.run(300);
+    for (const n of set.nodes) expect(contents(n, room)).toEqual(['1:ok', '2:lonely']);
+  });
+
+  test('a submit that finds no admin within the submit timeout fails as ADMIN_NODE_UNAVAILABLE, retryable', async () => {
+    const room = await newRoom(set);
+    set.isolate('node2');
+    const p = track(send(set.node('node2'), room, 'nowhere'));
+    const ms = await set.runUntil('gave up', () => p.done, 20_000);
+    expect(p.error).toMatchObject({ code: 'ADMIN_NODE_UNAVAILABLE', retryable: true });
+    // REPL_SUBMIT_TIMEOUT_MS default; the last wait may overrun by one call timeout.
+    expect(ms).toBeGreaterThanOrEqual(8000);
+    expect(ms).toBeLessThanOrEqual(8000 + 1800);
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * What replication costs and how fast it recovers, measured (not asserted).
+ * Run after a build:  node dist/test/node-app/replication/replication.bench.js [--messages N] [--rounds R] [--seed S]
+ *
+ *  1. store: batched appends per second into SQLite (synchronous=FULL and NORMAL), and the time to
+ *     read one 100-message history page from a 100 000-message room;
+ *  2. commit: three replicas (real peer servers and links on 127.0.0.1, own SQLite files):
+ *     sequential submit latency through a follower and through the admin, and pipelined
+ *     throughput with 32 requests in flight, for FULL and NORMAL;
+ *  3. failover: R rounds of "crash the admin, submit through a survivor": time until the first
+ *     write commits again (detection + election + commit), with the default timeouts;
+ *  4. catch-up: a replica down while N messages are written, then restarted: time until it has
+ *     caught up and applied everything.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LogEntry, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
+import { waitFor } from '../../support/wait';
+import { ReplicaSet } from './replica-set';
+
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const MESSAGES = arg('messages', 2000);
+const ROUNDS = arg('rounds', 8);
+const SEED = arg('seed', 1);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
+const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
+
+function storeBench(): void {
+  for (const sync of ['full', 'normal'] as const) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'repl-bench-store-'));
+    const store = RoomLogStore.open({ dir, synchronous: sync });
+    const room = randomUUID();
+    const batch = 100;
+    const total = 20_000;
+    const t0 = performance.now();
+    for (let i = 0; i < total; i += batch) {
+      const entries: LogEntry[] = [];
+      for (let k = 1; k <= batch; k++) {
+        const idx = i + k;
+        entries.push({ idx, term: 1, kind: 'message', data: { message_id: randomUUID(), username: 'u', content: 'x'.repeat(100), seq: idx, timestamp: 't' } });
+      }
+      store.transaction(() => {
+        store.append(room, entries);
+        store.commit(room, i + batch);
+      });
+    }
+    const ms = performance.now() - t0;
+    const singleT0 = performance.now();
+    const singles = 200;
+    for (let k = 1; k <= singles; k++) {
+      const idx = total + k;
+      store.append(room, [{ idx, term: 1, kind: 'message', data: { message_id: randomUUID(), username: 'u', content: 'x', seq: idx, timestamp: 't' } }]);
+    }
+    const singleMs = (performance.now() - singleT0) / singles;
+    console.log(`store ${sync}: ${fmt((total / ms) * 1000)} entries/s in batches of ${batch} (${fmt(ms / (total / batch))} ms per batch); one entry per transaction: ${fmt(singleMs)} ms`);
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const store = RoomLogStore.open({ file: ':memory:' });
+  const room = randomUUID();
+  const n = 100_000;
+  store.transaction(() => {
+    for (let i = 0; i < n; i += 1000) {
+      const entries: LogEntry[] = [];
+      for (let k = 1; k <= 1000; k++) entries.push({ idx: i + k, term: 1, kind: 'message', data: { message_id: randomUUID(), username: 'u', content: 'hello', seq: i + k, timestamp: 't' } });
+      store.append(room, entries);
+    }
+    store.commit(room, n);
+  });
+  const reads = 2000;
+  const t0 = performance.now();
+  let got = 0;
+  for (let r = 0; r < reads; r++) got += store.history(room, { beforeSeq: 1 + ((r * 7919) % n), limit: 100 }).length;
+  const ms = (performance.now() - t0) / reads;
+  console.log(`history page (100 messages before a random seq in a ${n}-message room): ${fmt(ms * 1000)} µs per page (${got} rows read)`);
+  store.close();
+}
+
+async function commitBench(sync: 'full' | 'normal'): Promise<void> {
+  const set2 = new ReplicaSet(['node1', 'node2', 'node3'], {}, SEED, sync);
+  await set2.start();
+  try {
+    const room = randomUUID();
+    const a = set2.node('node1');
+    await a.repl.createRoom(room, { room_name: 'bench', description: null, creator_id: 'u', created_at: 't' });
+    await a.repl.submit(room, 'join', { username: 'u', node_id: 'node1' });
+    for (const [label, via] of [['via admin', 'node1'], ['via follower', 'node2']] as const) {
+      const n = set2.node(via);
+      const lat: number[] = [];
+      for (let i = 0; i < Math.min(500, MESSAGES); i++) {
+        const t0 = performance.now();
+        await n.repl.submit(room, 'message', { message_id: randomUUID(), username: 'u', content: `m${i}` });
+        lat.push(performance.now() - t0);
+      }
+      console.log(`commit ${sync}, sequential ${label}: p50 ${fmt(pct(lat, 0.5))} ms, p99 ${fmt(pct(lat, 0.99))} ms (${lat.length} messages, majority of 3 on disk before each ack)`);
+    }
+    const window = 32;
+    let sent = 0;
+    const t0 = performance.now();
+    const worker = async (n: (typeof set2.nodes)[number]) => {
+      while (sent < MESSAGES) {
+        sent++;
+        await n.repl.submit(room, 'message', { message_id: randomUUID(), username: 'u', content: 'x'.repeat(100) });
+      }
+    };
+    await Promise.all(Array.from({ length: window }, (_, i) => worker(set2.nodes[i % 3])));
+    const s = (performance.now() - t0) / 1000;
+    const st = a.repl.stats;
+    console.log(`commit ${sync}, ${window} in flight over 3 nodes: ${fmt(MESSAGES / s)} messages/s committed; admin sent ${st.replCalls} replication calls carrying ${st.entriesSent} entries (${fmt(st.entriesSent / Math.max(1, st.replCalls))} per call), ${st.flushes} local flushes`);
+  } finally {
+    await set2.close();
+  }
+}
+
+async function failoverBench(): Promise<void> {
+  const times: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    // Production timeouts (heartbeat 100 ms, election 700 ms + 300 ms × rank + jitter ≤ 100 ms).
+    const set = new ReplicaSet(['node1', 'node2', 'node3'], { heartbeatMs: 100, electionBaseMs: 700, electionStepMs: 300, electionJitterMs: 100, callTimeoutMs: 600 }, SEED + r);
+    await set.start();
+    try {
+      const room = randomUUID();
+      await set.node('node1').repl.createRoom(room, { room_name: 'f', description: null, creator_id: 'u', created_at: 't' });
+      await set.node('node1').repl.submit(room, 'join', { username: 'u', node_id: 'node1' });
+      await waitFor('followers know the room', () => set.nodes.every((n) => n.repl.adminOf(room) === 'node1'), 3000);
+      await new Promise((res) => setTimeout(res, 150 + r * 37));
+      const t0 = performance.now();
+      await set.crash('node1');
+      await set.node('node2').repl.submit(room, 'message', { message_id: randomUUID(), username: 'u', content: 'after' });
+      times.push(performance.now() - t0);
+    } finally {
+      await set.close();
+    }
+  }
+  console.log(`failover (admin crashed, write through a survivor, default timeouts), ${ROUNDS} rounds: p50 ${fmt(pct(times, 0.5))} ms, max ${fmt(Math.max(...times))} ms`);
+}
+
+async function catchUpBench(): Promise<void> {
+  const set = new ReplicaSet(['node1', 'node2', 'node3'], {}, SEED);
+  await set.start();
+  try {
+    const room = randomUUID();
+    await set.node('node1').repl.createRoom(room, { room_name: 'c', description: null, creator_id: 'u', created_at: 't' });
+    await set.node('node1').repl.submit(room, 'join', { username: 'u', node_id: 'node1' });
+    await waitFor('node3 knows the room', () => set.node('node3').repl.knowsRoom(room), 3000);
+    await set.crash('node3');
+    const n = MESSAGES * 2;
+    let sent = 0;
+    const worker = async () => {
+      while (sent < n) {
+        sent++;
+        await set.node('node1').repl.submit(room, 'message', { message_id: randomUUID(), username: 'u', content: 'x'.repeat(100) });
+      }
+    };
+    await Promise.all(Array.from({ length: 32 }, worker));
+    const t0 = performance.now();
+    const back = await set.restart('node3');
+    await back.repl.waitCaughtUp(room, 30_000);
+    await waitFor('all applied', () => back.store.history(room, { limit: 1 })[0]?.sequence_number === n, 30_000, 5);
+    const ms = performance.now() - t0;
+    console.log(`catch-up: a replica that missed ${n} messages is caught up ${fmt(ms)} ms after its restart (${fmt((n / ms) * 1000)} entries/s)`);
+  } finally {
+    await set.close();
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`replication bench (seed ${SEED}, ${os.cpus().length} cores, node ${process.version})`);
+  storeBench();
+  await commitBench('full');
+  await commitBench('normal');
+  await failoverBench();
+  await catchUpBench();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

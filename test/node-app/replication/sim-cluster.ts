@@ -1,0 +1,131 @@
+/**
+ * A replica set driven by a logical clock, for deterministic tests of the engine: each replica is
+ * the real Replicator on a real (in-memory SQLite) RoomLogStore; between them an in-process
+ * network hands each call to the target's real XML-RPC handlers (values cloned, as a wire would)
+ * and can be cut. Time moves only when the test says (`run`): elections, heartbeats, call
+ * timeouts and submit deadlines all happen at exact logical times, the same on every run.
+ */
+import type { XmlRpcValue } from '../../../node-app/src/peers/xmlrpc-codec';
+import { ManualClock } from '../../../node-app/src/replication/clock';
+import { Replicator, type ReplicatorOptions } from '../../../node-app/src/replication/replicator';
+import { AppliedEntry, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
+import { seededRandom } from '../../support/random';
+
+export interface SimReplica {
+  id: string;
+  store: RoomLogStore;
+  repl: Replicator;
+  applied: AppliedEntry[];
+}
+
+export type SimTuning = Partial<Omit<ReplicatorOptions, 'selfId' | 'store' | 'peers' | 'clock'>>;
+
+/** Lets every ready callback, promise and setImmediate of the current logical instant run. */
+export async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}
+
+export class SimCluster {
+  readonly clock = new ManualClock();
+  readonly nodes: SimReplica[];
+  /** Unordered pairs "a|b" that cannot reach each other. */
+  private readonly cut = new Set<string>();
+
+  constructor(readonly ids: string[], tuning: SimTuning = {}, seed = 1) {
+    this.nodes = ids.map((id, i) => {
+      const store = RoomLogStore.open({ file: ':memory:' });
+      const random = seededRandom(seed * 31 + i);
+      const repl = new Replicator({
+        selfId: id,
+        store,
+        clock: this.clock,
+        peers: ids.filter((p) => p !== id).map((p) => ({ id: p, call: (m, params, o) => this.deliver(id, p, m, params, o.timeoutMs) })),
+        random: random.next,
+        timestamp: () => `t${this.clock.now()}`,
+        ...tuning,
+      });
+      const node: SimReplica = { id, store, repl, applied: [] };
+      repl.on('applied', (a: AppliedEntry) => node.applied.push(a));
+      return node;
+    });
+  }
+
+  node(id: string): SimReplica {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no replica ${id}`);
+    return n;
+  }
+
+  start(): void {
+    for (const n of this.nodes) n.repl.start();
+  }
+
+  stop(): void {
+    for (const n of this.nodes) {
+      n.repl.stop();
+      n.store.close();
+    }
+  }
+
+  /** Cuts `id` off from every other replica (a crash or a partition, as the others see it). */
+  isolate(id: string): void {
+    for (const other of this.ids) if (other !== id) this.cut.add(pair(id, other));
+  }
+
+  /** Cuts the link between `a` and `b` only. */
+  cutLink(a: string, b: string): void {
+    this.cut.add(pair(a, b));
+  }
+
+  heal(): void {
+    this.cut.clear();
+  }
+
+  /** Moves logical time forward by `ms` in steps, letting all work of each instant finish. */
+  async run(ms: number, stepMs = 5): Promise<void> {
+    for (let t = 0; t < ms; t += stepMs) {
+      this.clock.advance(Math.min(stepMs, ms - t));
+      await settle();
+    }
+  }
+
+  /** Runs until `cond` holds; returns the logical ms it took, or throws after `maxMs`. */
+  async runUntil(what: string, cond: () => boolean, maxMs: number, stepMs = 5): Promise<number> {
+    const t0 = this.clock.now();
+    await settle();
+    while (!cond()) {
+      if (this.clock.now() - t0 >= maxMs) throw new Error(`not within ${maxMs} logical ms: ${what}`);
+      await this.run(stepMs, stepMs);
+    }
+    return this.clock.now() - t0;
+  }
+
+  /** The replicas that consider themselves admin of `roomId`. */
+  admins(roomId: string): string[] {
+    return this.nodes.filter((n) => n.repl.isAdmin(roomId)).map((n) => n.id);
+  }
+
+  /** A call from `from` to `to`: handled by the target's handlers, or lost (times out) when the link is cut. */
+  private deliver(from: string, to: string, method: string, params: XmlRpcValue[], timeoutMs: number): Promise<XmlRpcValue> {
+    return new Promise((resolve, reject) => {
+      if (this.cut.has(pair(from, to))) {
+        this.clock.after(timeoutMs, () => reject(new Error(`${method} to ${to}: timed out`)));
+        return;
+      }
+      const target = this.node(to).repl;
+      setImmediate(() => {
+        Promise.resolve()
+          .then(() => target.handlers()[method](structuredClone(params), { peerId: from, authenticated: true }))
+          .then((r) => {
+            // The answer is lost too if the link was cut while the call was out.
+            if (this.cut.has(pair(from, to))) this.clock.after(timeoutMs, () => reject(new Error(`${method} to ${to}: timed out`)));
+            else resolve(structuredClone(r));
+          }, reject);
+      });
+    });
+  }
+}
+
+function pair(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}

@@ -1,0 +1,118 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LogEntry, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
+
+const ROOM = '6f1c7a52-0000-4000-8000-000000000001';
+
+function msg(idx: number, term: number, seq: number, user = 'alice'): LogEntry {
+  return { idx, term, kind: 'message', data: { message_id: `m-${seq}-${term}`, username: user, content: `hello ${seq}`, seq, timestamp: '2026-11-26T11:53:19.604000+00:00' } };
+}
+
+function seedRoom(store: RoomLogStore): void {
+  store.setTermAndVote(ROOM, 1, 'node1');
+  store.append(ROOM, [
+    { idx: 1, term: 1, kind: 'create', data: { room_name: 'general', description: null, creator_id: 'alice', created_at: 't0', admin_node: 'node1' } },
+    { idx: 2, term: 1, kind: 'join', data: { username: 'alice', node_id: 'node1', timestamp: 't1' } },
+  ]);
+}
+
+describe('RoomLogStore', () => {
+  let dir: string;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'repl-store-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('committed entries build room info and members, and survive reopening the file', () => {
+    const store = RoomLogStore.open({ dir });
+    seedRoom(store);
+    store.append(ROOM, [msg(3, 1, 1), msg(4, 1, 2)]);
+    const applied = store.commit(ROOM, 4);
+    expect(applied.map((a) => a.entry.kind)).toEqual(['create', 'join', 'message', 'message']);
+    expect(applied[1]).toMatchObject({ changed: true, memberCount: 1 });
+    store.close();
+
+    const again = RoomLogStore.open({ dir });
+    expect(again.raftState(ROOM)).toMatchObject({ currentTerm: 1, votedFor: 'node1', commitIndex: 4, lastIndex: 4, lastTerm: 1, lastSeq: 2 });
+    expect(again.roomInfo(ROOM)).toMatchObject({ roomName: 'general', creatorId: 'alice', adminNode: 'node1', deleted: false, messageCount: 2 });
+    expect(again.members(ROOM).map((m) => m.username)).toEqual(['alice']);
+    expect(again.liveRoomIds()).toEqual([ROOM]);
+    again.close();
+  });
+
+  test('a re-join and a leave of a non-member change nothing and say so', () => {
+    const store = RoomLogStore.open({ file: ':memory:' });
+    seedRoom(store);
+    store.append(ROOM, [
+      { idx: 3, term: 1, kind: 'join', data: { username: 'alice', node_id: 'node2', timestamp: 't2' } },
+      { idx: 4, term: 1, kind: 'leave', data: { username: 'bob', timestamp: 't3' } },
+      { idx: 5, term: 1, kind: 'leave', data: { username: 'alice', timestamp: 't4' } },
+    ]);
+    const applied = store.commit(ROOM, 5);
+    expect(applied.slice(2).map((a) => [a.entry.kind, a.changed, a.memberCount])).toEqual([
+      ['join', false, 1], ['leave', false, 1], ['leave', true, 0],
+    ]);
+    store.close();
+  });
+
+  test('a member that moved to another node is not removed by a stale leave naming its old node', () => {
+    const store = RoomLogStore.open({ file: ':memory:' });
+    seedRoom(store); // alice joined on node1
+    store.append(ROOM, [
+      { idx: 3, term: 1, kind: 'join', data: { username: 'alice', node_id: 'node2', timestamp: 't2' } },
+      { idx: 4, term: 1, kind: 'leave', data: { username: 'alice', node_id: 'node1', reason: 'Node unreachable', timestamp: 't3' } },
+    ]);
+    const applied = store.commit(ROOM, 4);
+    expect(applied.slice(2).map((a) => [a.entry.kind, a.changed])).toEqual([['join', false], ['leave', false]]);
+    expect(store.members(ROOM)).toEqual([{ username: 'alice', nodeId: 'node2', joinedAt: 't1' }]);
+    store.close();
+  });
+
+  test('history pages backwards and resumes forwards by sequence number, committed entries only', () => {
+    const store = RoomLogStore.open({ file: ':memory:' });
+    seedRoom(store);
+    const entries: LogEntry[] = [];
+    for (let s = 1; s <= 250; s++) entries.push(msg(2 + s, 1, s));
+    store.append(ROOM, entries);
+    store.commit(ROOM, 2 + 240); // 241..250 are stored but not committed
+
+    const last = store.history(ROOM, { limit: 100 });
+    expect(last.map((m) => m.sequence_number)).toEqual(Array.from({ length: 100 }, (_, i) => 141 + i));
+    const page = store.history(ROOM, { beforeSeq: 141, limit: 100 });
+    expect(page[0].sequence_number).toBe(41);
+    expect(page[99].sequence_number).toBe(140);
+    const resumed = store.history(ROOM, { afterSeq: 235, limit: 100 });
+    expect(resumed.map((m) => m.sequence_number)).toEqual([236, 237, 238, 239, 240]);
+    expect(resumed[0]).toEqual({ message_id: 'm-236-1', room_id: ROOM, username: 'alice', content: 'hello 236', sequence_number: 236, timestamp: '2026-11-26T11:53:19.604000+00:00' });
+    store.close();
+  });
+
+  test('uncommitted entries are replaced by a newer admin; committed ones are never rewritten', () => {
+    const store = RoomLogStore.open({ file: ':memory:' });
+    seedRoom(store);
+    store.append(ROOM, [msg(3, 1, 1), msg(4, 1, 2), msg(5, 1, 3)]);
+    store.commit(ROOM, 3);
+    store.replaceFrom(ROOM, 4, [msg(4, 2, 2, 'bob')]);
+    expect(store.raftState(ROOM)).toMatchObject({ lastIndex: 4, lastTerm: 2, lastSeq: 2 });
+    expect(store.findMessage(ROOM, 'm-3-1')).toBeUndefined();
+    expect(store.findMessage(ROOM, 'm-2-2')).toEqual({ idx: 4, term: 2, seq: 2 });
+    expect(() => store.replaceFrom(ROOM, 3, [msg(3, 2, 1)])).toThrow(/refusing to rewrite committed entry 3/);
+    expect(() => store.append(ROOM, [msg(9, 2, 9)])).toThrow(/gap/);
+    expect(store.raftState(ROOM).lastIndex).toBe(4);
+    store.close();
+  });
+
+  test('a delete entry hides the room from the live list but keeps its log', () => {
+    const store = RoomLogStore.open({ file: ':memory:' });
+    seedRoom(store);
+    store.append(ROOM, [{ idx: 3, term: 1, kind: 'delete', data: {} }]);
+    store.commit(ROOM, 3);
+    expect(store.liveRoomIds()).toEqual([]);
+    expect(store.roomInfo(ROOM)?.deleted).toBe(true);
+    expect(store.entries(ROOM, 1, 10, 10)).toHaveLength(3);
+    store.close();
+  });
+
+  test('opening without a directory or file is a clear error', () => {
+    expect(() => RoomLogStore.open({})).toThrow(/dir \(DATA_DIR\) or file/);
+  });
+});
