@@ -32,6 +32,9 @@ describe('connections', () => {
     // Another address still gets in, up to the node's total.
     const other = await Promise.all([1, 2].map(() => openRaw(url, '127.0.0.2')));
     await expect(openRaw(url, '127.0.0.3')).rejects.toThrow(/HTTP 503/);
+    const metrics = await fetch(`${url.replace('ws:', 'http:')}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^swarmchat_ws_refused_per_address_total 1$/m);
+    expect(metrics).toMatch(/^swarmchat_ws_refused_total 1$/m);
     mine[0].close();
     await closedWithin(mine[0], 2000);
     const again = await waitFor('a free slot', () => openRaw(url).catch(() => undefined), 5000);

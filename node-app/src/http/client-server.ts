@@ -71,6 +71,15 @@ function unfinishedBytes(r: ReceiverState | undefined): number {
   return r ? (r._bufferedBytes ?? 0) + (r._totalPayloadLength ?? 0) : 0;
 }
 
+/** The limits' counters on /metrics (one gauge each, read at scrape time). */
+export function registerClientServerMetrics(registry: { gauge(name: string, help: string, read: () => number): void }, stats: ClientServerStats): void {
+  registry.gauge('swarmchat_ws_refused_total', 'Client connections refused at WS_MAX_CONNECTIONS (counter).', () => stats.refusedTotal);
+  registry.gauge('swarmchat_ws_refused_per_address_total', 'Client connections refused at WS_MAX_CONNECTIONS_PER_ADDRESS (counter).', () => stats.refusedPerAddress);
+  registry.gauge('swarmchat_ws_assembly_timeouts_total', 'Connections closed for a message not completed within WS_ASSEMBLY_TIMEOUT_MS (counter).', () => stats.assemblyTimeouts);
+  registry.gauge('swarmchat_ws_unfinished_budget_closes_total', 'Connections closed over WS_UNFINISHED_BYTES_BUDGET (counter).', () => stats.budgetCloses);
+  registry.gauge('swarmchat_ws_unfinished_bytes', 'Bytes held in client messages not yet complete.', () => stats.unfinishedBytes);
+}
+
 export function startClientServer<S>(server: http.Server, limits: ClientConnectionLimits, handler: ClientConnectionHandler<S>, log: Logger): ClientServer {
   const stats: ClientServerStats = { connections: 0, refusedTotal: 0, refusedPerAddress: 0, assemblyTimeouts: 0, budgetCloses: 0, unfinishedBytes: 0 };
   /** Sockets counted against the caps, from the handshake on (so a burst of handshakes is counted too). */

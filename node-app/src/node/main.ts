@@ -12,7 +12,7 @@ import { renderPeerMetrics } from '../peers/peer-stats';
 import { XmlRpcFault } from '../peers/xmlrpc-codec';
 import { MemoryRoomStore, type RoomStore } from '../rooms/room-store';
 import { createNodeHttpHandler, loadBrowserHandler } from '../http/node-http';
-import { startClientServer } from '../http/client-server';
+import { registerClientServerMetrics, startClientServer } from '../http/client-server';
 import { createNodeReplication, replicationEnabled, type NodeReplication } from '../replication/node-replication';
 import { ChatNode } from './chat-node';
 import { createNodeMetrics } from './node-metrics';
@@ -169,6 +169,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
     },
     log,
   );
+  registerClientServerMetrics(metrics.registry, clients.stats);
 
   try {
     await new Promise<void>((resolve, reject) => {
