@@ -33,7 +33,7 @@ beforeAll(async () => {
   const filler = await TestClient.connect(cluster.nodes[0].wsUrl);
   bigRoom = (await filler.request('create_room', { room_name: 'big', creator_id: 'filler' }, ['room_created'], 10_000)).data.room_id;
   await filler.request('join_room', { room_id: bigRoom, username: 'filler' }, ['join_room_success'], 10_000);
-  for (let i = 1; i <= 600; i++) filler.send('send_message', { room_id: bigRoom, username: 'filler', content: `history line ${i} `.padEnd(100, '.') });
+  for (let i = 1; i <= 600; i++) filler.send('send_message', { room_id: bigRoom, username: 'filler', content: `history line ${i} `.padEnd(1000, '.') });
   await filler.wait((f) => f.type === 'message_sent' && f.data.sequence_number === 600, 60_000);
   await filler.close();
 });
