@@ -51,6 +51,11 @@ export interface ClientServer {
   close(): void;
 }
 
+/** TCP connections beyond WS_MAX_CONNECTIONS kept for plain HTTP (health checks, metrics). */
+const HTTP_HEADROOM = 64;
+/** A request's headers (a WebSocket handshake included) must arrive within this. */
+const HEADERS_TIMEOUT_MS = 10_000;
+
 /** ws keeps a message's received part here (its Receiver); read only, for accounting. */
 interface ReceiverState {
   _bufferedBytes?: number;
@@ -94,6 +99,11 @@ export function startClientServer<S>(server: http.Server, limits: ClientConnecti
     if (n > 0) byAddress.set(address, n);
     else byAddress.delete(address);
   };
+
+  // Below the WebSocket caps, at the TCP level: sockets that never send a handshake (or send its
+  // headers slowly) are bounded too, with room left for /healthz and /metrics at the cap.
+  server.maxConnections = limits.maxConnections + HTTP_HEADROOM;
+  server.headersTimeout = Math.min(server.headersTimeout, HEADERS_TIMEOUT_MS);
 
   const wss = new WebSocketServer({
     server,
