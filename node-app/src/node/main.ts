@@ -187,6 +187,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
   }
 
   node.start();
+  peers.probe();
 
   const wsPort = (httpServer.address() as AddressInfo).port;
   log.info('chat node started', { node_id: cfg.nodeId, ws_port: wsPort, rpc_port: rpc.port, peers: cfg.peers.map((p) => p.id) });
