@@ -4,8 +4,10 @@ import { CommentStyle, TextFile } from './files/generated-file';
 import { TemplateFile } from './files/template-file';
 import { YamlFile } from './files/yaml-file';
 import { ChatStack, ChatStackProps } from './model/chat-stack';
+import { DockerEngineSource } from './model/docker-engine';
 import { TopologyError } from './model/errors';
 import { PrivateNetwork } from './model/network';
+import { MachineProvider, ProviderKind } from './model/provider';
 import { SwarmCluster, SwarmRole } from './model/swarm';
 import { VagrantBox } from './model/vm';
 import { Ipv4Subnet } from './net/ipv4';
@@ -23,6 +25,8 @@ export const LAYOUT = {
   managerIpFile: 'swarm-manager-ip.txt',
   imagesDir: '.images',
   dockerfile: 'Dockerfile.node',
+  /** The Docker provider's machine image: its Dockerfile, relative to the stack folder. */
+  dockerVmDir: 'docker-vm',
   /** Build arguments selecting the Dockerfile's in-container build (npm ci inside; needs internet). */
   inContainerBuildArgs: { BUILD_IN_CONTAINER: 'true' } as Record<string, string>,
 } as const;
@@ -72,7 +76,11 @@ export interface SwarmChatDeploymentProps {
   /** The VMs' private network, like "192.168.56.0/24". */
   readonly subnet: string;
   readonly nodes: readonly ChatNodeSpec[];
-  /** @default VagrantBox.UBUNTU_JAMMY */
+  /** What runs the machines. @default MachineProvider.virtualBox() */
+  readonly provider?: MachineProvider;
+  /** Where provisioning installs Docker Engine from. @default DockerEngineSource.DOCKER_APT_REPOSITORY */
+  readonly dockerEngine?: DockerEngineSource;
+  /** Box-based providers only. @default VagrantBox.UBUNTU_JAMMY */
   readonly box?: VagrantBox;
   /** Per VM. @default 2048 */
   readonly memoryMiB?: number;
@@ -80,7 +88,7 @@ export interface SwarmChatDeploymentProps {
   readonly cpus?: number;
   /** @default "node_type" */
   readonly labelKey?: string;
-  /** Host-only ranges the hypervisor accepts. @default VIRTUALBOX_DEFAULT_HOST_ONLY_RANGES */
+  /** Subnets the provider accepts. @default VirtualBox's host-only ranges; private ranges (RFC 1918) for Docker */
   readonly allowedSubnetRanges?: readonly string[];
   /** @default "docker-compose.demo.yml" */
   readonly stackFileName?: string;
@@ -96,16 +104,33 @@ export class SwarmChatDeployment extends Construct {
   readonly swarm: SwarmCluster;
   readonly chat: ChatStack;
   readonly box: VagrantBox;
+  readonly provider: MachineProvider;
+  readonly dockerEngine: DockerEngineSource;
   readonly stackFileName: string;
 
   constructor(scope: Construct, id: string, props: SwarmChatDeploymentProps) {
     super(scope, id);
+    this.provider = props.provider ?? MachineProvider.virtualBox();
+    if (!(this.provider instanceof MachineProvider)) {
+      throw new TopologyError('provider is not a MachineProvider; use MachineProvider.virtualBox() or MachineProvider.docker({...})');
+    }
+    if (props.box !== undefined && !this.provider.usesBox) {
+      throw new TopologyError(`box ${JSON.stringify(props.box.name)} is set but the ${this.provider.kind} provider uses no box; remove box, or use the image option of the provider`);
+    }
+    this.dockerEngine = props.dockerEngine ?? DockerEngineSource.DOCKER_APT_REPOSITORY;
+    if (!Object.values(DockerEngineSource).includes(this.dockerEngine)) {
+      throw new TopologyError(`docker engine source ${JSON.stringify(this.dockerEngine)} is unknown; expected one of ${Object.values(DockerEngineSource).join(', ')}`);
+    }
     this.box = props.box ?? VagrantBox.UBUNTU_JAMMY;
     this.stackFileName = props.stackFileName ?? 'docker-compose.demo.yml';
     if (!/^[\w.-]+\.ya?ml$/.test(this.stackFileName)) {
       throw new TopologyError(`stack file name ${JSON.stringify(this.stackFileName)} is not a yaml file name; expected like "docker-compose.demo.yml"`);
     }
-    this.network = new PrivateNetwork(this, 'network', { cidr: props.subnet, allowedRanges: props.allowedSubnetRanges });
+    this.network = new PrivateNetwork(this, 'network', {
+      cidr: props.subnet,
+      allowedRanges: props.allowedSubnetRanges ?? this.provider.defaultSubnetRanges,
+      rangesOwner: this.provider.subnetRangesOwner,
+    });
     this.swarm = new SwarmCluster(this, 'swarm', { network: this.network, labelKey: props.labelKey });
     this.chat = new ChatStack(this, 'chat', { ...props.chat, swarm: this.swarm });
     props.nodes.forEach((spec, i) => {
@@ -147,8 +172,21 @@ export class SwarmChatDeployment extends Construct {
       };
     });
     const workers = nodes.filter((n) => !n.isManager);
+    const docker = this.provider.docker;
     return {
       box: { name: this.box.name, version: this.box.version },
+      // Every key is always present (the templates are strict); false means "not this provider".
+      provider: {
+        name: this.provider.kind,
+        virtualbox: this.provider.kind === ProviderKind.VIRTUALBOX,
+        docker: docker
+          ? { image: docker.image ?? false, baseImage: docker.baseImage, privileged: docker.privileged, createArgs: docker.createArgs }
+          : false,
+      },
+      dockerEngine: {
+        aptRepository: this.dockerEngine === DockerEngineSource.DOCKER_APT_REPOSITORY,
+        distributionPackage: this.dockerEngine === DockerEngineSource.DISTRIBUTION_PACKAGE,
+      },
       subnet: this.network.cidr,
       hostAdapterIp: this.network.hostAdapterIp,
       labelKey: this.swarm.labelKey,
@@ -194,6 +232,9 @@ export class SwarmChatDeployment extends Construct {
     script('DeployStack', 'scripts/deploy-stack.sh', 'scripts/deploy-stack.sh.hbs');
     script('DeployDemo', 'scripts/deploy-demo.sh', 'scripts/deploy-demo.sh.hbs');
     script('RunScenarios', 'scripts/run-scenarios.sh', 'scripts/run-scenarios.sh.hbs');
+    if (this.provider.kind === ProviderKind.DOCKER) {
+      new TemplateFile(this, 'DockerVm', { path: `${LAYOUT.dockerVmDir}/Dockerfile`, template: 'docker-vm/Dockerfile.hbs', context: ctx });
+    }
     new TemplateFile(this, 'Readme', { path: 'README.md', template: 'README.md.hbs', context: ctx, commentStyle: CommentStyle.HTML });
   }
 }

@@ -3,8 +3,10 @@ import * as path from 'path';
 import { TerraformStack } from 'cdktf';
 import { FileSynthesizer } from '../src/synth/file-synthesizer';
 import { addDemoStack } from './demo';
+import { addDemoDockerStack } from './demo-docker';
 import { addFiveNodesStack } from './five-nodes';
 import { addLabStack } from './lab';
+import { addVagrantLabStack } from './vagrant-lab';
 
 /**
  * The cdktf app: `npx cdktf synth` and `npm run synth` both run this. Each stack writes its files
@@ -15,6 +17,8 @@ export function buildApp(outdir?: string): App {
   addDemoStack(app);
   addFiveNodesStack(app);
   addLabStack(app);
+  addDemoDockerStack(app);
+  addVagrantLabStack(app);
   return app;
 }
 

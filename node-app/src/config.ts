@@ -1,7 +1,9 @@
 /**
- * Node configuration from the environment. The variables of the original (protocol.md §5) keep
- * their names and defaults; everything the original hard-coded is a documented tunable here
- * (node-app/README.md has the table). Bad values fail at start with a message naming the variable.
+ * Node configuration from the environment: every variable the node reads is declared once in
+ * ENV_VARS (name, type, default, meaning) and parsed from that table; nothing else in the node
+ * reads the environment. The variables of the original (protocol.md §5) keep their names and
+ * defaults; everything the original hard-coded is a tunable here. node-app/README.md lists the same
+ * variables (a test keeps the two in step). Bad values fail at start with a message naming the variable.
  */
 import { readFileSync } from 'node:fs';
 import { parseLogLevel, type LogLevel } from './log';
@@ -57,6 +59,20 @@ export interface NodeConfig {
   maxUsernameChars: number;
   /** How long a node waits for its own copy of a forwarded message before acking anyway. */
   echoWaitMs: number;
+  replication: ReplicationConfig;
+}
+
+/** Rooms replicated among our nodes (replication/node-replication.ts takes these). */
+export interface ReplicationConfig {
+  /** REPLICATION=off: the original's in-memory, unreplicated rooms (for comparisons). */
+  enabled: boolean;
+  heartbeatMs: number;
+  electionBaseMs: number;
+  /** Extra election wait per successor rank, derived from the base. */
+  electionStepMs: number;
+  callTimeoutMs: number;
+  submitTimeoutMs: number;
+  synchronous: 'full' | 'normal';
 }
 
 export class ConfigError extends Error {
@@ -65,14 +81,12 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function str(env: Env, name: string, def: string): string {
-  const v = env[name];
-  return v === undefined || v.trim() === '' ? def : v.trim();
+function present(raw: string | undefined): raw is string {
+  return raw !== undefined && raw.trim() !== '';
 }
 
-function int(env: Env, name: string, def: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return def;
+function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (!present(raw)) return def;
   const n = Number(raw.trim());
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name}="${raw}" is not an integer in [${min}, ${max}]`);
@@ -80,7 +94,139 @@ function int(env: Env, name: string, def: number, min: number, max: number): num
   return n;
 }
 
-const port = (env: Env, name: string, def: number) => int(env, name, def, 0, 65535);
+function oneOf<T extends string>(name: string, raw: string | undefined, def: T, allowed: readonly T[]): T {
+  if (!present(raw)) return def;
+  const v = raw.trim().toLowerCase() as T;
+  if (!allowed.includes(v)) throw new ConfigError(`${name}="${raw}" is not one of ${allowed.join(', ')}`);
+  return v;
+}
+
+/** The configuration while the table is applied, in table order (later entries may read earlier ones). */
+type Draft = Omit<Partial<NodeConfig>, 'replication'> & { replication: Partial<ReplicationConfig> };
+
+export interface EnvVar {
+  name: string;
+  /** What the value is: "integer a..b", "string", a list of choices... */
+  type: string;
+  /** The default, as documented ("unset" / "empty" for none). */
+  default: string;
+  meaning: string;
+  /** Parses the raw value (undefined when unset) into the draft configuration; throws ConfigError. */
+  apply(raw: string | undefined, c: Draft): void;
+}
+
+type IntKey = { [K in keyof NodeConfig]: NodeConfig[K] extends number ? K : never }[keyof NodeConfig];
+type ReplIntKey = { [K in keyof ReplicationConfig]: ReplicationConfig[K] extends number ? K : never }[keyof ReplicationConfig];
+
+function intVar(name: string, key: IntKey, def: number, min: number, max: number, meaning: string): EnvVar {
+  return { name, type: `integer ${min}..${max}`, default: String(def), meaning, apply: (raw, c) => { c[key] = int(name, raw, def, min, max); } };
+}
+
+function replIntVar(name: string, key: ReplIntKey, def: number, min: number, max: number, meaning: string): EnvVar {
+  return { name, type: `integer ${min}..${max}`, default: String(def), meaning, apply: (raw, c) => { c.replication[key] = int(name, raw, def, min, max); } };
+}
+
+function strVar(name: string, key: 'wsHost' | 'rpcHost', def: string, meaning: string): EnvVar {
+  return { name, type: 'string', default: def, meaning, apply: (raw, c) => { c[key] = present(raw) ? raw.trim() : def; } };
+}
+
+const DAY_MS = 24 * 3600_000;
+
+/** Every environment variable of the chat node, in the order it is parsed. */
+export const ENV_VARS: readonly EnvVar[] = [
+  {
+    name: 'NODE_ID', type: 'string [A-Za-z0-9_.-]{1,64}', default: 'node1', meaning: 'node identity (admin_node, members\' node_id)',
+    apply: (raw, c) => {
+      const nodeId = present(raw) ? raw.trim() : 'node1';
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(nodeId)) {
+        throw new ConfigError(`NODE_ID="${nodeId}" may only use letters, digits, "_", "-", "." (1-64 chars)`);
+      }
+      c.nodeId = nodeId;
+    },
+  },
+  strVar('WEBSOCKET_HOST', 'wsHost', '0.0.0.0', 'client WebSocket + HTTP listen address'),
+  intVar('WEBSOCKET_PORT', 'wsPort', 8080, 0, 65535, 'client WebSocket + HTTP port'),
+  strVar('XMLRPC_HOST', 'rpcHost', '0.0.0.0', 'peer XML-RPC listen address'),
+  intVar('XMLRPC_PORT', 'rpcPort', 9090, 0, 65535, 'peer XML-RPC port'),
+  {
+    name: 'XMLRPC_ADDRESS', type: 'URL', default: 'http://<NODE_ID>:<XMLRPC_PORT>', meaning: 'advertised as node_address',
+    apply: (raw, c) => { c.rpcAddress = (present(raw) ? raw.trim() : `http://${c.nodeId}:${c.rpcPort}`).replace(/\/+$/, ''); },
+  },
+  {
+    name: 'PEER_NODES', type: 'id:url list', default: 'empty', meaning: 'the other nodes, `id:http://host:port` or `id:host:port`, comma separated',
+    apply: (raw, c) => { c.peers = parsePeerNodes(raw, c.nodeId); },
+  },
+  {
+    name: 'LEGACY_PEERS', type: 'id list', default: 'empty', meaning: 'ids from PEER_NODES that are original Python nodes',
+    apply: (raw, c) => {
+      const legacyPeers = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      for (const id of legacyPeers) {
+        if (!c.peers?.some((p) => p.id === id)) throw new ConfigError(`LEGACY_PEERS names "${id}", which is not a peer id in PEER_NODES`);
+      }
+      c.legacyPeers = legacyPeers;
+    },
+  },
+  {
+    name: 'CLUSTER_SECRET', type: 'string', default: 'unset', meaning: 'HMAC key of the peer link; unset = open link',
+    apply: (raw, c) => { c.clusterSecret = raw !== undefined && raw !== '' ? raw : undefined; },
+  },
+  {
+    name: 'CLUSTER_SECRET_FILE', type: 'path', default: 'unset', meaning: 'file holding the HMAC key (a Swarm secret), when CLUSTER_SECRET is unset',
+    apply: (raw, c) => { if (c.clusterSecret === undefined) c.clusterSecret = readSecretFile(raw); },
+  },
+  {
+    name: 'DATA_DIR', type: 'path', default: 'unset', meaning: 'durable room logs; unset = in memory',
+    apply: (raw, c) => { c.dataDir = raw?.trim() || undefined; },
+  },
+  {
+    name: 'LOG_LEVEL', type: 'debug|info|warn|error|silent', default: 'info', meaning: 'log threshold',
+    apply: (raw, c) => {
+      try {
+        c.logLevel = parseLogLevel(raw);
+      } catch (err) {
+        throw new ConfigError(`LOG_LEVEL: ${(err as Error).message}`);
+      }
+    },
+  },
+  intVar('HEARTBEAT_INTERVAL_MS', 'heartbeatIntervalMs', 1000, 50, 600_000, 'admin pings each node holding members of its rooms'),
+  intVar('HEARTBEAT_TIMEOUT_MS', 'heartbeatTimeoutMs', 800, 20, 60_000, 'per ping'),
+  intVar('HEARTBEAT_FAILURES', 'heartbeatFailures', 3, 1, 100, 'consecutive misses before the node\'s members are removed'),
+  intVar('INACTIVITY_TIMEOUT_MS', 'inactivityTimeoutMs', 900_000, 1000, 7 * DAY_MS, 'members idle this long are removed'),
+  intVar('CLEANUP_INTERVAL_MS', 'cleanupIntervalMs', 10_000, 100, 3600_000, 'inactivity sweep period'),
+  intVar('ROOM_IDLE_TTL_MS', 'roomIdleTtlMs', DAY_MS, 0, 365 * DAY_MS, 'an empty room unused this long is deleted (0 = never)'),
+  intVar('DISCOVERY_TIMEOUT_MS', 'discoveryTimeoutMs', 2000, 50, 60_000, 'per peer in discover_rooms'),
+  intVar('PEER_CALL_TIMEOUT_MS', 'peerCallTimeoutMs', 3000, 50, 120_000, 'every request/response peer call'),
+  intVar('DELETE_PHASE_TIMEOUT_MS', 'deletePhaseTimeoutMs', 3000, 50, 120_000, 'each 2PC phase'),
+  intVar('HISTORY_LIMIT', 'historyLimit', 100, 0, 100_000, 'messages replayed on join'),
+  intVar('SHUTDOWN_GRACE_MS', 'shutdownGraceMs', 8000, 0, 300_000, 'SIGTERM drain budget'),
+  intVar('WS_PING_INTERVAL_MS', 'wsPingIntervalMs', 10_000, 100, 600_000, 'WebSocket protocol pings'),
+  intVar('WS_MAX_BUFFERED_BYTES', 'wsMaxBufferedBytes', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024, 'a client with more unread data is disconnected'),
+  intVar('MAX_FRAME_BYTES', 'maxFrameBytes', 1024 * 1024, 1024, 64 * 1024 * 1024, 'larger frames close the connection'),
+  intVar('WS_MAX_CONNECTIONS', 'wsMaxConnections', 10_000, 1, 1_000_000, 'open client connections (and handshakes) per node; more get HTTP 503'),
+  intVar('WS_MAX_CONNECTIONS_PER_ADDRESS', 'wsMaxConnectionsPerAddress', 256, 1, 1_000_000, 'open client connections per remote address'),
+  intVar('WS_ASSEMBLY_TIMEOUT_MS', 'wsAssemblyTimeoutMs', 10_000, 100, 600_000, 'a message started and not complete after this closes its connection'),
+  intVar('WS_UNFINISHED_BYTES_BUDGET', 'wsUnfinishedBudgetBytes', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024, 'bytes of all unfinished client messages together'),
+  intVar('WS_MAX_QUEUED_REQUESTS', 'wsMaxQueuedRequests', 1024, 16, 1_000_000, 'requests one connection may have read and not handled'),
+  intVar('MAX_ROOMS_PER_CONNECTION', 'maxRoomsPerConnection', 20, 0, 1_000_000, 'rooms one connection may create (0 = no limit)'),
+  intVar('MAX_ROOMS_PER_NODE', 'maxRoomsPerNode', 1000, 0, 1_000_000, 'rooms a node administers (0 = no limit)'),
+  intVar('MAX_CONTENT_CHARS', 'maxContentChars', 5000, 1, 1_000_000, 'message length in code points'),
+  intVar('MAX_ROOM_NAME_CHARS', 'maxRoomNameChars', 100, 1, 10_000, 'room name length'),
+  intVar('MAX_DESCRIPTION_CHARS', 'maxDescriptionChars', 500, 0, 100_000, 'room description length'),
+  intVar('MAX_USERNAME_CHARS', 'maxUsernameChars', 64, 1, 10_000, 'username length'),
+  intVar('ECHO_WAIT_MS', 'echoWaitMs', 2000, 0, 60_000, 'wait for our own copy of a message forwarded to a Python admin'),
+  {
+    name: 'REPLICATION', type: 'on|off', default: 'on', meaning: 'off = the original\'s in-memory, unreplicated rooms',
+    apply: (raw, c) => { c.replication.enabled = oneOf<'on' | 'off'>('REPLICATION', raw, 'on', ['on', 'off']) === 'on'; },
+  },
+  replIntVar('REPL_HEARTBEAT_MS', 'heartbeatMs', 100, 10, 5000, 'admin heartbeat / append interval'),
+  replIntVar('REPL_ELECTION_MS', 'electionBaseMs', 700, 50, 60_000, 'election timeout base (at least 3 x REPL_HEARTBEAT_MS)'),
+  replIntVar('REPL_CALL_TIMEOUT_MS', 'callTimeoutMs', 600, 50, 60_000, 'deadline of one replication call'),
+  replIntVar('REPL_SUBMIT_TIMEOUT_MS', 'submitTimeoutMs', 8000, 500, 120_000, 'how long a client request may wait for an admin to commit it'),
+  {
+    name: 'REPL_SYNC', type: 'full|normal', default: 'full', meaning: 'SQLite synchronous mode: fsync per batch, or survive process crashes only',
+    apply: (raw, c) => { c.replication.synchronous = oneOf<'full' | 'normal'>('REPL_SYNC', raw, 'full', ['full', 'normal']); },
+  },
+];
 
 /**
  * PEER_NODES: `id:url` or `id:host:port`, comma separated. Unlike the original, `https://` URLs
@@ -124,10 +270,7 @@ export function parsePeerNodes(value: string | undefined, selfId?: string): Peer
   return peers;
 }
 
-function readSecret(env: Env): string | undefined {
-  const direct = env.CLUSTER_SECRET;
-  if (direct !== undefined && direct !== '') return direct;
-  const file = env.CLUSTER_SECRET_FILE;
+function readSecretFile(file: string | undefined): string | undefined {
   if (file === undefined || file.trim() === '') return undefined;
   let text: string;
   try {
@@ -141,65 +284,16 @@ function readSecret(env: Env): string | undefined {
 }
 
 export function loadConfig(env: Env = process.env): NodeConfig {
-  const nodeId = str(env, 'NODE_ID', 'node1');
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(nodeId)) {
-    throw new ConfigError(`NODE_ID="${nodeId}" may only use letters, digits, "_", "-", "." (1-64 chars)`);
-  }
-  const rpcPort = port(env, 'XMLRPC_PORT', 9090);
-  const peers = parsePeerNodes(env.PEER_NODES, nodeId);
-  const legacyPeers = (env.LEGACY_PEERS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const id of legacyPeers) {
-    if (!peers.some((p) => p.id === id)) {
-      throw new ConfigError(`LEGACY_PEERS names "${id}", which is not a peer id in PEER_NODES`);
-    }
-  }
-  let logLevel: LogLevel;
-  try {
-    logLevel = parseLogLevel(env.LOG_LEVEL);
-  } catch (err) {
-    throw new ConfigError(`LOG_LEVEL: ${(err as Error).message}`);
-  }
-  const cfg: NodeConfig = {
-    nodeId,
-    wsHost: str(env, 'WEBSOCKET_HOST', '0.0.0.0'),
-    wsPort: port(env, 'WEBSOCKET_PORT', 8080),
-    rpcHost: str(env, 'XMLRPC_HOST', '0.0.0.0'),
-    rpcPort,
-    rpcAddress: str(env, 'XMLRPC_ADDRESS', `http://${nodeId}:${rpcPort}`).replace(/\/+$/, ''),
-    peers,
-    logLevel,
-    clusterSecret: readSecret(env),
-    legacyPeers,
-    dataDir: env.DATA_DIR?.trim() || undefined,
-    heartbeatIntervalMs: int(env, 'HEARTBEAT_INTERVAL_MS', 1000, 50, 600_000),
-    heartbeatTimeoutMs: int(env, 'HEARTBEAT_TIMEOUT_MS', 800, 20, 60_000),
-    heartbeatFailures: int(env, 'HEARTBEAT_FAILURES', 3, 1, 100),
-    inactivityTimeoutMs: int(env, 'INACTIVITY_TIMEOUT_MS', 900_000, 1000, 7 * 24 * 3600_000),
-    cleanupIntervalMs: int(env, 'CLEANUP_INTERVAL_MS', 10_000, 100, 3600_000),
-    roomIdleTtlMs: int(env, 'ROOM_IDLE_TTL_MS', 24 * 3600_000, 0, 365 * 24 * 3600_000),
-    discoveryTimeoutMs: int(env, 'DISCOVERY_TIMEOUT_MS', 2000, 50, 60_000),
-    peerCallTimeoutMs: int(env, 'PEER_CALL_TIMEOUT_MS', 3000, 50, 120_000),
-    deletePhaseTimeoutMs: int(env, 'DELETE_PHASE_TIMEOUT_MS', 3000, 50, 120_000),
-    historyLimit: int(env, 'HISTORY_LIMIT', 100, 0, 100_000),
-    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 8000, 0, 300_000),
-    wsPingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 10_000, 100, 600_000),
-    wsMaxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    maxFrameBytes: int(env, 'MAX_FRAME_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
-    wsMaxConnections: int(env, 'WS_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
-    wsMaxConnectionsPerAddress: int(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 256, 1, 1_000_000),
-    wsAssemblyTimeoutMs: int(env, 'WS_ASSEMBLY_TIMEOUT_MS', 10_000, 100, 600_000),
-    wsUnfinishedBudgetBytes: int(env, 'WS_UNFINISHED_BYTES_BUDGET', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024),
-    wsMaxQueuedRequests: int(env, 'WS_MAX_QUEUED_REQUESTS', 1024, 16, 1_000_000),
-    maxRoomsPerConnection: int(env, 'MAX_ROOMS_PER_CONNECTION', 20, 0, 1_000_000),
-    maxRoomsPerNode: int(env, 'MAX_ROOMS_PER_NODE', 1000, 0, 1_000_000),
-    maxContentChars: int(env, 'MAX_CONTENT_CHARS', 5000, 1, 1_000_000),
-    maxRoomNameChars: int(env, 'MAX_ROOM_NAME_CHARS', 100, 1, 10_000),
-    maxDescriptionChars: int(env, 'MAX_DESCRIPTION_CHARS', 500, 0, 100_000),
-    maxUsernameChars: int(env, 'MAX_USERNAME_CHARS', 64, 1, 10_000),
-    echoWaitMs: int(env, 'ECHO_WAIT_MS', 2000, 0, 60_000),
-  };
+  const draft: Draft = { replication: {} };
+  for (const v of ENV_VARS) v.apply(env[v.name], draft);
+  const cfg = draft as NodeConfig;
   if (cfg.heartbeatTimeoutMs > cfg.heartbeatIntervalMs * 10) {
     throw new ConfigError('HEARTBEAT_TIMEOUT_MS must not exceed 10 x HEARTBEAT_INTERVAL_MS');
   }
+  const r = cfg.replication;
+  if (r.electionBaseMs < r.heartbeatMs * 3) {
+    throw new ConfigError(`REPL_ELECTION_MS (${r.electionBaseMs}) must be at least 3 × REPL_HEARTBEAT_MS (${r.heartbeatMs}), or healthy admins get deposed`);
+  }
+  r.electionStepMs = Math.max(50, Math.round(r.electionBaseMs * 0.43));
   return cfg;
 }

@@ -13,7 +13,17 @@ export interface PrivateNetworkProps {
    * /etc/vbox/networks.conf. @default VIRTUALBOX_DEFAULT_HOST_ONLY_RANGES
    */
   readonly allowedRanges?: readonly string[];
+  /**
+   * Whose ranges `allowedRanges` are and how to widen them, for the error message.
+   * @default VirtualBox's host-only ranges and /etc/vbox/networks.conf
+   */
+  readonly rangesOwner?: { readonly what: string; readonly widen: string };
 }
+
+const VIRTUALBOX_RANGES_OWNER = {
+  what: 'the host-only ranges VirtualBox accepts',
+  widen: 'or list it in /etc/vbox/networks.conf and in allowedRanges',
+};
 
 /**
  * The private (host-only) network the VMs share. The first host address is left to the
@@ -27,10 +37,11 @@ export class PrivateNetwork extends Construct {
     this.subnet = Ipv4Subnet.parse(props.cidr);
     const allowed = props.allowedRanges ?? VIRTUALBOX_DEFAULT_HOST_ONLY_RANGES;
     if (!allowed.some((range) => this.subnet.within(Ipv4Subnet.parse(range)))) {
-      // VirtualBox would only refuse it at `vagrant up`, VMs half created.
+      // The provider would only refuse it at `vagrant up`, machines half created.
+      const owner = props.rangesOwner ?? VIRTUALBOX_RANGES_OWNER;
       throw new TopologyError(
-        `subnet ${this.subnet.cidr} is outside the host-only ranges VirtualBox accepts (${allowed.join(', ')}); ` +
-          `use a subnet inside them, like "192.168.60.0/24", or list it in /etc/vbox/networks.conf and in allowedRanges`,
+        `subnet ${this.subnet.cidr} is outside ${owner.what} (${allowed.join(', ')}); ` +
+          `use a subnet inside them, like "192.168.60.0/24", ${owner.widen}`,
       );
     }
   }

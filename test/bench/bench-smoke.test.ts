@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeResults } from '../../node-app/bench/cli';
 import { BenchResult, runBench, SMOKE_CONFIG } from '../../node-app/bench/run';
-import { verdict } from '../../node-app/bench/report/summary';
+import { closedLoopRows, cpuPerDeliveryRatio, verdict } from '../../node-app/bench/report/summary';
 
 jest.setTimeout(180_000);
 
@@ -24,17 +24,26 @@ const systems = SMOKE_CONFIG.systems;
 test('every system ran every workload without errors', () => {
   expect(result.errors).toEqual([]);
   for (const s of systems) {
-    expect(result.fanout.filter((r) => r.system === s)).toHaveLength(1);
-    expect(result.manyRooms.filter((r) => r.system === s)).toHaveLength(1);
-    expect(result.connections.filter((r) => r.system === s)).toHaveLength(1);
+    for (const runs of [result.fanout, result.cpuPerDelivery, result.closedLoop, result.idleRooms, result.manyRooms, result.connections]) {
+      expect(runs.filter((r) => r.system === s)).toHaveLength(1);
+    }
   }
 });
 
-test.each(systems)('%s: fan-out and many-rooms deliver every message to every member, in order, with figures', (s) => {
-  for (const r of [...result.fanout, ...result.manyRooms].filter((x) => x.system === s)) {
+const membersPerMessage: Record<string, number> = {
+  fanout: SMOKE_CONFIG.fanout.members,
+  'cpu-per-delivery': SMOKE_CONFIG.fanout.members,
+  'closed-loop': SMOKE_CONFIG.closedLoop.senders,
+  'many-rooms': SMOKE_CONFIG.manyRooms.membersPerRoom,
+};
+
+test.each(systems)('%s: fan-out, CPU per delivery, closed loop and many-rooms deliver every message to every member, in order, with figures', (s) => {
+  const runs = [...result.fanout, ...result.cpuPerDelivery, ...result.closedLoop, ...result.manyRooms].filter((x) => x.system === s);
+  expect(runs).toHaveLength(4);
+  for (const r of runs) {
     const f = r.figures;
     expect(f.sent).toBeGreaterThan(0);
-    expect(f.expectedDeliveries).toBe(f.sent * (r.workload === 'fanout' ? SMOKE_CONFIG.fanout.members : SMOKE_CONFIG.manyRooms.membersPerRoom));
+    expect(f.expectedDeliveries).toBe(f.sent * membersPerMessage[r.workload]);
     // Every delivery went through the checker: the latency histogram saw each one.
     expect(f.deliveries).toBe(f.expectedDeliveries);
     expect(f.e2e.count).toBe(f.deliveries);
@@ -47,6 +56,32 @@ test.each(systems)('%s: fan-out and many-rooms deliver every message to every me
     expect(r.loadGenCpuPctOfCore).toBeGreaterThan(0);
     expect(r.protocolErrors).toBe(0);
   }
+});
+
+test.each(systems)('%s: the closed loop keeps one message in flight per sender and reports acknowledged msg/s', (s) => {
+  const r = result.closedLoop.find((x) => x.system === s)!;
+  expect(r.mode).toBe('closed');
+  expect(r.senders).toBe(SMOKE_CONFIG.closedLoop.senders);
+  // Every sender sent more than once: each ack released its next message.
+  expect(r.figures.sent).toBeGreaterThan(2 * SMOKE_CONFIG.closedLoop.senders);
+  expect(r.figures.acked).toBe(r.figures.sent);
+  expect(r.ackedMsgsPerSec).toBeGreaterThan(0);
+  expect(closedLoopRows(result).find((x) => x.system === s)!.completeInOrder).toBe(true);
+});
+
+test.each(systems)('%s: idle rooms report CPU per server process and every room still delivers afterwards', (s) => {
+  const r = result.idleRooms.find((x) => x.system === s)!;
+  const { rooms, membersPerRoom } = SMOKE_CONFIG.idleRooms;
+  expect(r.clients).toBe(rooms * membersPerRoom);
+  expect(Object.keys(r.idlePctByProcess).sort()).toEqual(Object.keys(r.baselinePctByProcess).sort());
+  for (const v of Object.values(r.idlePctByProcess)) expect(v).toBeGreaterThanOrEqual(0);
+  expect(Number.isFinite(r.maxNodeIdlePct)).toBe(true);
+  expect(r.probe).toMatchObject({ sent: rooms, expectedDeliveries: rooms * membersPerRoom, deliveries: rooms * membersPerRoom, complete: true, inOrder: true, drained: true });
+  expect(r.protocolErrors).toBe(0);
+});
+
+test('CPU per delivery gives an ours / Socket.IO ratio', () => {
+  expect(cpuPerDeliveryRatio(result).ratio).toBeGreaterThan(0);
 });
 
 test.each(systems)('%s: the connections workload held its idle clients and measured memory', (s) => {
@@ -66,6 +101,7 @@ test('the report is written as JSON, Markdown with every system, and an SVG char
     const md = readFileSync(path.join(out, 'result.md'), 'utf8');
     for (const name of ['swarm-chat', 'Socket.IO+Redis', 'raw ws']) expect(md).toContain(`| ${name} | ${SMOKE_CONFIG.fanout.rates[0]} |`);
     expect(md).toContain('### Ratios');
+    for (const section of ['## Server CPU per delivery', '## Closed loop', '## Idle rooms', '## Many rooms', '## Connections']) expect(md).toContain(section);
     const svg = readFileSync(path.join(out, 'latency.svg'), 'utf8');
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('<circle');
@@ -77,7 +113,8 @@ test('the report is written as JSON, Markdown with every system, and an SVG char
 
 test('every server process the run started has been stopped', () => {
   const pids = Object.values(result.systems).flatMap((s) => s.pids);
-  expect(pids.length).toBeGreaterThanOrEqual(systems.length * 3);
+  expect(Object.keys(result.systems).sort()).toEqual([...systems].sort());
+  for (const s of Object.values(result.systems)) expect(s.pids.length).toBeGreaterThan(0);
   expect(pids.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
 });
 

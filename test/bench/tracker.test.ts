@@ -31,6 +31,28 @@ describe('delivery tracker', () => {
     expect(f.ack.count).toBe(5);
   });
 
+  test('the ack listener hears every ack and every refusal, with the sender they belong to', () => {
+    const t = twoRooms();
+    const heard: number[] = [];
+    t.ackListener = (s) => heard.push(s);
+    sendAll(t, 0, 2);
+    sendAll(t, 1, 1);
+    t.onAck(0);
+    t.onSendError(1);
+    t.onAck(0);
+    expect(heard).toEqual([0, 1, 0]);
+  });
+
+  test('a second answer to one send (an ack after a refusal) is counted apart and makes the run incomplete', () => {
+    const t = twoRooms();
+    sendAll(t, 0, 1);
+    t.onSendError(0);
+    t.onAck(0);
+    const f = t.figures();
+    expect(f).toMatchObject({ sent: 1, sendErrors: 1, unmatchedReplies: 1, expectedDeliveries: 0, complete: false });
+    expect(t.drained()).toBe(true);
+  });
+
   test('a lost delivery makes the run incomplete and is counted as missing', () => {
     const t = twoRooms();
     sendAll(t, 0, 2);

@@ -7,7 +7,7 @@
  */
 import WebSocket from 'ws';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../node/helpers/ws-client';
+import { TestClient } from '../support/ws-client';
 import { rssMb } from '../support/abuser';
 import { closedWithin, openRaw, sendUnfinishedFragments, sendUnfinishedFrame } from '../support/raw-ws';
 import { sleep, waitFor } from '../support/wait';

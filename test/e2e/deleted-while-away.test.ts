@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../node/helpers/ws-client';
+import { TestClient } from '../support/ws-client';
 import { waitFor } from '../support/wait';
 
 jest.setTimeout(90_000);

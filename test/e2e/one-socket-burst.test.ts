@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../node/helpers/ws-client';
+import { TestClient } from '../support/ws-client';
 import { Abuser, rssMb, type AbuserReport } from '../support/abuser';
 import { InnocentChatter, latencySummary, type InnocentStats } from '../support/innocent-chat';
 import { sleep, waitFor } from '../support/wait';

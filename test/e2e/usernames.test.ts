@@ -4,7 +4,7 @@
  * the room lives on and through another of our nodes.
  */
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../node/helpers/ws-client';
+import { TestClient } from '../support/ws-client';
 
 jest.setTimeout(60_000);
 

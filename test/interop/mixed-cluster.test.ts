@@ -7,7 +7,7 @@
  * Needs the original (see test/support/original.ts); skipped loudly without it.
  */
 import { startLocalCluster, freePorts, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient, type Frame } from '../node/helpers/ws-client';
+import { TestClient, type Frame } from '../support/ws-client';
 import { describeWithOriginal, startOriginalNode, type OriginalNode } from '../support/original';
 
 jest.setTimeout(120_000);

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../node/helpers/ws-client';
+import { TestClient } from '../support/ws-client';
 import { describeWithOriginal, ORIGINAL_PYTHON, type Original } from '../support/original';
 
 jest.setTimeout(90_000);

@@ -14,7 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from './helpers/ws-client';
+import { TestClient } from '../support/ws-client';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);

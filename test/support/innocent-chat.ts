@@ -3,7 +3,7 @@
  * the previous is acknowledged, after a short pause) and records every acknowledgement latency and
  * whether the node ever told it that it left the room. What an abusive client must never change.
  */
-import { TestClient } from '../node/helpers/ws-client';
+import { TestClient } from './ws-client';
 import { sleep } from './wait';
 
 export interface InnocentStats {

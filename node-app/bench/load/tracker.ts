@@ -35,6 +35,8 @@ export interface DeliveryFigures {
   roomGaps: number;
   /** Deliveries from a sender whose room the receiver is not in. */
   misrouted: number;
+  /** Acks or refusals for a sender with nothing in flight (a second answer to one send). */
+  unmatchedReplies: number;
   complete: boolean;
   inOrder: boolean;
   e2e: LatencyFigures;
@@ -85,12 +87,15 @@ export class Tracker {
   roomOrderViolations = 0;
   roomGaps = 0;
   misrouted = 0;
+  unmatchedReplies = 0;
   private readonly failed: Int32Array;
   lastDeliveryMicros = 0;
   lastAckMicros = 0;
   /** Deliveries and acks still expected; the run is drained when both reach zero. */
   outstandingDeliveries = 0;
   outstandingAcks = 0;
+  /** Called after each ack or refusal of a sender's message (the closed loop sends its next one). */
+  ackListener: ((sender: number) => void) | null = null;
   private readonly roomMembers: Int32Array;
   private readonly e2eByNode: RecordableHistogram[] = [];
   private readonly ackByNode: RecordableHistogram[] = [];
@@ -137,15 +142,18 @@ export class Tracker {
 
   /** Acks arrive in send order on a connection (our protocol has no request id; §2.6). */
   onAck(sender: number): void {
+    if (this.acked[sender] >= this.sent[sender]) {
+      this.unmatchedReplies++;
+      return;
+    }
     const seq = ++this.acked[sender];
     const now = nowMicros();
-    if (seq <= this.sent[sender]) {
-      const v = Math.max(1, now - this.sendTimes[sender * this.stride + seq]);
-      this.ackLat.record(v);
-      this.ackByNode[this.senderNode[sender]].record(v);
-    }
+    const v = Math.max(1, now - this.sendTimes[sender * this.stride + seq]);
+    this.ackLat.record(v);
+    this.ackByNode[this.senderNode[sender]].record(v);
     this.outstandingAcks--;
     this.lastAckMicros = now;
+    this.ackListener?.(sender);
   }
 
   /**
@@ -153,12 +161,17 @@ export class Tracker {
    * is not always knowable (an overload reply may overtake queued acks), so it is counted per sender.
    */
   onSendError(sender: number): void {
+    if (this.acked[sender] >= this.sent[sender]) {
+      this.unmatchedReplies++;
+      return;
+    }
     this.sendErrors++;
     this.failed[sender]++;
     this.acked[sender]++;
     this.outstandingAcks--;
     // A failed send will never be delivered.
     this.outstandingDeliveries -= this.roomMembers[this.layout.senderRoom[sender]];
+    this.ackListener?.(sender);
   }
 
   onDelivery(receiver: number, sender: number, seq: number, sendMicros: number, roomSeq: number): void {
@@ -214,7 +227,13 @@ export class Tracker {
     const unique = this.deliveries - this.senderOrderViolations - this.misrouted;
     const missing = Math.max(0, expected - unique);
     const complete =
-      missing === 0 && incompletePairs === 0 && this.roomGaps === 0 && this.sendErrors === 0 && this.misrouted === 0 && this.deliveries === expected;
+      missing === 0 &&
+      incompletePairs === 0 &&
+      this.roomGaps === 0 &&
+      this.sendErrors === 0 &&
+      this.misrouted === 0 &&
+      this.unmatchedReplies === 0 &&
+      this.deliveries === expected;
     return {
       sent,
       acked,
@@ -227,6 +246,7 @@ export class Tracker {
       roomOrderViolations: this.roomOrderViolations,
       roomGaps: this.roomGaps,
       misrouted: this.misrouted,
+      unmatchedReplies: this.unmatchedReplies,
       complete,
       inOrder: this.senderOrderViolations === 0 && this.roomOrderViolations === 0,
       e2e: latencyFigures(this.e2e),

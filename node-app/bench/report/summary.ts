@@ -1,5 +1,6 @@
 /** The verdicts and ratios the issue asks for, computed from one result. */
 import type { BenchResult } from '../run';
+import type { IdleRoomsResult } from '../workloads/idle-rooms';
 import type { TrafficResult } from '../workloads/traffic';
 
 /** The latency bound under which a rate counts as sustained. */
@@ -145,4 +146,71 @@ export function verdict(result: BenchResult): Verdict {
     sustainedMeetsTarget: sustainedMeets,
     shortfalls,
   };
+}
+
+/** Issue 12's targets for the three workloads below. */
+export const CLOSED_LOOP_TARGET_MSGS_PER_SEC = 3000;
+export const IDLE_TARGET_PCT_OF_CORE = 5;
+export const CPU_PER_DELIVERY_TARGET_RATIO = 1.3;
+
+function median(xs: number[]): number {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+export interface CpuPerDeliveryRow {
+  system: string;
+  rate: number;
+  /** Median over the runs (CPU time is what a shared machine disturbs least; the median drops the odd run). */
+  microsPerDelivery: number;
+  runs: number[];
+  completeInOrder: boolean;
+}
+
+export function cpuPerDeliveryRows(result: BenchResult): CpuPerDeliveryRow[] {
+  const by = new Map<string, TrafficResult[]>();
+  for (const r of result.cpuPerDelivery ?? []) by.set(r.system, [...(by.get(r.system) ?? []), r]);
+  return [...by.entries()].map(([system, runs]) => ({
+    system,
+    rate: runs[0].offeredRate,
+    microsPerDelivery: Math.round(median(runs.map((r) => r.cpuMicrosPerDelivery)) * 100) / 100,
+    runs: runs.map((r) => r.cpuMicrosPerDelivery),
+    completeInOrder: runs.every((r) => r.drained && r.figures.complete && r.figures.inOrder),
+  }));
+}
+
+/** Ours / Socket.IO server CPU per delivery (null when either did not run) and the target verdict. */
+export function cpuPerDeliveryRatio(result: BenchResult): { ratio: number | null; meetsTarget: boolean | null } {
+  const rows = cpuPerDeliveryRows(result);
+  const o = rows.find((r) => r.system === 'ours');
+  const s = rows.find((r) => r.system === 'socketio');
+  const rt = ratio(o?.microsPerDelivery ?? null, s?.microsPerDelivery ?? null);
+  return { ratio: rt, meetsTarget: rt === null ? null : rt <= CPU_PER_DELIVERY_TARGET_RATIO && !!o?.completeInOrder };
+}
+
+export interface ClosedLoopRow {
+  system: string;
+  senders: number;
+  /** The run with the most acknowledged msg/s (other tenants only ever lower it); every run listed too. */
+  best: TrafficResult;
+  ackedRuns: number[];
+  completeInOrder: boolean;
+  meetsTarget: boolean;
+}
+
+export function closedLoopRows(result: BenchResult): ClosedLoopRow[] {
+  const by = new Map<string, TrafficResult[]>();
+  for (const r of result.closedLoop ?? []) by.set(r.system, [...(by.get(r.system) ?? []), r]);
+  return [...by.entries()].map(([system, runs]) => {
+    const best = runs.reduce((a, b) => (b.ackedMsgsPerSec > a.ackedMsgsPerSec ? b : a));
+    const ok = runs.every((r) => r.drained && r.figures.complete && r.figures.inOrder);
+    return { system, senders: best.senders, best, ackedRuns: runs.map((r) => r.ackedMsgsPerSec), completeInOrder: ok, meetsTarget: ok && best.ackedMsgsPerSec >= CLOSED_LOOP_TARGET_MSGS_PER_SEC };
+  });
+}
+
+/** Idle rooms: every node of the system at or under the target, and every room still delivering. */
+export function idleMeetsTarget(r: IdleRoomsResult): boolean {
+  return r.maxNodeIdlePct <= IDLE_TARGET_PCT_OF_CORE && r.probe.complete && r.probe.inOrder;
 }

@@ -6,6 +6,12 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import * as net from 'node:net';
 
+/**
+ * How long a server may take to become ready: an upper bound against hangs, not a speed check
+ * (on a loaded shared machine, loading Socket.IO alone has taken over 15 s).
+ */
+export const READY_TIMEOUT_MS = 60_000;
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -43,7 +49,7 @@ export interface SpawnOptions {
   command: string;
   args: string[];
   env?: Record<string, string>;
-  /** How long to wait for readiness before failing. */
+  /** How long to wait for readiness before failing (default READY_TIMEOUT_MS). */
   readyTimeoutMs?: number;
   /** Decides readiness from a stdout line; default: a JSON line with ready:true. */
   isReady?: (line: string) => Record<string, unknown> | null;
@@ -88,8 +94,8 @@ export function spawnReady(opts: SpawnOptions): Promise<StartedChild> {
     let buf = '';
     let done = false;
     const timer = setTimeout(() => {
-      fail(new Error(`${opts.label} not ready within ${opts.readyTimeoutMs ?? 15000} ms; output tail:\n${tail}`));
-    }, opts.readyTimeoutMs ?? 15000);
+      fail(new Error(`${opts.label} not ready within ${opts.readyTimeoutMs ?? READY_TIMEOUT_MS} ms; output tail:\n${tail}`));
+    }, opts.readyTimeoutMs ?? READY_TIMEOUT_MS);
     const fail = (err: Error): void => {
       if (done) return;
       done = true;
@@ -136,24 +142,33 @@ export function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
   });
 }
 
-/** A free TCP port on 127.0.0.1 inside [from, to], probed by binding it. */
-export async function freePortInRange(from: number, to: number): Promise<number> {
-  const span = to - from + 1;
-  const start = Math.floor(Math.random() * span);
-  for (let i = 0; i < Math.min(span, 200); i++) {
-    const port = from + ((start + i) % span);
-    if (await canBind(port)) return port;
-  }
-  throw new Error(`no free port in ${from}-${to} after 200 probes`);
+/**
+ * Ports this process has handed out: systems start side by side and a probed port stays free
+ * until its server binds it, so a port is never handed out twice (a run starts a few dozen servers).
+ */
+const handedOut = new Set<number>();
+
+/** A free TCP port on 127.0.0.1 inside [from, to], probed by binding it, never one handed out before. */
+export function freePortInRange(from: number, to: number): Promise<number> {
+  return freePortRun(1, from, to);
 }
 
-/** A run of `count` consecutive free ports inside [from, to]. */
+/**
+ * A run of `count` consecutive free ports inside [from, to], none handed out before. Candidates
+ * are reserved before the (asynchronous) probe, so concurrent callers never get the same port.
+ */
 export async function freePortRun(count: number, from: number, to: number): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const base = await freePortInRange(from, to - count + 1);
+  const span = to - count + 1 - from + 1;
+  const first = Math.floor(Math.random() * span);
+  for (let attempt = 0; attempt < Math.min(span, 200); attempt++) {
+    const base = from + ((first + attempt) % span);
+    const run = Array.from({ length: count }, (_, i) => base + i);
+    if (run.some((p) => handedOut.has(p))) continue;
+    for (const p of run) handedOut.add(p);
     let ok = true;
-    for (let i = 1; i < count && ok; i++) ok = await canBind(base + i);
+    for (const p of run) if (ok) ok = await canBind(p);
     if (ok) return base;
+    for (const p of run) handedOut.delete(p);
   }
   throw new Error(`no run of ${count} free ports in ${from}-${to}`);
 }

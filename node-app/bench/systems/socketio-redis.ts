@@ -6,8 +6,11 @@ import { freePortInRange, spawnReady, StartedChild } from './child';
 import { BenchSystem, RunningSystem, StartOptions } from './types';
 import { distBenchDir } from './ws-ceiling';
 
-/** The bench's share of the test port plan (common.md): 22000-22999. */
-const BENCH_PORTS: [number, number] = [22000, 22999];
+/**
+ * Redis's share of the bench's port range (22000-22999): apart from our nodes' (22000-22799), as
+ * the systems start side by side and a probed port is only free until someone binds it.
+ */
+const BENCH_PORTS: [number, number] = [22800, 22999];
 
 export function startRedis(port: number): Promise<StartedChild> {
   return spawnReady({
@@ -26,22 +29,23 @@ export const socketioRedis = (libraryClient = false): BenchSystem => ({
   async start(opts: StartOptions): Promise<RunningSystem> {
     const redisPort = await freePortInRange(BENCH_PORTS[0], BENCH_PORTS[1]);
     const redis = await startRedis(redisPort);
-    const nodes: StartedChild[] = [];
-    try {
-      for (let i = 0; i < 3; i++) {
-        nodes.push(
-          await spawnReady({
-            label: `socket.io node ${i + 1}`,
-            command: process.execPath,
-            args: [path.join(distBenchDir(), 'servers', 'socketio-node.js')],
-            env: { PORT: '0', HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${redisPort}` },
-            logFile: path.join(opts.workDir, `node${i + 1}.log`),
-          }),
-        );
-      }
-    } catch (err) {
+    // The three nodes start side by side (each waits only for its own Redis connection).
+    const starting = await Promise.allSettled(
+      [1, 2, 3].map((i) =>
+        spawnReady({
+          label: `socket.io node ${i}`,
+          command: process.execPath,
+          args: [path.join(distBenchDir(), 'servers', 'socketio-node.js')],
+          env: { PORT: '0', HOST: '127.0.0.1', REDIS_URL: `redis://127.0.0.1:${redisPort}` },
+          logFile: path.join(opts.workDir, `node${i}.log`),
+        }),
+      ),
+    );
+    const nodes = starting.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = starting.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
       await Promise.all([...nodes.map((n) => n.stop()), redis.stop()]);
-      throw err;
+      throw failed.reason;
     }
     let pinned: string | null = opts.serverCores;
     for (const p of [redis, ...nodes]) if (!pinProcess(p.pid, opts.serverCores).ok) pinned = null;

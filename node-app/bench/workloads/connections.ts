@@ -33,7 +33,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function runConnections(system: RunningSystem, opts: { levels: number[]; deadlineMs: number; batch?: number }): Promise<ConnectionsResult> {
+export async function runConnections(system: RunningSystem, opts: { levels: number[]; deadlineMs: number; settleMs: number; batch?: number }): Promise<ConnectionsResult> {
   const pid = system.nodePids[0];
   const deadline = Date.now() + opts.deadlineMs;
   const held: LoadClient[] = [];
@@ -41,7 +41,7 @@ export async function runConnections(system: RunningSystem, opts: { levels: numb
   let stoppedBecause = 'all levels reached';
   // The load generator holds one descriptor per client: a level it cannot open says nothing about the node.
   const fdLimit = openFileLimit();
-  await sleep(500);
+  await sleep(opts.settleMs / 2);
   const baseline = processRssBytes(pid);
   try {
     for (const level of opts.levels) {
@@ -72,7 +72,7 @@ export async function runConnections(system: RunningSystem, opts: { levels: numb
       }
       const connectSeconds = (Date.now() - t0) / 1000;
       // Let the server finish its per-connection setup before reading memory.
-      await sleep(1000);
+      await sleep(opts.settleMs);
       const probe = makeClient(system, 0);
       let probeMs: number;
       try {
@@ -97,7 +97,7 @@ export async function runConnections(system: RunningSystem, opts: { levels: numb
     }
   } finally {
     for (const c of held) c.close();
-    await sleep(500);
+    await sleep(opts.settleMs / 2);
   }
   return {
     workload: 'connections',

@@ -1,7 +1,9 @@
 /**
- * One bounded traffic run: connect the clients, build the rooms, send at a fixed offered rate
- * (open loop, paced by the clock, never waiting for acks) for a fixed time, drain, and measure.
- * Fan-out and many-rooms are both plans for this runner.
+ * One bounded traffic run: connect the clients, build the rooms, send for a fixed time, drain, and
+ * measure. Two drivers: open loop (a fixed offered rate paced by the clock, never waiting for acks,
+ * so queueing shows as latency) and closed loop (each sender sends its next message as soon as its
+ * previous one is acknowledged, so the figure is acknowledged throughput). Fan-out, many-rooms,
+ * CPU per delivery and closed loop are all plans for this runner.
  */
 import { createHistogram } from 'node:perf_hooks';
 import { LoadClient, RawSocketIoClient, SocketIoClient, SwarmChatClient } from '../load/clients';
@@ -18,8 +20,10 @@ export interface TrafficPlan {
   rooms: { creator: number; members: number[] }[];
   /** The clients that send, round-robin; each is a member of exactly one room. */
   senders: number[];
-  /** Offered messages per second over all senders. */
+  /** Offered messages per second over all senders (open loop); unused in a closed loop. */
   rate: number;
+  /** Closed loop: every sender keeps exactly one message in flight, sending the next on its ack. */
+  closedLoop?: boolean;
   durationMs: number;
   drainTimeoutMs: number;
   setupTimeoutMs?: number;
@@ -28,7 +32,9 @@ export interface TrafficPlan {
 export interface TrafficResult {
   workload: string;
   system: string;
+  /** 0 in a closed loop (nothing is offered: the system's acks pace the senders). */
   offeredRate: number;
+  mode: 'open' | 'closed';
   durationMs: number;
   clients: number;
   rooms: number;
@@ -37,6 +43,8 @@ export interface TrafficResult {
   /** Messages delivered to all their room's members, per second of the active window. */
   deliveredMsgsPerSec: number;
   deliveriesPerSec: number;
+  /** Acknowledged sends per second, from the first send to the last ack (the closed loop's figure). */
+  ackedMsgsPerSec: number;
   drained: boolean;
   drainMs: number;
   serverCpuMs: number;
@@ -83,24 +91,46 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Promise<TrafficResult> {
+/** The clients of a plan, connected, with every room created and every member joined. */
+export interface RoomSetup {
+  clients: LoadClient[];
+  roomIds: string[];
+  /** Room index of each client (-1: in no room). */
+  receiverRoom: Int32Array;
+}
+
+/**
+ * Connects every client of the plan, creates the rooms (the creator's node administers a room of
+ * ours) and joins the members from their own nodes. On failure the clients are closed.
+ */
+export async function setupRooms(system: RunningSystem, plan: Pick<TrafficPlan, 'workload' | 'clientNode' | 'rooms' | 'setupTimeoutMs'>): Promise<RoomSetup> {
   const setupTimeout = plan.setupTimeoutMs ?? 15000;
   const clients = plan.clientNode.map((node) => makeClient(system, node));
   try {
     await inBatches(clients, SETUP_BATCH, (c) => c.connect(setupTimeout));
-
-    // Rooms: the creator's node administers the room (ours); members join from their own nodes.
-    const roomIds: string[] = [];
+    const roomIds: string[] = new Array<string>(plan.rooms.length);
     const stamp = Date.now().toString(36);
-    for (let r = 0; r < plan.rooms.length; r++) {
-      const room = plan.rooms[r];
-      roomIds.push(await clients[room.creator].createRoom(`bench-${plan.workload}-${stamp}-${r}`, `u${room.creator}`, setupTimeout));
-    }
+    await inBatches(plan.rooms, SETUP_BATCH, async (room, r) => {
+      roomIds[r] = await clients[room.creator].createRoom(`bench-${plan.workload}-${stamp}-${r}`, `u${room.creator}`, setupTimeout);
+    });
     const receiverRoom = new Int32Array(clients.length).fill(-1);
     const joins: { client: number; room: number }[] = [];
     plan.rooms.forEach((room, r) => room.members.forEach((m) => joins.push({ client: m, room: r })));
     for (const j of joins) receiverRoom[j.client] = j.room;
     await inBatches(joins, SETUP_BATCH, (j) => clients[j.client].join(roomIds[j.room], `u${j.client}`, setupTimeout));
+    return { clients, roomIds, receiverRoom };
+  } catch (err) {
+    for (const c of clients) c.close();
+    throw err;
+  }
+}
+
+/** Most acknowledged msg/s a closed loop is sized for (the send-time table; 4 MB at 30 senders x 10 s). */
+const CLOSED_LOOP_MAX_RATE = 50000;
+
+export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Promise<TrafficResult> {
+  const { clients, roomIds, receiverRoom } = await setupRooms(system, plan);
+  try {
     // Let the member_joined chatter of the last joins settle before the clock starts.
     await sleep(300);
 
@@ -110,7 +140,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       senderRoom[s] = receiverRoom[c];
       clients[c].sender = s;
     });
-    const total = Math.round((plan.rate * plan.durationMs) / 1000);
+    const total = plan.closedLoop ? Math.ceil((CLOSED_LOOP_MAX_RATE * plan.durationMs) / 1000) : Math.round((plan.rate * plan.durationMs) / 1000);
     const tracker = new Tracker({
       receiverRoom,
       senderRoom,
@@ -126,35 +156,21 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
     const senderClient = plan.senders.map((c) => clients[c]);
     const senderRoomId = plan.senders.map((c) => roomIds[receiverRoom[c]]);
     const senderName = plan.senders.map((c) => `u${c}`);
+    const sendOne = (s: number, t: number): boolean => {
+      const seq = tracker.onSend(s, t);
+      if (seq === 0) return false;
+      senderClient[s].send(senderRoomId[s], senderName[s], encodeContent(s, seq, t));
+      return true;
+    };
 
     const cpu0 = cpuSnapshot(system.serverPids);
     const sys0 = system.serverPids.map(processSyscalls);
     const own0 = process.cpuUsage();
     const load0 = loadavg1();
     const t0 = nowMicros();
-    const intervalMicros = 1e6 / plan.rate;
-    let next = 0;
-    let maxLag = 0;
-    const lagHist = createHistogram();
-    await new Promise<void>((resolve) => {
-      const tick = (): void => {
-        const now = nowMicros();
-        const due = Math.min(total, Math.floor((now - t0) / intervalMicros) + 1);
-        for (; next < due; next++) {
-          const s = next % plan.senders.length;
-          const t = nowMicros();
-          const lag = t - (t0 + next * intervalMicros);
-          if (lag > maxLag) maxLag = lag;
-          lagHist.record(Math.max(1, Math.round(lag)));
-          const seq = tracker.onSend(s, t);
-          if (seq === 0) continue;
-          senderClient[s].send(senderRoomId[s], senderName[s], encodeContent(s, seq, t));
-        }
-        if (next >= total) resolve();
-        else setTimeout(tick, 1);
-      };
-      tick();
-    });
+    const lag = plan.closedLoop
+      ? await driveClosedLoop(tracker, plan.senders.length, t0, plan.durationMs, plan.drainTimeoutMs, sendOne)
+      : await driveOpenLoop(plan.rate, total, plan.senders.length, t0, sendOne);
     const sendEnd = nowMicros();
     const drainDeadline = sendEnd + plan.drainTimeoutMs * 1000;
     while (!tracker.drained() && nowMicros() < drainDeadline) await sleep(5);
@@ -186,7 +202,8 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
     return {
       workload: plan.workload,
       system: system.name,
-      offeredRate: plan.rate,
+      offeredRate: plan.closedLoop ? 0 : plan.rate,
+      mode: plan.closedLoop ? 'closed' : 'open',
       durationMs: plan.durationMs,
       clients: clients.length,
       rooms: plan.rooms.length,
@@ -194,6 +211,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       figures,
       deliveredMsgsPerSec: round1(figures.deliveries / membersPerMsg / windowS),
       deliveriesPerSec: round1(figures.deliveries / windowS),
+      ackedMsgsPerSec: round1(figures.acked / Math.max(1e-6, (tracker.lastAckMicros - t0) / 1e6)),
       drained,
       drainMs: Math.round((end - sendEnd) / 1000),
       serverCpuMs: Math.round(serverCpu / 1000),
@@ -203,8 +221,8 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       syscallsPerDelivery: figures.deliveries > 0 ? round2(syscalls / figures.deliveries) : NaN,
       loadGenCpuPctOfCore: round1(((own.user + own.system) / 1e6 / wallS) * 100),
       loadGenSystemCpuPctOfCore: round1((own.system / 1e6 / wallS) * 100),
-      loadGenMaxLagMs: round1(maxLag / 1000),
-      loadGenP99LagMs: round1(lagHist.percentile(99) / 1000),
+      loadGenMaxLagMs: round1(lag.maxMicros / 1000),
+      loadGenP99LagMs: round1(lag.p99Micros / 1000),
       loadavgBefore: load0,
       loadavgAfter: loadavg1(),
       protocolErrors,
@@ -216,6 +234,76 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
     // Give the servers a moment to process the disconnects outside the next measurement.
     await sleep(300);
   }
+}
+
+/**
+ * Open loop: message k is due at t0 + k/rate, senders in turn; the loop never waits for acks.
+ * Returns how late the sends were against that schedule (the load generator keeping up).
+ */
+async function driveOpenLoop(rate: number, total: number, senders: number, t0: number, sendOne: (s: number, t: number) => boolean): Promise<{ maxMicros: number; p99Micros: number }> {
+  const intervalMicros = 1e6 / rate;
+  let next = 0;
+  let maxLag = 0;
+  const lagHist = createHistogram();
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const now = nowMicros();
+      const due = Math.min(total, Math.floor((now - t0) / intervalMicros) + 1);
+      for (; next < due; next++) {
+        const t = nowMicros();
+        const lag = t - (t0 + next * intervalMicros);
+        if (lag > maxLag) maxLag = lag;
+        lagHist.record(Math.max(1, Math.round(lag)));
+        sendOne(next % senders, t);
+      }
+      if (next >= total) resolve();
+      else setTimeout(tick, 1);
+    };
+    tick();
+  });
+  return { maxMicros: maxLag, p99Micros: lagHist.percentile(99) };
+}
+
+/**
+ * Closed loop: every sender sends once, then again each time its previous message is acknowledged
+ * (or refused), until durationMs has passed. A system that stops acknowledging ends the loop after
+ * durationMs + drainTimeoutMs (the run is then incomplete, not hung). There is no schedule, so
+ * the lag is the time from an ack to the next send (the load generator's own delay).
+ */
+async function driveClosedLoop(
+  tracker: Tracker,
+  senders: number,
+  t0: number,
+  durationMs: number,
+  drainTimeoutMs: number,
+  sendOne: (s: number, t: number) => boolean,
+): Promise<{ maxMicros: number; p99Micros: number }> {
+  const stopAt = t0 + durationMs * 1000;
+  let active = senders;
+  let maxLag = 0;
+  const lagHist = createHistogram();
+  await new Promise<void>((resolve) => {
+    const guard = setTimeout(resolve, durationMs + drainTimeoutMs);
+    const retire = (): void => {
+      if (--active === 0) {
+        clearTimeout(guard);
+        resolve();
+      }
+    };
+    const next = (s: number, ackedAt: number): void => {
+      const t = nowMicros();
+      if (ackedAt > 0) {
+        const lag = t - ackedAt;
+        if (lag > maxLag) maxLag = lag;
+        lagHist.record(Math.max(1, Math.round(lag)));
+      }
+      if (t >= stopAt || !sendOne(s, t)) retire();
+    };
+    tracker.ackListener = (s) => next(s, nowMicros());
+    for (let s = 0; s < senders; s++) next(s, 0);
+  });
+  tracker.ackListener = null;
+  return { maxMicros: maxLag, p99Micros: lagHist.count ? lagHist.percentile(99) : 0 };
 }
 
 function round1(x: number): number {
@@ -264,6 +352,25 @@ export function manyRoomsPlan(opts: { rooms: number; membersPerRoom: number; per
     rooms,
     senders,
     rate: opts.perMemberRate * senders.length,
+    durationMs: opts.durationMs,
+    drainTimeoutMs: opts.drainTimeoutMs,
+  };
+}
+
+/**
+ * Closed loop: one room of `senders` members spread over the nodes (client i on node i mod 3),
+ * created by client 0 (node 1 administers it), every member a sender keeping one message in flight.
+ */
+export function closedLoopPlan(opts: { senders: number; durationMs: number; drainTimeoutMs: number; nodes?: number }): TrafficPlan {
+  const nodes = opts.nodes ?? 3;
+  const clientNode = Array.from({ length: opts.senders }, (_, i) => i % nodes);
+  return {
+    workload: 'closed-loop',
+    clientNode,
+    rooms: [{ creator: 0, members: clientNode.map((_, i) => i) }],
+    senders: clientNode.map((_, i) => i),
+    rate: 0,
+    closedLoop: true,
     durationMs: opts.durationMs,
     drainTimeoutMs: opts.drainTimeoutMs,
   };

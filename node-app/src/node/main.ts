@@ -10,10 +10,11 @@ import { PeerLink } from '../peers/peer-link';
 import { startPeerServer, type PeerHandler, type PeerServer } from '../peers/peer-server';
 import { renderPeerMetrics } from '../peers/peer-stats';
 import { XmlRpcFault } from '../peers/xmlrpc-codec';
-import { MemoryRoomStore, type RoomStore } from '../rooms/room-store';
+import { MemoryRoomStore } from '../rooms/memory-room-store';
+import type { RoomStore } from '../rooms/room-store';
 import { createNodeHttpHandler, loadBrowserHandler } from '../http/node-http';
 import { registerClientServerMetrics, startClientServer } from '../http/client-server';
-import { createNodeReplication, replicationEnabled, type NodeReplication } from '../replication/node-replication';
+import { createNodeReplication, type NodeReplication } from '../replication/node-replication';
 import { ChatNode } from './chat-node';
 import { createNodeMetrics } from './node-metrics';
 import { PeerDirectory, type PeerChannel } from './peer-directory';
@@ -67,7 +68,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
   // original Python peers are not voters.
   let replication: NodeReplication | undefined;
   let store = opts.store;
-  if (!store && replicationEnabled()) {
+  if (!store && cfg.replication.enabled) {
     replication = createNodeReplication({
       selfId: cfg.nodeId,
       dataDir: cfg.dataDir,
@@ -76,6 +77,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
         .map((p) => ({ id: p.id, call: (method, params, timeoutMs) => peers.call(p.id, method, params, timeoutMs) })),
       historyLimit: cfg.historyLimit,
       logger: log,
+      settings: cfg.replication,
     });
     replication.start();
     store = replication.store;

@@ -1,17 +1,26 @@
 /**
  * The admin's log and commitment: a client request becomes an entry (de-duplicated by
- * `message_id`, validated against committed state, stamped, numbered), entries appended in one
- * event-loop turn are written in one transaction (the flush), and the commit index advances once
- * a majority has an entry on disk. Applying committed entries resolves the waiting submits and
- * emits `applied` (followers commit through `commitTo` too).
+ * `message_id`, validated against committed state, stamped, numbered); the entries appended in one
+ * event-loop turn are sent to the peers first and then written locally in one transaction (the
+ * flush), so the admin's fsync runs while the followers store theirs; the admin's own copy counts
+ * towards the majority once its write is done. The commit index advances once a majority has an
+ * entry on disk. Applying committed entries resolves the waiting submits and emits `applied`
+ * (followers commit through `commitTo` too).
  */
 import type { AppliedEntry, EntryKind, LogEntry } from '../storage/room-log-store';
 import { type Engine, NOT_LEADER, ReplicationError } from './engine';
 import { majorityCommitIndex } from './raft-rules';
 import type { RoomState, Waiter } from './room-state';
 
+/** Entries kept in a leader's in-memory tail beyond what every peer has (older ones are read from SQLite). */
+const MAX_TAIL = 8192;
+
 export class Commitment {
   private flushScheduled = false;
+  /** Led rooms with entries appended since the last flush. */
+  private readonly dirty = new Set<RoomState>();
+  /** Led rooms whose peers' progress moved this turn: their commit index is decided at its end. */
+  private readonly commitDue = new Set<RoomState>();
 
   constructor(private readonly e: Engine) {}
 
@@ -25,7 +34,8 @@ export class Commitment {
         if (stored.idx <= rt.commitIndex) return Promise.resolve(e.store.entries(rt.id, stored.idx, stored.idx, 1)[0]);
         return this.waitCommit(rt, stored.idx, stored.term);
       }
-      const pending = rt.pending.find((p) => p.kind === 'message' && p.data.message_id === id);
+      // Not yet in the store: appended, maybe sent, not yet written (the tail holds every such entry).
+      const pending = rt.tail.find((p) => p.idx > rt.durableIndex && p.kind === 'message' && p.data.message_id === id);
       if (pending) return this.waitCommit(rt, pending.idx, pending.term);
     }
     const info = e.store.roomInfo(rt.id);
@@ -43,8 +53,34 @@ export class Commitment {
     rt.lastIndex = entry.idx;
     rt.lastTerm = entry.term;
     rt.pending.push(entry);
+    rt.tail.push(entry);
+    this.dirty.add(rt);
+    this.e.channels.wake(rt);
     this.scheduleFlush();
     return entry;
+  }
+
+  /** Term of entry `idx` of a led room: from the in-memory tail when it is there, else from the store. */
+  termAt(rt: RoomState, idx: number): number | undefined {
+    const first = rt.tail.length > 0 ? rt.tail[0].idx : rt.lastIndex + 1;
+    if (idx >= first && idx <= rt.lastIndex) return rt.tail[idx - first].term;
+    return this.e.store.termAt(rt.id, idx);
+  }
+
+  /** Up to `max` entries of a led room from `from` on: from the tail, or (older ones) from the store. */
+  entriesFrom(rt: RoomState, from: number, max: number): LogEntry[] {
+    const first = rt.tail.length > 0 ? rt.tail[0].idx : rt.lastIndex + 1;
+    if (from >= first) return rt.tail.slice(from - first, from - first + max);
+    return this.e.store.entries(rt.id, from, Math.min(first - 1, rt.durableIndex), max);
+  }
+
+  /** Drops tail entries every peer has (and, past MAX_TAIL, the oldest written ones: the store has them). */
+  private trimTail(rt: RoomState): void {
+    let keepFrom = rt.durableIndex + 1;
+    for (const p of this.e.members.peerIds) keepFrom = Math.min(keepFrom, (rt.match.get(p) ?? 0) + 1);
+    keepFrom = Math.max(keepFrom, Math.min(rt.durableIndex + 1, rt.lastIndex + 1 - MAX_TAIL));
+    const first = rt.tail.length > 0 ? rt.tail[0].idx : 0;
+    if (rt.tail.length > 0 && keepFrom > first) rt.tail.splice(0, keepFrom - first);
   }
 
   private scheduleFlush(): void {
@@ -53,32 +89,51 @@ export class Commitment {
     setImmediate(() => this.flush());
   }
 
-  /** Writes every room's pending admin entries in one transaction, then replicates them. */
+  /**
+   * Sends every led room's new entries to the peers, then (next turn, once the calls are on the
+   * wire) writes them in one transaction. The admin's write and the followers' run in parallel;
+   * nothing commits before a majority, the admin's copy counting only once written, has it on
+   * disk. A write that fails steps the admin down: its entries may already be on followers, and
+   * their indexes must not be reused in this term with other content.
+   */
   private flush(): void {
     const e = this.e;
     this.flushScheduled = false;
-    const dirty = [...e.rooms.values()].filter((rt) => rt.pending.length > 0);
-    if (dirty.length === 0) return;
+    if (this.dirty.size === 0 || e.stopped) return;
+    const batch: [RoomState, number, LogEntry[]][] = [];
+    for (const rt of this.dirty) {
+      if (rt.pending.length > 0) batch.push([rt, rt.term, rt.pending]);
+      rt.pending = [];
+    }
+    this.dirty.clear();
+    e.channels.kickAll();
+    setImmediate(() => this.write(batch));
+  }
+
+  private write(batch: [RoomState, number, LogEntry[]][]): void {
+    const e = this.e;
+    if (e.stopped) return;
+    // A room whose admin stepped down meanwhile dropped these entries (and its waiters).
+    const live = batch.filter(([rt, term]) => rt.role === 'leader' && rt.term === term);
+    if (live.length === 0) return;
     try {
       e.store.transaction(() => {
-        for (const rt of dirty) e.store.append(rt.id, rt.pending);
+        for (const [rt, , entries] of live) e.store.append(rt.id, entries);
       });
       e.stats.flushes++;
     } catch (err) {
-      e.log?.error('replication: local append failed', { err });
-      for (const rt of dirty) {
-        rt.pending = [];
-        this.failWaiters(rt, new ReplicationError('INTERNAL_ERROR', `could not store the entry: ${(err as Error).message}`));
+      e.log?.error('replication: local append failed; stepping down', { err });
+      for (const [rt] of live) {
+        if (rt.role !== 'leader') continue;
+        e.election.stepDown(rt, rt.term, null);
         e.reloadRoom(rt);
       }
       return;
     }
-    for (const rt of dirty) {
-      rt.durableIndex = rt.pending[rt.pending.length - 1].idx;
-      rt.pending = [];
+    for (const [rt, , entries] of live) {
+      rt.durableIndex = Math.max(rt.durableIndex, entries[entries.length - 1].idx);
       this.advanceCommit(rt);
     }
-    e.channels.kickAll();
   }
 
   waitCommit(rt: RoomState, idx: number, term: number): Promise<LogEntry> {
@@ -93,14 +148,36 @@ export class Commitment {
     for (const w of ws) w.reject(err);
   }
 
-  /** On the admin: commit up to the highest index of this term a majority has on disk. */
+  /**
+   * On the admin: commit up to the highest index of this term a majority has on disk. Decided at
+   * the end of the turn for every room whose progress moved, and applied in one transaction (not
+   * one per peer answer): several answers of one turn cost one commit.
+   */
   advanceCommit(rt: RoomState): void {
-    const e = this.e;
     if (rt.role !== 'leader') return;
-    const matches = [rt.durableIndex, ...e.members.peerIds.map((p) => rt.match.get(p) ?? 0)];
-    const next = majorityCommitIndex(matches, e.members.voterCount, rt.commitIndex, rt.term,
-      (i) => (i <= rt.durableIndex ? e.store.termAt(rt.id, i) : undefined));
-    if (next > rt.commitIndex) this.commitTo(rt, next);
+    this.commitDue.add(rt);
+    if (this.commitDue.size === 1) setImmediate(() => this.commitDueRooms());
+  }
+
+  private commitDueRooms(): void {
+    const e = this.e;
+    const due: [RoomState, number][] = [];
+    for (const rt of this.commitDue) {
+      if (rt.role !== 'leader') continue;
+      // Only up to what the admin itself has written: it applies committed entries from its store.
+      const matches = [rt.durableIndex, ...e.members.peerIds.map((p) => Math.min(rt.durableIndex, rt.match.get(p) ?? 0))];
+      const next = majorityCommitIndex(matches, e.members.voterCount, rt.commitIndex, rt.term,
+        (i) => (i <= rt.durableIndex ? this.termAt(rt, i) : undefined));
+      if (next > rt.commitIndex) due.push([rt, next]);
+      this.trimTail(rt);
+    }
+    this.commitDue.clear();
+    if (due.length === 0 || e.stopped) return;
+    const applied = e.store.transaction(() => due.map(([rt, idx]) => e.store.commit(rt.id, idx)), { durable: false });
+    due.forEach(([rt, idx], i) => {
+      rt.commitIndex = idx;
+      this.afterApply(rt, applied[i]);
+    });
   }
 
   /** A follower told by the admin that entry (idx, term) is committed may commit up to it if its log matches. */
@@ -137,7 +214,10 @@ export class Commitment {
       if (a.entry.kind === 'delete') rt.deleted = true;
       e.emit('applied', a);
     }
-    if (rt.role === 'leader' && applied.length > 0) e.channels.kickAll();
+    if (rt.role === 'leader' && applied.length > 0) {
+      e.channels.wake(rt);
+      e.channels.kickAll();
+    }
     e.watch.notify(rt.id);
   }
 }

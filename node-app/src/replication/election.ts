@@ -24,7 +24,14 @@ export class Election {
         this.checkQuorum(rt, now);
         continue;
       }
-      if (now >= rt.electionDeadlineMs) this.startPreVote(rt, now);
+      if (now < rt.electionDeadlineMs) continue;
+      const heard = this.heardFromAdmin(rt);
+      if (heard > rt.lastHeardMs) {
+        rt.lastHeardMs = heard;
+        this.resetElectionTimer(rt, heard);
+        if (now < rt.electionDeadlineMs) continue;
+      }
+      this.startPreVote(rt, now);
     }
   }
 
@@ -50,7 +57,16 @@ export class Election {
   private leaderRecentlySeen(rt: RoomState, now: number): boolean {
     const e = this.e;
     if (rt.role === 'leader') return e.channels.answeredWithin(now, e.cfg.electionBaseMs) + 1 >= e.members.majority;
-    return rt.adminId !== null && now - rt.lastHeardMs < e.cfg.electionBaseMs;
+    return rt.adminId !== null && now - this.heardFromAdmin(rt) < e.cfg.electionBaseMs;
+  }
+
+  /**
+   * When a follower last heard from its room's admin: in the room, or the admin's node-level
+   * "alive" (all a quiescent room gets). 0 after the admin resigned: its "alive" no longer counts.
+   */
+  private heardFromAdmin(rt: RoomState): number {
+    if (rt.lastHeardMs === 0 || rt.role !== 'follower' || rt.adminId === null) return rt.lastHeardMs;
+    return Math.max(rt.lastHeardMs, this.e.aliveFrom.get(rt.adminId) ?? 0);
   }
 
   private startPreVote(rt: RoomState, now: number): void {
@@ -114,6 +130,9 @@ export class Election {
   /** The voter's side of a (pre-)vote request; term and vote are persisted before the answer. */
   onVote(rt: RoomState, from: string, it: VoteItem, now: number): VoteResult {
     const e = this.e;
+    // A peer that asks for a vote in a room we lead does not know us as its admin (restarted,
+    // or lost our append): re-sync it even if the room is quiescent.
+    if (rt.role === 'leader' && e.members.isPeer(from)) e.channels.wake(rt, from);
     const d = decideVote(
       { currentTerm: rt.term, votedFor: rt.votedFor, lastIndex: rt.lastIndex, lastTerm: rt.lastTerm, leaderRecentlySeen: this.leaderRecentlySeen(rt, now) },
       { term: it.term, candidateId: from, lastIndex: it.lastIndex, lastTerm: it.lastTerm, pre: it.pre });
@@ -138,6 +157,7 @@ export class Election {
     rt.electionTerm = 0;
     rt.electionPhase = 'none';
     rt.durableIndex = rt.lastIndex;
+    rt.tail = [];
     rt.lastSeq = e.store.raftState(rt.id).lastSeq;
     for (const p of e.members.peerIds) {
       rt.next.set(p, rt.lastIndex + 1);
@@ -168,6 +188,7 @@ export class Election {
     if (wasLeader) {
       e.stats.leaderOf--;
       rt.pending = [];
+      rt.tail = [];
       rt.lastIndex = rt.durableIndex;
       rt.lastTerm = e.store.termAt(rt.id, rt.lastIndex) ?? 0;
       e.commitment.failWaiters(rt, new ReplicationError(NOT_LEADER, 'no longer the administrator of this room', true));

@@ -97,6 +97,8 @@ export class Engine {
   readonly members: Membership;
   readonly stats: ReplicatorStats = { rooms: 0, leaderOf: 0, elections: 0, replCalls: 0, replCallErrors: 0, entriesSent: 0, flushes: 0 };
   stopped = false;
+  /** When each peer's node-level "alive" last arrived: it stands for every room it leads here. */
+  readonly aliveFrom = new Map<string, number>();
   /** After resign(): this node is leaving and stands in no election. */
   resigned = false;
   // The parts, wired once by the Replicator (they call each other).

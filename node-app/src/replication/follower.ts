@@ -13,14 +13,12 @@ import type { AppendItem, AppendResult } from './wire';
 export class Follower {
   constructor(private readonly e: Engine) {}
 
-  /** `from` is alive: every room whose admin we know it to be hears from its admin now. */
+  /**
+   * `from` is alive: every room whose admin we know it to be hears from its admin now. O(1): the
+   * election timer reads this when it falls due (quiescent rooms get nothing else).
+   */
   onAlive(from: string, now: number): void {
-    for (const rt of this.e.rooms.values()) {
-      if (rt.role === 'follower' && rt.adminId === from) {
-        rt.lastHeardMs = now;
-        this.e.election.resetElectionTimer(rt, now);
-      }
-    }
+    this.e.aliveFrom.set(from, now);
   }
 
   /** Runs inside the caller's transaction; committed entries are collected in `applied` for after it. */

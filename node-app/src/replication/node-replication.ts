@@ -3,14 +3,10 @@
  * node's peer calls (voters = the swarm-chat peers; original Python peers are not voters), the
  * RoomStore the node uses, and the extension XML-RPC handlers to serve.
  *
- * Tunables (environment, all optional; see README.md in this folder):
- *   REPL_HEARTBEAT_MS (100)  admin -> follower heartbeat/append interval
- *   REPL_ELECTION_MS (700)   election timeout base; successors wait base + 300 ms × rank + jitter
- *   REPL_CALL_TIMEOUT_MS (600) deadline of one swarmchat_repl call
- *   REPL_SUBMIT_TIMEOUT_MS (8000) how long a client request may wait for an admin to commit it
- *   REPL_SYNC (full)         SQLite synchronous mode: full (fsync per batch) or normal
+ * Its tunables (REPL_*) are read with every other variable in config.ts (NodeConfig.replication).
  */
 import * as path from 'node:path';
+import type { ReplicationConfig } from '../config';
 import type { Logger } from '../log';
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import { RoomLogStore } from '../storage/room-log-store';
@@ -18,40 +14,7 @@ import { type Clock, systemClock } from './clock';
 import { ReplicatedRoomStore } from './replicated-room-store';
 import { Replicator } from './replicator';
 
-export interface ReplicationSettings {
-  heartbeatMs: number;
-  electionBaseMs: number;
-  electionStepMs: number;
-  callTimeoutMs: number;
-  submitTimeoutMs: number;
-  synchronous: 'full' | 'normal';
-}
-
-function intEnv(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return def;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`invalid ${name}="${raw}": expected an integer from ${min} to ${max}`);
-  return v;
-}
-
-export function replicationSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ReplicationSettings {
-  const sync = (env.REPL_SYNC?.trim().toLowerCase() || 'full');
-  if (sync !== 'full' && sync !== 'normal') throw new Error(`invalid REPL_SYNC="${env.REPL_SYNC}": expected full or normal`);
-  const heartbeatMs = intEnv(env, 'REPL_HEARTBEAT_MS', 100, 10, 5000);
-  const electionBaseMs = intEnv(env, 'REPL_ELECTION_MS', 700, 50, 60_000);
-  if (electionBaseMs < heartbeatMs * 3) {
-    throw new Error(`REPL_ELECTION_MS (${electionBaseMs}) must be at least 3 × REPL_HEARTBEAT_MS (${heartbeatMs}), or healthy admins get deposed`);
-  }
-  return {
-    heartbeatMs,
-    electionBaseMs,
-    electionStepMs: Math.max(50, Math.round(electionBaseMs * 0.43)),
-    callTimeoutMs: intEnv(env, 'REPL_CALL_TIMEOUT_MS', 600, 50, 60_000),
-    submitTimeoutMs: intEnv(env, 'REPL_SUBMIT_TIMEOUT_MS', 8000, 500, 120_000),
-    synchronous: sync,
-  };
-}
+export type ReplicationSettings = Omit<ReplicationConfig, 'enabled'>;
 
 export interface NodeReplicationOptions {
   selfId: string;
@@ -61,7 +24,7 @@ export interface NodeReplicationOptions {
   peers: { id: string; call(method: string, params: XmlRpcValue[], timeoutMs: number): Promise<XmlRpcValue> }[];
   historyLimit: number;
   logger: Logger;
-  settings?: ReplicationSettings;
+  settings: ReplicationSettings;
   /** Time for the engine and the readiness cap; `systemClock` unless a test drives a ManualClock. */
   clock?: Clock;
 }
@@ -86,7 +49,7 @@ const maxCatchUpMs = 10_000;
 const catchUpReportMs = 2_000;
 
 export function createNodeReplication(opts: NodeReplicationOptions): NodeReplication {
-  const settings = opts.settings ?? replicationSettingsFromEnv();
+  const settings = opts.settings;
   const clock = opts.clock ?? systemClock;
   const logStore = opts.dataDir
     ? RoomLogStore.open({ dir: opts.dataDir, synchronous: settings.synchronous })
@@ -141,12 +104,4 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
       logStore.close();
     },
   };
-}
-
-/** REPLICATION=off runs the node with the original's in-memory, unreplicated rooms (for comparisons). */
-export function replicationEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
-  const v = env.REPLICATION?.trim().toLowerCase();
-  if (v === undefined || v === '' || v === 'on') return true;
-  if (v === 'off') return false;
-  throw new Error(`invalid REPLICATION="${env.REPLICATION}": expected on or off`);
 }

@@ -1,9 +1,14 @@
 /**
- * The admin's traffic to each peer: one `swarmchat_repl` call in flight per peer, carrying every
- * led room's pending appends (bounded in entries and bytes), commit news, heartbeats and vote
- * requests; what piles up while it is in flight goes in the next call. Heartbeats: a node-level
- * "alive" every tick, per-room heartbeats every FULL_HEARTBEAT_EVERY ticks. A peer that failed
- * several calls in a row is probed with "alive" only. Also: when each peer last answered.
+ * The admin's traffic to each peer: `swarmchat_repl` calls carrying every led room's new appends
+ * (bounded in entries and bytes), commit news, heartbeats and vote requests. Pipelined: up to
+ * MAX_IN_FLIGHT calls per peer, the extra ones only for entries, each sending from where the
+ * previous one ended (Raft thesis §10.2.1); a failed call or a log mismatch sends the peer back to
+ * one call at a time from what it answered, until a call succeeds whole. Quiescence (CockroachDB,
+ * TiKV's hibernate regions): a room every peer has whole, commit index included, sends nothing of
+ * its own; the node-level "alive" every tick keeps its followers' timers. Only `active` rooms (new
+ * entries, commit news, a peer behind, back from failures or asking for a vote) are looked at per
+ * call; per-room heartbeats every FULL_HEARTBEAT_EVERY ticks go to active rooms only. A peer that
+ * failed several calls in a row is probed with "alive" only. Also: when each peer last answered.
  */
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import { type Engine, MAX_CALL_JSON_BYTES, type ReplicationPeer, safe } from './engine';
@@ -13,25 +18,33 @@ import {
 } from './wire';
 
 const FULL_HEARTBEAT_EVERY = 4;
+/** Calls in flight per peer when its log is known to match (one while probing). */
+const MAX_IN_FLIGHT = 2;
 
 interface Channel {
   peer: ReplicationPeer;
-  inFlight: boolean;
+  inFlight: number;
+  /** The peer's log matched on the last call: later calls may leave before earlier ones answer. */
+  pipelined: boolean;
   /** This heartbeat carries every led room (not just the node-level "alive"). */
   fullHeartbeat: boolean;
   heartbeatDue: boolean;
   votes: { item: VoteItem; done(r: VoteResult | null): void }[];
   lastOkMs: number;
   failures: number;
+  /** Set while handling an answer: one of its appends did not match. */
+  mismatch: boolean;
 }
 
 export class PeerChannels {
   private readonly channels = new Map<string, Channel>();
   private heartbeats = 0;
+  /** Led rooms that may have something for some peer; the others are quiescent. */
+  private readonly active = new Set<RoomState>();
 
   constructor(private readonly e: Engine, peers: ReplicationPeer[]) {
     for (const p of peers) {
-      this.channels.set(p.id, { peer: p, inFlight: false, fullHeartbeat: true, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0 });
+      this.channels.set(p.id, { peer: p, inFlight: 0, pipelined: false, fullHeartbeat: true, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0, mismatch: false });
     }
   }
 
@@ -68,15 +81,31 @@ export class PeerChannels {
     }
   }
 
+  /** `rt` has something to send (entries, commit news, a peer to re-sync): no longer quiescent. */
+  wake(rt: RoomState, peerId?: string): void {
+    if (peerId !== undefined) rt.sentCommit.set(peerId, -1);
+    this.active.add(rt);
+  }
+
+  private hasEntriesFor(peerId: string): boolean {
+    for (const rt of this.active) if (rt.role === 'leader' && (rt.next.get(peerId) ?? rt.lastIndex + 1) <= rt.lastIndex) return true;
+    return false;
+  }
+
+  /** The peer has this room whole, commit index included: nothing to send it, not even a heartbeat. */
+  private quiet(rt: RoomState, peerId: string): boolean {
+    return (rt.match.get(peerId) ?? 0) >= rt.lastIndex && (rt.sentCommit.get(peerId) ?? -1) >= rt.commitIndex;
+  }
+
   kickAll(): void {
     for (const ch of this.channels.values()) this.sendTo(ch);
   }
 
   heartbeatTick(): void {
     if (this.e.stopped) return;
-    // Idle rooms cost O(rooms) per heartbeat; a node-level "alive" every tick keeps their
-    // followers from electing, and a per-room heartbeat every FULL_HEARTBEAT_EVERY ticks (well
-    // inside the election timeout) re-syncs terms and admins that a follower may not know yet.
+    // A node-level "alive" every tick keeps the followers of every room we lead from electing; a
+    // per-room heartbeat every FULL_HEARTBEAT_EVERY ticks (well inside the election timeout) goes
+    // only to rooms that are not quiescent (a peer behind, or not yet known to have our commit).
     const full = this.heartbeats++ % FULL_HEARTBEAT_EVERY === 0;
     for (const ch of this.channels.values()) {
       ch.heartbeatDue = true;
@@ -87,7 +116,10 @@ export class PeerChannels {
 
   private sendTo(ch: Channel): void {
     const e = this.e;
-    if (ch.inFlight || e.stopped) return;
+    if (ch.inFlight >= (ch.pipelined ? MAX_IN_FLIGHT : 1) || e.stopped) return;
+    // A call beside one in flight only for entries: commit news and heartbeats ride on the call
+    // after its answer (a call costs more CPU than that wait: encoding, signing, a transaction).
+    if (ch.inFlight > 0 && ch.votes.length === 0 && !this.hasEntriesFor(ch.peer.id)) return;
     const items: ReplItem[] = [];
     const handlers: ((r: XmlRpcValue | undefined) => void)[] = [];
     const votes = ch.votes;
@@ -105,15 +137,24 @@ export class PeerChannels {
     // Bytes too: the peer server refuses bodies over 4 MiB, and XML escaping can multiply the JSON
     // size of hostile content by up to ~5; a call that can never be accepted would stall the room.
     let byteBudget = MAX_CALL_JSON_BYTES;
-    for (const rt of probing ? [] : e.rooms.values()) {
-      if (rt.role !== 'leader') continue;
-      const next = rt.next.get(ch.peer.id) ?? rt.durableIndex + 1;
-      const hasEntries = next <= rt.durableIndex;
+    for (const rt of probing ? [] : this.active) {
+      if (rt.role !== 'leader') {
+        this.active.delete(rt);
+        continue;
+      }
+      const next = rt.next.get(ch.peer.id) ?? rt.lastIndex + 1;
+      const hasEntries = next <= rt.lastIndex;
       const commitNews = (rt.sentCommit.get(ch.peer.id) ?? -1) < rt.commitIndex;
-      if (!hasEntries && !commitNews && (!ch.heartbeatDue || !ch.fullHeartbeat || rt.deleted)) continue;
-      const count = hasEntries ? Math.min(e.cfg.maxEntriesPerItem, entryBudget, rt.durableIndex - next + 1) : 0;
+      if (!hasEntries && !commitNews) {
+        if (this.quiet(rt, ch.peer.id)) {
+          if (e.members.peerIds.every((p) => this.quiet(rt, p))) this.active.delete(rt);
+          continue;
+        }
+        if (!ch.heartbeatDue || !ch.fullHeartbeat || rt.deleted) continue;
+      }
+      const count = hasEntries ? Math.min(e.cfg.maxEntriesPerItem, entryBudget, rt.lastIndex - next + 1) : 0;
       if (hasEntries && (count <= 0 || byteBudget <= 0)) continue;
-      const entries = count > 0 ? e.store.entries(rt.id, next, next + count - 1, count) : [];
+      const entries = count > 0 ? e.commitment.entriesFrom(rt, next, count) : [];
       for (let k = 0; k < entries.length; k++) {
         byteBudget -= JSON.stringify(entries[k].data).length + 64;
         // Always at least one entry per item, so a single large entry still makes progress.
@@ -125,13 +166,16 @@ export class PeerChannels {
       entryBudget -= entries.length;
       const prevIndex = next - 1;
       const item: AppendItem = {
-        k: 'a', room: rt.id, term: rt.term, prevIndex, prevTerm: e.store.termAt(rt.id, prevIndex) ?? 0,
+        k: 'a', room: rt.id, term: rt.term, prevIndex, prevTerm: e.commitment.termAt(rt, prevIndex) ?? 0,
         commit: rt.commitIndex, entries,
       };
       items.push(item);
       const sentTerm = rt.term;
       const sentCommit = rt.commitIndex;
-      handlers.push((r) => this.onAppendResult(rt, ch.peer.id, sentTerm, sentCommit, item, r));
+      // Optimistic: the next call goes on from here; a failure or a mismatch resets it.
+      rt.next.set(ch.peer.id, next + entries.length);
+      if (sentCommit > (rt.sentCommit.get(ch.peer.id) ?? -1)) rt.sentCommit.set(ch.peer.id, sentCommit);
+      handlers.push((r) => this.onAppendResult(rt, ch, sentTerm, item, r));
     }
     if (ch.heartbeatDue && e.stats.leaderOf > 0) {
       items.push({ k: 'h' });
@@ -140,7 +184,7 @@ export class PeerChannels {
     if (items.length === 0) return;
     if (ch.heartbeatDue) ch.fullHeartbeat = false;
     ch.heartbeatDue = false;
-    ch.inFlight = true;
+    ch.inFlight++;
     e.stats.replCalls++;
     const sentEntries = items.reduce((n, it) => n + (it.k === 'a' ? it.entries.length : 0), 0);
     e.stats.entriesSent += sentEntries;
@@ -148,9 +192,14 @@ export class PeerChannels {
       .then((res) => {
         if (!Array.isArray(res) || res.length !== items.length) throw new WireError('swarmchat_repl: result count mismatch');
         ch.lastOkMs = e.clock.now();
+        // Back after failed calls (restarted, cut off): it may have missed or lost anything, and
+        // may not know who leads what. Every room we lead re-syncs with it once.
+        if (ch.failures > 0) for (const rt of e.rooms.values()) if (rt.role === 'leader') this.wake(rt, ch.peer.id);
         ch.failures = 0;
+        ch.mismatch = false;
         handlers.forEach((h, i) => h(res[i]));
-        ch.inFlight = false;
+        ch.pipelined = !ch.mismatch;
+        ch.inFlight--;
         setImmediate(() => this.sendTo(ch));
       })
       .catch((err: Error) => {
@@ -159,29 +208,40 @@ export class PeerChannels {
         if (ch.failures === 1 || ch.failures % 50 === 0) {
           e.log?.warn('replication: peer call failed', { peer: ch.peer.id, failures: ch.failures, err: err.message });
         }
+        ch.pipelined = false;
         for (const h of handlers) h(undefined);
-        ch.inFlight = false;
+        ch.inFlight--;
         // Retry at the next heartbeat tick, not at once: a dead peer must not cost a busy loop.
       });
   }
 
-  /** The peer's answer to one room's append: progress (match/next), a conflict to back up to, or a newer term. */
-  private onAppendResult(rt: RoomState, peerId: string, sentTerm: number, sentCommit: number, item: AppendItem, raw: XmlRpcValue | undefined): void {
-    if (raw === undefined || rt.role !== 'leader' || rt.term !== sentTerm) return;
-    const r = safe(() => decodeAppendResult(raw));
-    if (!r) return;
+  /**
+   * The peer's answer to one room's append: progress (match), a conflict to back up to, a newer
+   * term, or nothing (the call failed: resend from this item on, its commit news too).
+   */
+  private onAppendResult(rt: RoomState, ch: Channel, sentTerm: number, item: AppendItem, raw: XmlRpcValue | undefined): void {
+    const peerId = ch.peer.id;
+    if (rt.role !== 'leader' || rt.term !== sentTerm) return;
+    const r = raw === undefined ? null : safe(() => decodeAppendResult(raw));
+    if (!r) {
+      rt.next.set(peerId, Math.min(rt.next.get(peerId) ?? item.prevIndex + 1, item.prevIndex + 1));
+      this.wake(rt, peerId);
+      return;
+    }
     if (r.term > rt.term) {
       this.e.election.stepDown(rt, r.term, null);
       return;
     }
     if (r.ok) {
+      // Answers may come back out of order: match only grows, next never goes below it.
       const m = item.prevIndex + item.entries.length;
       if (m > (rt.match.get(peerId) ?? 0)) rt.match.set(peerId, m);
       rt.next.set(peerId, Math.max(rt.next.get(peerId) ?? 0, m + 1));
-      if (sentCommit > (rt.sentCommit.get(peerId) ?? -1)) rt.sentCommit.set(peerId, sentCommit);
       this.e.commitment.advanceCommit(rt);
-    } else if (r.conflict > 0) {
-      rt.next.set(peerId, Math.max(1, Math.min(r.conflict, rt.durableIndex + 1)));
+    } else {
+      ch.mismatch = true;
+      this.wake(rt, peerId);
+      if (r.conflict > 0) rt.next.set(peerId, Math.max(1, Math.min(r.conflict, rt.lastIndex + 1)));
     }
   }
 }

@@ -11,26 +11,18 @@
  * after a failover, de-duplicated by message_id), and resolves once the entry is committed on a
  * majority and applied here.
  */
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
-import type { ChatMessage } from '../protocol/messages';
+import { checkActive, checkMember, checkNameFree, roomNotFound, usernameTaken, type Refusal } from '../rooms/admission';
+import { fromReplicatedEntry, toReplicatedEntry } from '../rooms/log-vocabulary';
 import { Room, type CommittedEntry, type LogEntry as NodeEntry, type RoomInit } from '../rooms/room';
-import type { AppendInput, RoomStore } from '../rooms/room-store';
-import type { AppliedEntry, EntryKind, HistoryQuery, RoomLogStore, StoredMessage } from '../storage/room-log-store';
+import type { AppendInput, CommittedListener, DeletedListener, HistoryQuery, RoomStore } from '../rooms/room-store';
+import type { AppliedEntry, EntryKind, RoomLogStore, StoredMessage } from '../storage/room-log-store';
 import { ReplicationError, type Replicator } from './replicator';
 
-export interface CommittedEvent {
-  room: Room;
-  committed: CommittedEntry;
-  /** Members after the entry applied (what member events report). */
-  memberCount: number;
-}
+export type { CommittedEvent, CommittedListener, DeletedListener } from '../rooms/room-store';
 
 /** How long an uncommitted join holds its name (a join commits in milliseconds or fails). */
 const RESERVATION_MS = 10_000;
-
-export type CommittedListener = (ev: CommittedEvent) => void;
-export type DeletedListener = (roomId: string, roomName: string) => void;
 
 export interface ReplicatedRoomStoreOptions {
   selfId: string;
@@ -146,34 +138,24 @@ export class ReplicatedRoomStore implements RoomStore {
 
   async append(room: Room, input: AppendInput): Promise<CommittedEntry> {
     await this.whenCreated(room.roomId);
-    let kind: EntryKind;
-    let data: Record<string, unknown>;
-    switch (input.kind) {
-      case 'member_joined':
-        kind = 'join';
-        data = { username: input.username, node_id: input.nodeId };
-        break;
-      case 'member_left':
-        kind = 'leave';
-        data = { username: input.username, node_id: input.nodeId, ...(input.reason ? { reason: input.reason } : {}) };
-        break;
-      case 'message':
-        kind = 'message';
-        data = { message_id: randomUUID(), username: input.draft.username, content: input.draft.content };
-        break;
-    }
+    const { kind, data } = toReplicatedEntry(input);
     const e = await this.repl.submit(room.roomId, kind, data);
-    return { roomId: room.roomId, index: e.idx, term: e.term, entry: toNodeEntry(room.roomId, e.kind, e.data) as NodeEntry };
+    return { roomId: room.roomId, index: e.idx, term: e.term, entry: fromReplicatedEntry(room.roomId, e.kind, e.data) as NodeEntry };
   }
 
-  /** Admin-side check before an entry is logged, against the admin's committed view of the room. */
+  /** Admin-side check before an entry is logged, against the admin's committed view of the room (rooms/admission.ts). */
   validate(roomId: string, kind: EntryKind, data: Record<string, unknown>): void {
     if (kind === 'delete') return; // remove() drops the copy before logging the deletion
+    const refuse = (r: Refusal): never => {
+      throw new ReplicationError(r.code, r.message);
+    };
     const room = this.rooms.get(roomId);
-    if (!room) throw new ReplicationError('ROOM_NOT_FOUND', 'Room not found');
-    if (room.state !== 'ACTIVE') throw new ReplicationError('INVALID_STATE', 'Room is being deleted');
+    if (!room) return refuse(roomNotFound);
+    const inactive = checkActive(room);
+    if (inactive) refuse(inactive);
     if (kind === 'message') {
-      if (!room.members.has(s(data.username))) throw new ReplicationError('NOT_MEMBER', 'You are not a member of this room');
+      const notMember = checkMember(room, s(data.username));
+      if (notMember) refuse(notMember);
     }
     if (kind === 'join') {
       // Two nodes racing to admit the same name: the first wins (also while its join is still
@@ -181,13 +163,12 @@ export class ReplicatedRoomStore implements RoomStore {
       const name = s(data.username);
       const nodeId = s(data.node_id);
       const taken = (holder: string) => holder !== nodeId && (holder === this.opts.selfId || !this.repl.peerDown(holder));
-      const m = room.members.get(name);
       let byRoom = this.reserved.get(roomId);
       const r = byRoom?.get(name);
       const now = Date.now();
-      if ((m && taken(m.nodeId)) || (r && now - r.at < RESERVATION_MS && taken(r.nodeId))) {
-        throw new ReplicationError('USERNAME_TAKEN', `Username '${name}' is already in use in this room`);
-      }
+      const held = checkNameFree(room, name, nodeId, taken);
+      if (held) refuse(held);
+      if (r && now - r.at < RESERVATION_MS && taken(r.nodeId)) refuse(usernameTaken(name));
       if (!byRoom) this.reserved.set(roomId, (byRoom = new Map()));
       byRoom.set(name, { nodeId, at: now });
     }
@@ -255,7 +236,7 @@ export class ReplicatedRoomStore implements RoomStore {
       byRoom?.delete(s(d.username));
       if (byRoom && byRoom.size === 0) this.reserved.delete(roomId);
     }
-    const nodeEntry = toNodeEntry(roomId, entry.kind, d);
+    const nodeEntry = fromReplicatedEntry(roomId, entry.kind, d);
     if (!nodeEntry) return;
     // Re-joins and leaves of non-members announce nothing, as in the original; a re-join still moves
     // the member to the node it joined from (a client resuming on another node after its node died).
@@ -272,26 +253,5 @@ export class ReplicatedRoomStore implements RoomStore {
         this.log?.error('committed-entry listener failed', { room_id: roomId, err });
       }
     }
-  }
-}
-
-export function toNodeEntry(roomId: string, kind: EntryKind, d: Record<string, unknown>): NodeEntry | undefined {
-  switch (kind) {
-    case 'join':
-      return { kind: 'member_joined', username: s(d.username), nodeId: s(d.node_id), timestamp: s(d.timestamp) };
-    case 'leave': {
-      const e: NodeEntry = { kind: 'member_left', username: s(d.username), nodeId: s(d.node_id), timestamp: s(d.timestamp) };
-      if (typeof d.reason === 'string') e.reason = d.reason;
-      return e;
-    }
-    case 'message': {
-      const message: ChatMessage = {
-        message_id: s(d.message_id), room_id: roomId, username: s(d.username), content: s(d.content),
-        sequence_number: Number(d.seq), timestamp: s(d.timestamp),
-      };
-      return { kind: 'message', message };
-    }
-    default:
-      return undefined;
   }
 }

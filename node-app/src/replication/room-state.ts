@@ -36,6 +36,12 @@ export interface RoomState {
   sentCommit: Map<string, number>;
   /** Leader only: appended entries not yet written (the next flush writes them). */
   pending: LogEntry[];
+  /**
+   * Leader only: its latest entries in memory, contiguous, ending at `lastIndex` (every entry not
+   * yet on disk is here). Peers are sent from it without reading SQLite, and before the admin's own
+   * write completes; older entries come from the store.
+   */
+  tail: LogEntry[];
   waiters: Waiter[];
   caughtUp: boolean;
   /** Its deletion is committed: no more elections or idle heartbeats for it. */
@@ -49,7 +55,7 @@ export function freshRoomState(id: string, now: number): RoomState {
   return {
     id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0,
     commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
-    votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], waiters: [], caughtUp: false,
+    votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], tail: [], waiters: [], caughtUp: false,
     deleted: false, rank: -1, rankFor: null,
   };
 }

@@ -1,6 +1,8 @@
 /**
  * The engine's XML-RPC methods as the peer server serves them: `swarmchat_repl` (appends, votes
- * and "alive" from a peer, answered in one transaction that is on disk before the answer),
+ * and "alive" from a peer; the calls that arrive in one event-loop turn, from one admin's pipeline
+ * or from several admins, are handled in one transaction, on disk before any of them is answered:
+ * group commit, no waiting when calls come one at a time),
  * `swarmchat_submit` and `swarmchat_submit_batch` (client requests forwarded to this node as
  * admin). Checks who is calling and the shape of what arrives; decisions are the engine's.
  */
@@ -9,7 +11,7 @@ import type { AppliedEntry, EntryKind } from '../storage/room-log-store';
 import { type Engine, NOT_LEADER, ReplicationError } from './engine';
 import type { RoomState } from './room-state';
 import {
-  METHOD_REPL, METHOD_SUBMIT, METHOD_SUBMIT_BATCH, WireError, decodeItem, encodeAppendResult, encodeSubmitReply,
+  METHOD_REPL, METHOD_SUBMIT, METHOD_SUBMIT_BATCH, type ReplItem, WireError, decodeItem, encodeAppendResult, encodeSubmitReply,
   encodeVoteResult, ENTRY_KINDS,
 } from './wire';
 
@@ -18,6 +20,7 @@ export type ReplicationHandler = (params: XmlRpcValue[], ctx?: CallContext) => X
 
 /** Handlers to register on the peer server (PeerServer handlers map). */
 export function replicationHandlers(e: Engine): Record<string, ReplicationHandler> {
+  const group = new ReplGroup(e);
   // When the link is signed, the signature names the caller: it must be the node the call claims to be from.
   const check = (params: XmlRpcValue[], ctx?: CallContext) => {
     if (ctx?.authenticated && ctx.peerId && params[0] !== ctx.peerId) {
@@ -27,7 +30,7 @@ export function replicationHandlers(e: Engine): Record<string, ReplicationHandle
   return {
     [METHOD_REPL]: (params, ctx) => {
       check(params, ctx);
-      return onRepl(e, params);
+      return group.add(params);
     },
     [METHOD_SUBMIT]: (params, ctx) => {
       check(params, ctx);
@@ -40,43 +43,68 @@ export function replicationHandlers(e: Engine): Record<string, ReplicationHandle
   };
 }
 
-function onRepl(e: Engine, params: XmlRpcValue[]): XmlRpcValue {
-  if (params.length !== 2 || typeof params[0] !== 'string' || !Array.isArray(params[1])) {
-    throw new WireError('swarmchat_repl(from_node, items[]) expects 2 parameters');
-  }
-  const from = params[0];
-  if (!e.members.isPeer(from)) throw new WireError(`swarmchat_repl: ${from} is not a voting peer of ${e.selfId}`);
-  const items = params[1].map(decodeItem);
-  const now = e.clock.now();
-  const results: XmlRpcValue[] = [];
-  const applied: [RoomState, AppliedEntry[]][] = [];
-  // Entries, votes and term changes must be on disk before we answer; a batch of plain
-  // heartbeats only moves commit indexes, which are recomputable, and skips the fsync.
-  const durable = items.some((it) => it.k === 'h' ? false : it.k === 'v'
-    ? !it.pre
-    : it.entries.length > 0 || it.term !== e.rooms.get(it.room)?.term || it.resign === true);
-  e.store.transaction(() => {
-    for (const it of items) {
-      if (it.k === 'h') {
-        e.follower.onAlive(from, now);
-        results.push(true);
-      } else if (it.k === 'a') {
-        const rt = e.rooms.get(it.room) ?? e.newRoom(it.room, now);
-        try {
-          results.push(encodeAppendResult(e.store.transaction(() => e.follower.onAppend(rt, from, it, now, applied))));
-        } catch (err) {
-          e.log?.error('replication: append failed', { room_id: it.room, err });
-          e.reloadRoom(rt);
-          results.push(encodeAppendResult({ ok: false, term: rt.term, match: 0, conflict: rt.commitIndex + 1 }));
-        }
-      } else {
-        const rt = e.rooms.get(it.room) ?? e.newRoom(it.room, now);
-        results.push(encodeVoteResult(e.election.onVote(rt, from, it, now)));
-      }
+interface QueuedRepl { from: string; items: ReplItem[]; resolve(r: XmlRpcValue[]): void; reject(err: Error): void }
+
+/** `swarmchat_repl` calls of one turn, handled together in one transaction (one fsync). */
+class ReplGroup {
+  private queue: QueuedRepl[] = [];
+
+  constructor(private readonly e: Engine) {}
+
+  add(params: XmlRpcValue[]): Promise<XmlRpcValue[]> {
+    const e = this.e;
+    if (params.length !== 2 || typeof params[0] !== 'string' || !Array.isArray(params[1])) {
+      throw new WireError('swarmchat_repl(from_node, items[]) expects 2 parameters');
     }
-  }, { durable });
-  for (const [rt, a] of applied) e.commitment.afterApply(rt, a);
-  return results;
+    const from = params[0];
+    if (!e.members.isPeer(from)) throw new WireError(`swarmchat_repl: ${from} is not a voting peer of ${e.selfId}`);
+    const items = params[1].map(decodeItem);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ from, items, resolve, reject });
+      if (this.queue.length === 1) setImmediate(() => this.run());
+    });
+  }
+
+  private run(): void {
+    const e = this.e;
+    const calls = this.queue;
+    this.queue = [];
+    const now = e.clock.now();
+    const applied: [RoomState, AppliedEntry[]][] = [];
+    // Entries, votes and term changes must be on disk before we answer; plain heartbeats only
+    // move commit indexes, which are recomputable, and skip the fsync (alive-only: no transaction).
+    const durable = calls.some((c) => c.items.some((it) => it.k === 'h' ? false : it.k === 'v'
+      ? !it.pre
+      : it.entries.length > 0 || it.term !== e.rooms.get(it.room)?.term || it.resign === true));
+    const handle = (c: QueuedRepl) => c.items.map((it) => this.item(c.from, it, now, applied));
+    let results: XmlRpcValue[][];
+    try {
+      if (calls.every((c) => c.items.every((it) => it.k === 'h'))) results = calls.map(handle);
+      else results = e.store.transaction(() => calls.map(handle), { durable });
+    } catch (err) {
+      for (const c of calls) c.reject(err as Error);
+      return;
+    }
+    for (const [rt, a] of applied) e.commitment.afterApply(rt, a);
+    calls.forEach((c, i) => c.resolve(results[i]));
+  }
+
+  private item(from: string, it: ReplItem, now: number, applied: [RoomState, AppliedEntry[]][]): XmlRpcValue {
+    const e = this.e;
+    if (it.k === 'h') {
+      e.follower.onAlive(from, now);
+      return true;
+    }
+    const rt = e.rooms.get(it.room) ?? e.newRoom(it.room, now);
+    if (it.k === 'v') return encodeVoteResult(e.election.onVote(rt, from, it, now));
+    try {
+      return encodeAppendResult(e.store.transaction(() => e.follower.onAppend(rt, from, it, now, applied)));
+    } catch (err) {
+      e.log?.error('replication: append failed', { room_id: it.room, err });
+      e.reloadRoom(rt);
+      return encodeAppendResult({ ok: false, term: rt.term, match: 0, conflict: rt.commitIndex + 1 });
+    }
+  }
 }
 
 async function onSubmit(e: Engine, params: XmlRpcValue[]): Promise<XmlRpcValue> {

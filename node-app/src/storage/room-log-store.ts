@@ -167,6 +167,9 @@ export class RoomLogStore {
   private prepare() {
     const db = this.db;
     return {
+      // Prepared once: the non-durable transactions (commit indexes, several per turn) switch these.
+      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
+      syncFull: db.prepare('PRAGMA synchronous = FULL'),
       raftGet: db.prepare<[string], { current_term: number; voted_for: string | null; commit_index: number }>(
         'SELECT current_term, voted_for, commit_index FROM raft WHERE room_id = ?'),
       raftUpsert: db.prepare(
@@ -222,11 +225,11 @@ export class RoomLogStore {
    */
   transaction<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
     if (opts.durable === false && this.fullSync && !this.db.inTransaction) {
-      this.db.pragma('synchronous = NORMAL');
+      this.st.syncNormal.run();
       try {
         return this.db.transaction(fn)();
       } finally {
-        this.db.pragma('synchronous = FULL');
+        this.st.syncFull.run();
       }
     }
     return this.db.transaction(fn)();

@@ -54,6 +54,30 @@ describe('commitment on a logical clock', () => {
     expect(admin.repl.stats.flushes - before).toBe(1);
   });
 
+  test('the admin sends entries before writing them; one that dies in between loses nothing acknowledged and its entry is logged once', async () => {
+    const room = await newRoom(set);
+    const n1 = set.node('node1');
+    const before = track(send(set.node('node2'), room, 'before'));
+    await set.runUntil('before acknowledged', () => before.done, 1000);
+    // The admin's next local write is where it dies: its entry is already on the wire by then.
+    const sentBefore = n1.repl.stats.entriesSent;
+    let sentAtWrite = 0;
+    n1.store.append = () => {
+      sentAtWrite = n1.repl.stats.entriesSent - sentBefore;
+      set.isolate('node1');
+      n1.repl.stop();
+      throw new Error('power cut');
+    };
+    const during = track(send(set.node('node2'), room, 'during'));
+    await set.runUntil('acknowledged by the new admin', () => during.done, 5000);
+    // Both followers had been sent the entry when the admin went to write it.
+    expect(sentAtWrite).toBe(2);
+    expect(during.error).toBeUndefined();
+    expect(set.admins(room).filter((a) => a !== 'node1')).toHaveLength(1);
+    await set.run(500);
+    for (const id of ['node2', 'node3']) expect(contents(set.node(id), room)).toEqual(['1:before', '2:during']);
+  });
+
   test('without a majority nothing is acknowledged, and the write commits when a peer returns', async () => {
     const room = await newRoom(set);
     const ok = track(send(set.node('node1'), room, 'ok'));

@@ -35,15 +35,76 @@ describe('per-peer channel on a logical clock', () => {
     expect(contents(set.node('node3'), room)).toEqual(contents(n1, room));
   });
 
-  test('an idle room costs a node-level heartbeat each tick and a per-room heartbeat every fourth', async () => {
-    await newRoom(set);
+  test('idle rooms are quiescent: a node-level heartbeat each tick and nothing per room', async () => {
+    const rooms = [];
+    for (let i = 0; i < 20; i++) rooms.push(await newRoom(set));
     await set.run(1000);
     const n1 = set.node('node1');
     const calls = n1.repl.stats.replCalls;
+    const items = set.roomItems.get('node1>node2') ?? 0;
     await set.run(4000);
-    // 40 heartbeat ticks × 2 peers, one call each.
+    // 40 heartbeat ticks × 2 peers, one call each, carrying only the node-level "alive".
     expect(n1.repl.stats.replCalls - calls).toBe(80);
-    // Entries sent: only the room's creation, once to each peer.
-    expect(n1.repl.stats.entriesSent).toBe(2);
+    expect((set.roomItems.get('node1>node2') ?? 0) - items).toBe(0);
+    // Nobody elected meanwhile: the followers took the node-level heartbeat for every room.
+    expect(n1.repl.stats.elections + set.node('node2').repl.stats.elections + set.node('node3').repl.stats.elections).toBe(0);
+    for (const room of rooms) expect(set.admins(room)).toEqual(['node1']);
+  });
+
+  test('a quiescent room wakes on a message: committed and delivered everywhere without waiting for a heartbeat', async () => {
+    const room = await newRoom(set);
+    await set.run(3000);
+    const sent = track(send(set.node('node2'), room, 'wake up'));
+    // One logical ms: no heartbeat tick (every 100 ms) can have carried it.
+    await set.run(1, 1);
+    expect(sent.done).toBe(true);
+    await set.run(1, 1);
+    for (const n of set.nodes) expect(contents(n, room)).toEqual(['1:wake up']);
+  });
+
+  test('a quiescent room whose admin dies fails over in under 3 s', async () => {
+    const room = await newRoom(set);
+    await set.run(3000);
+    set.isolate('node1');
+    const sent = track(send(set.node('node2'), room, 'after failover'));
+    const ms = await set.runUntil('acknowledged by a new admin', () => sent.done, 3000);
+    expect(sent.error).toBeUndefined();
+    expect(ms).toBeLessThan(3000);
+    expect(set.admins(room).filter((a) => a !== 'node1')).toHaveLength(1);
+  });
+
+  test('appends are pipelined; a lost answer falls back to one call at a time and every entry still arrives once, in order', async () => {
+    const room = await newRoom(set);
+    const n1 = set.node('node1');
+    let repl = 0;
+    set.fault = (from, to, method) => (from === 'node1' && to === 'node2' && method === 'swarmchat_repl' && ++repl === 3 ? 'drop-answer' : undefined);
+    const sent: ReturnType<typeof track>[] = [];
+    for (let i = 0; i < 40; i++) {
+      sent.push(...Array.from({ length: 5 }, (_, k) => track(send(n1, room, `p-${i * 5 + k}`))));
+      await set.run(1, 1);
+    }
+    await set.runUntil('acknowledged', () => sent.every((s) => s.done), 5000);
+    expect(sent.every((s) => s.error === undefined)).toBe(true);
+    expect(set.maxInFlight.get('node1>node2')).toBeGreaterThan(1);
+    await set.runUntil('node2 has everything', () => contents(set.node('node2'), room).length === 200, 3000);
+    for (const id of ['node2', 'node3']) expect(contents(set.node(id), room)).toEqual(contents(n1, room));
+  });
+
+  test('a call overtaken by a later one (reordered appends) is repaired, and the peer ends with the same log', async () => {
+    const room = await newRoom(set);
+    const n1 = set.node('node1');
+    let repl = 0;
+    set.fault = (from, to, method) => (from === 'node1' && to === 'node3' && method === 'swarmchat_repl' && ++repl === 4 ? 30 : undefined);
+    const sent: ReturnType<typeof track>[] = [];
+    for (let i = 0; i < 40; i++) {
+      sent.push(...Array.from({ length: 5 }, (_, k) => track(send(n1, room, `r-${i * 5 + k}`))));
+      await set.run(1, 1);
+    }
+    await set.runUntil('acknowledged', () => sent.every((s) => s.done), 5000);
+    expect(set.maxInFlight.get('node1>node3')).toBeGreaterThan(1);
+    await set.runUntil('node3 has everything', () => contents(set.node('node3'), room).length === 200, 3000);
+    expect(contents(set.node('node3'), room)).toEqual(contents(n1, room));
+    const seqs = set.node('node3').applied.filter((a) => a.roomId === room && a.entry.kind === 'message').map((a) => Number(a.entry.data.seq));
+    expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
   });
 });

@@ -1,6 +1,7 @@
 /**
  * What replication costs and how fast it recovers, measured (not asserted).
  * Run after a build:  node dist/test/node-app/replication/replication.bench.js [--messages N] [--rounds R] [--seed S]
+ *   [--only store,commit,failover,catchup] [--sync full,normal]
  *
  *  1. store: batched appends per second into SQLite (synchronous=FULL and NORMAL), and the time to
  *     read one 100-message history page from a 100 000-message room;
@@ -10,7 +11,9 @@
  *  3. failover: R rounds of "crash the admin, submit through a survivor": time until the first
  *     write commits again (detection + election + commit), with the default timeouts;
  *  4. catch-up: a replica down while N messages are written, then restarted: time until it has
- *     caught up and applied everything.
+ *     caught up and applied everything;
+ *  5. idle: 1000 rooms (--idle-rooms), admins spread over three replicas on the real wire (production
+ *     timings), nobody writing: CPU of the process (all three replicas) over 10 s, as a share of one core per node.
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -27,6 +30,13 @@ const arg = (name: string, def: number) => {
 const MESSAGES = arg('messages', 2000);
 const ROUNDS = arg('rounds', 8);
 const SEED = arg('seed', 1);
+const list = (name: string, def: string[]) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1].split(',') : def;
+};
+const ONLY = new Set(list('only', ['store', 'commit', 'failover', 'catchup', 'idle']));
+const IDLE_ROOMS = arg('idle-rooms', 1000);
+const SYNCS = list('sync', ['full', 'normal']) as ('full' | 'normal')[];
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -105,6 +115,8 @@ async function commitBench(sync: 'full' | 'normal'): Promise<void> {
     }
     const window = 32;
     let sent = 0;
+    const st0 = { ...a.repl.stats };
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const worker = async (n: (typeof set2.nodes)[number]) => {
       while (sent < MESSAGES) {
@@ -114,8 +126,13 @@ async function commitBench(sync: 'full' | 'normal'): Promise<void> {
     };
     await Promise.all(Array.from({ length: window }, (_, i) => worker(set2.nodes[i % 3])));
     const s = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const st = a.repl.stats;
-    console.log(`commit ${sync}, ${window} in flight over 3 nodes: ${fmt(MESSAGES / s)} messages/s committed; admin sent ${st.replCalls} replication calls carrying ${st.entriesSent} entries (${fmt(st.entriesSent / Math.max(1, st.replCalls))} per call), ${st.flushes} local flushes`);
+    const calls = st.replCalls - st0.replCalls;
+    const entries = st.entriesSent - st0.entriesSent;
+    console.log(`commit ${sync}, ${window} in flight over 3 nodes: ${fmt(MESSAGES / s)} messages/s committed; `
+      + `CPU (all 3 replicas, one process) ${fmt(((cpu.user + cpu.system) / 1000) / MESSAGES * 1000)} µs per message; `
+      + `admin sent ${calls} replication calls carrying ${entries} entries (${fmt(entries / Math.max(1, calls))} per call), ${st.flushes - st0.flushes} local flushes`);
   } finally {
     await set2.close();
   }
@@ -173,13 +190,36 @@ async function catchUpBench(): Promise<void> {
   }
 }
 
+async function idleBench(): Promise<void> {
+  const set = new ReplicaSet(['node1', 'node2', 'node3'], { heartbeatMs: 100, electionBaseMs: 700, electionStepMs: 300, electionJitterMs: 100, callTimeoutMs: 600 }, SEED, 'full');
+  await set.start();
+  try {
+    for (let i = 0; i < IDLE_ROOMS; i += 50) {
+      await Promise.all(Array.from({ length: Math.min(50, IDLE_ROOMS - i) }, (_, k) =>
+        set.nodes[(i + k) % 3].repl.createRoom(randomUUID(), { room_name: `idle${i + k}`, description: null, creator_id: 'u', created_at: 't' })));
+    }
+    await new Promise((res) => setTimeout(res, 2000));
+    const calls0 = set.nodes.reduce((n, x) => n + x.repl.stats.replCalls, 0);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await new Promise((res) => setTimeout(res, 10_000));
+    const cpu = process.cpuUsage(cpu0);
+    const ms = performance.now() - t0;
+    const calls = set.nodes.reduce((n, x) => n + x.repl.stats.replCalls, 0) - calls0;
+    const share = ((cpu.user + cpu.system) / 1000 / ms / 3) * 100;
+    console.log(`idle: ${IDLE_ROOMS} rooms, nobody writing: ${fmt(share)} % of a core per node (three replicas in one process, ${fmt(ms)} ms); ${fmt((calls / ms) * 1000)} replication calls/s in all`);
+  } finally {
+    await set.close();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`replication bench (seed ${SEED}, ${os.cpus().length} cores, node ${process.version})`);
-  storeBench();
-  await commitBench('full');
-  await commitBench('normal');
-  await failoverBench();
-  await catchUpBench();
+  if (ONLY.has('store')) storeBench();
+  if (ONLY.has('commit')) for (const sync of SYNCS) await commitBench(sync);
+  if (ONLY.has('failover')) await failoverBench();
+  if (ONLY.has('catchup')) await catchUpBench();
+  if (ONLY.has('idle')) await idleBench();
 }
 
 main().catch((err) => {

@@ -30,6 +30,17 @@ export class SimCluster {
   readonly nodes: SimReplica[];
   /** Unordered pairs "a|b" that cannot reach each other. */
   private readonly cut = new Set<string>();
+  /**
+   * Faults for single calls, decided per call: 'drop-answer' (handled by the target, the answer
+   * lost: the caller times out), or a number: the call reaches the target that many ms late (so
+   * later calls overtake it).
+   */
+  fault?: (from: string, to: string, method: string) => 'drop-answer' | number | undefined;
+  /** Per-room items (appends, votes; not the node-level "alive") sent in `swarmchat_repl` calls, per "from>to". */
+  readonly roomItems = new Map<string, number>();
+  /** Most calls from one replica to another in flight at once, per "from>to". */
+  readonly maxInFlight = new Map<string, number>();
+  private readonly inFlight = new Map<string, number>();
 
   constructor(readonly ids: string[], tuning: SimTuning = {}, seed = 1) {
     this.nodes = ids.map((id, i) => {
@@ -107,22 +118,35 @@ export class SimCluster {
 
   /** A call from `from` to `to`: handled by the target's handlers, or lost (times out) when the link is cut. */
   private deliver(from: string, to: string, method: string, params: XmlRpcValue[], timeoutMs: number): Promise<XmlRpcValue> {
-    return new Promise((resolve, reject) => {
+    const link = `${from}>${to}`;
+    const n = (this.inFlight.get(link) ?? 0) + 1;
+    this.inFlight.set(link, n);
+    this.maxInFlight.set(link, Math.max(n, this.maxInFlight.get(link) ?? 0));
+    if (method === 'swarmchat_repl' && Array.isArray(params[1])) {
+      const rooms = params[1].filter((it) => (it as { k?: string }).k !== 'h').length;
+      this.roomItems.set(link, (this.roomItems.get(link) ?? 0) + rooms);
+    }
+    const fault = this.fault?.(from, to, method);
+    const call = new Promise<XmlRpcValue>((resolve, reject) => {
+      const timedOut = () => this.clock.after(timeoutMs, () => reject(new Error(`${method} to ${to}: timed out`)));
       if (this.cut.has(pair(from, to))) {
-        this.clock.after(timeoutMs, () => reject(new Error(`${method} to ${to}: timed out`)));
+        timedOut();
         return;
       }
       const target = this.node(to).repl;
-      setImmediate(() => {
+      const handle = () => {
         Promise.resolve()
           .then(() => target.handlers()[method](structuredClone(params), { peerId: from, authenticated: true }))
           .then((r) => {
             // The answer is lost too if the link was cut while the call was out.
-            if (this.cut.has(pair(from, to))) this.clock.after(timeoutMs, () => reject(new Error(`${method} to ${to}: timed out`)));
+            if (this.cut.has(pair(from, to)) || fault === 'drop-answer') timedOut();
             else resolve(structuredClone(r));
           }, reject);
-      });
+      };
+      if (typeof fault === 'number') this.clock.after(fault, handle);
+      else setImmediate(handle);
     });
+    return call.finally(() => this.inFlight.set(link, (this.inFlight.get(link) ?? 1) - 1));
   }
 }
 

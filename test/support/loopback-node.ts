@@ -1,0 +1,18 @@
+/**
+ * One chat node in the test's own process, on loopback: ports from the OS unless `env` names them,
+ * logs silenced. For suites that need a node's internals or one node only; clusters of real
+ * processes come from cluster.ts.
+ */
+import { loadConfig } from '../../node-app/src/config';
+import { nullLogger } from '../../node-app/src/log';
+import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
+
+export type LoopbackNode = RunningChatNode & { wsUrl: string };
+
+export async function startLoopbackNode(env: Record<string, string> = {}): Promise<LoopbackNode> {
+  const running = await startChatNode(
+    loadConfig({ NODE_ID: 'node1', WEBSOCKET_HOST: '127.0.0.1', WEBSOCKET_PORT: '0', XMLRPC_HOST: '127.0.0.1', XMLRPC_PORT: '0', ...env }),
+    nullLogger,
+  );
+  return Object.assign(running, { wsUrl: `ws://127.0.0.1:${running.wsPort}` });
+}
