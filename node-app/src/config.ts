@@ -43,6 +43,15 @@ export interface NodeConfig {
   shutdownGraceMs: number;
   wsPingIntervalMs: number;
   wsMaxBufferedBytes: number;
+  /** Client connection limits (node-app/README.md "Limits"). */
+  wsMaxConnections: number;
+  wsMaxConnectionsPerAddress: number;
+  wsAssemblyTimeoutMs: number;
+  wsUnfinishedBudgetBytes: number;
+  wsMaxQueuedRequests: number;
+  /** Rooms one connection may create, and rooms one node may administer (README "Limits"). */
+  maxRoomsPerConnection: number;
+  maxRoomsPerNode: number;
   maxFrameBytes: number;
   maxContentChars: number;
   maxRoomNameChars: number;
@@ -193,6 +202,13 @@ export const ENV_VARS: readonly EnvVar[] = [
   intVar('WS_PING_INTERVAL_MS', 'wsPingIntervalMs', 10_000, 100, 600_000, 'WebSocket protocol pings'),
   intVar('WS_MAX_BUFFERED_BYTES', 'wsMaxBufferedBytes', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024, 'a client with more unread data is disconnected'),
   intVar('MAX_FRAME_BYTES', 'maxFrameBytes', 1024 * 1024, 1024, 64 * 1024 * 1024, 'larger frames close the connection'),
+  intVar('WS_MAX_CONNECTIONS', 'wsMaxConnections', 10_000, 1, 1_000_000, 'open client connections (and handshakes) per node; more get HTTP 503'),
+  intVar('WS_MAX_CONNECTIONS_PER_ADDRESS', 'wsMaxConnectionsPerAddress', 256, 1, 1_000_000, 'open client connections per remote address'),
+  intVar('WS_ASSEMBLY_TIMEOUT_MS', 'wsAssemblyTimeoutMs', 10_000, 100, 600_000, 'a message started and not complete after this closes its connection'),
+  intVar('WS_UNFINISHED_BYTES_BUDGET', 'wsUnfinishedBudgetBytes', 64 * 1024 * 1024, 1024, 16 * 1024 * 1024 * 1024, 'bytes of all unfinished client messages together'),
+  intVar('WS_MAX_QUEUED_REQUESTS', 'wsMaxQueuedRequests', 1024, 16, 1_000_000, 'requests one connection may have read and not handled'),
+  intVar('MAX_ROOMS_PER_CONNECTION', 'maxRoomsPerConnection', 20, 0, 1_000_000, 'rooms one connection may create (0 = no limit)'),
+  intVar('MAX_ROOMS_PER_NODE', 'maxRoomsPerNode', 1000, 0, 1_000_000, 'rooms a node administers (0 = no limit)'),
   intVar('MAX_CONTENT_CHARS', 'maxContentChars', 5000, 1, 1_000_000, 'message length in code points'),
   intVar('MAX_ROOM_NAME_CHARS', 'maxRoomNameChars', 100, 1, 10_000, 'room name length'),
   intVar('MAX_DESCRIPTION_CHARS', 'maxDescriptionChars', 500, 0, 100_000, 'room description length'),

@@ -96,7 +96,8 @@ describe('join, send, history, ordering', () => {
       const ack = await a.request('send_message', { room_id: roomId, username: 'alice', content: text }, ['message_sent', 'message_error']);
       expect(ack.type).toBe('message_sent');
     }
-    const jb = await join(b, roomId, 'bob');
+    // creator_id is our extension: a client gets it when it asks with "extended": true.
+    const jb = await b.request('join_room', { room_id: roomId, username: 'bob', extended: true }, ['join_room_success', 'join_room_error']);
     expect(jb.data).toMatchObject({ room_id: roomId, room_name: 'flows-chat', admin_node: 'node1', member_count: 2, creator_id: 'alice' });
     expect(jb.data.members).toEqual(['alice', 'bob']);
     await b.wait((f) => f.type === 'new_message' && f.data.sequence_number === 2);

@@ -19,7 +19,6 @@ import type { NodeConfig } from '../config';
 import type { Logger } from '../log';
 import type { PeerHandler } from '../peers/peer-server';
 import type { ClientRequest } from '../protocol/messages';
-import { parseClientFrame } from '../protocol/schemas';
 import type { Room } from '../rooms/room';
 import type { AppendInput, RoomStore } from '../rooms/room-store';
 import { ClientSession, type LocalRegistry } from './client-session';
@@ -37,8 +36,6 @@ import { nodeRpcHandlers } from './rpc';
 
 /** Queued requests of one connection at which the node stops reading its socket (TCP backpressure). */
 const PAUSE_READING_AT = 128;
-/** Requests a single connection may have queued (already read) before further frames are refused. */
-const MAX_PENDING_REQUESTS = 4096;
 
 export class ChatNode {
   readonly sessions = new Set<ClientSession>();
@@ -113,7 +110,7 @@ export class ChatNode {
 
   /** Every frame goes through here; work is queued per connection so replies keep request order. */
   onFrame(session: ClientSession, raw: string): void {
-    const accepted = session.enqueue(() => this.dispatch(session, raw), { pauseAt: PAUSE_READING_AT, hardMax: MAX_PENDING_REQUESTS });
+    const accepted = session.enqueue(() => this.dispatch(session, raw), { pauseAt: PAUSE_READING_AT, hardMax: this.cfg.wsMaxQueuedRequests });
     if (!accepted) {
       this.metrics.clientErrors.inc({ type: 'overload' });
       session.sendFrame({ type: 'error', data: { success: false, message: 'Too many requests in flight; slow down' } });
@@ -122,7 +119,7 @@ export class ChatNode {
 
   private async dispatch(session: ClientSession, raw: string): Promise<void> {
     if (session.closed) return;
-    const parsed = parseClientFrame(raw, this.cfg);
+    const parsed = session.parseFrame(raw, this.cfg);
     if (!parsed.ok) {
       this.metrics.clientErrors.inc({ type: parsed.reply.type });
       session.sendFrame(parsed.reply);

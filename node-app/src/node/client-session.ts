@@ -4,6 +4,13 @@
  */
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log';
+import { throttleFor } from '../limits/log-throttle';
+import { RequestQueue } from '../limits/request-queue';
+import { originalShape } from '../protocol/reply-shape';
+import { readClientFrame, type ParseResult, type RequestLimits } from '../protocol/schemas';
+
+/** Bytes written in one turn after which they are handed to the kernel at once instead of at the turn's end. */
+const FLUSH_AT_BYTES = 256 * 1024;
 
 export interface RoomBinding {
   username: string;
@@ -16,16 +23,19 @@ export class ClientSession {
   /** Rooms this connection created; their creator may delete them without having joined. */
   readonly createdRooms = new Set<string>();
   /** Requests of one connection are handled one after another, so replies keep request order. */
-  private queue: Promise<void> = Promise.resolve();
+  private queue: RequestQueue | undefined;
   /** Submitted, not yet acknowledged sends (see ChatNode.pipelineSend). */
   readonly inflightSends = new Set<Promise<void>>();
-  private pending = 0;
-  private readPaused = false;
+  /**
+   * The client asked for our extensions (reply-shape.ts); until then its replies have exactly the
+   * original's fields, which the original client needs.
+   */
+  extended = false;
   closed = false;
-  alive = true;
   /** Requests received so far; numbers them for the logs. */
   requestCount = 0;
-  private corked = false;
+  /** The socket while this connection's writes of the current turn are held (see cork). */
+  private corkedSocket: { cork(): void; uncork(): void; destroyed?: boolean } | undefined;
   /** Bytes sent while corked in the current turn (see send). */
   private turnBytes = 0;
 
@@ -44,12 +54,14 @@ export class ClientSession {
    */
   send(text: string): boolean {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
-    // Bytes written in this event-loop turn are still corked here, not unread by the client.
-    const unread = this.ws.bufferedAmount - this.turnBytes;
-    if (unread > this.maxBufferedBytes) {
-      this.log.warn('closing slow consumer', { session: this.id, buffered: unread });
+    // Checked before every write, bytes of this turn included: a client that never reads used to
+    // reach 141 MB within one turn, because only what was left from earlier turns was counted.
+    const buffered = this.ws.bufferedAmount;
+    if (buffered > this.maxBufferedBytes) {
+      this.log.warn('closing slow consumer', { session: this.id, buffered });
       this.onSlowConsumer();
       this.closed = true;
+      this.queue?.close();
       this.ws.close(1008, 'slow consumer: too much unread data');
       // If the peer does not even read the close frame, drop the TCP connection soon after.
       setTimeout(() => this.ws.terminate(), 2000).unref();
@@ -57,7 +69,11 @@ export class ClientSession {
     }
     this.cork();
     this.ws.send(text);
-    if (this.corked) this.turnBytes += Buffer.byteLength(text);
+    if (this.corkedSocket) {
+      this.turnBytes += text.length;
+      // A large turn goes to the kernel now, so a client that reads is not measured by it.
+      if (this.turnBytes >= FLUSH_AT_BYTES) this.uncork();
+    }
     return true;
   }
 
@@ -67,21 +83,45 @@ export class ClientSession {
    * of one each: writev was the top entry in the node's CPU profile under cross-node load.
    */
   private cork(): void {
-    if (this.corked) return;
+    if (this.corkedSocket) return;
     // ws keeps the net.Socket here; it corks around each frame itself, and cork() nests.
     const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void; destroyed?: boolean } })._socket;
     if (!socket) return;
-    this.corked = true;
+    this.corkedSocket = socket;
     socket.cork();
-    setImmediate(() => {
-      this.corked = false;
-      this.turnBytes = 0;
-      if (!socket.destroyed) socket.uncork();
-    });
+    setImmediate(() => this.uncork());
   }
 
-  sendFrame(frame: unknown): boolean {
-    return this.send(JSON.stringify(frame));
+  /** Releases the writes held by cork (once per cork; a later send corks again). */
+  private uncork(): void {
+    const socket = this.corkedSocket;
+    if (!socket) return;
+    this.corkedSocket = undefined;
+    this.turnBytes = 0;
+    if (!socket.destroyed) socket.uncork();
+  }
+
+  /** Writes a reply or event; a connection that did not ask for our extensions gets the original's fields only. */
+  sendFrame(frame: { type: string; data?: unknown }): boolean {
+    return this.send(JSON.stringify(this.extended ? frame : originalShape(frame)));
+  }
+
+  /**
+   * Parses one frame of this connection (schemas.ts) and notes what the node must know about it:
+   * whether the client asked for our extensions, and bad frames (counted into one log summary per
+   * interval instead of a line each).
+   */
+  parseFrame(raw: string, limits: RequestLimits): ParseResult {
+    const { parsed, extended } = readClientFrame(raw, limits);
+    if (extended) this.extended = true;
+    if (!parsed.ok) {
+      const reply = parsed.reply as { type: string; data: { message?: string; error?: string; reason?: string } };
+      const why = reply.data.message ?? reply.data.error ?? reply.data.reason ?? '';
+      throttleFor(this.log, 'bad client frames').note(`${reply.type}: ${why.slice(0, 80)}`, (log) =>
+        log.info('bad client frame', { session: this.id, remote: this.remoteAddress, reply: reply.type, why }),
+      );
+    }
+    return parsed;
   }
 
   trackSend(done: Promise<void>): void {
@@ -100,23 +140,25 @@ export class ClientSession {
    * resumes once the queue is down to a quarter. `hardMax` only bounds what was already read.
    */
   enqueue(work: () => Promise<void>, opts: { pauseAt: number; hardMax: number }): boolean {
-    if (this.pending >= opts.hardMax) return false;
-    this.pending++;
-    if (this.pending >= opts.pauseAt && !this.readPaused) {
-      this.readPaused = true;
-      this.ws.pause();
-    }
-    this.queue = this.queue
-      .then(work)
-      .catch((err) => this.log.error('request handler failed', { session: this.id, err }))
-      .finally(() => {
-        this.pending--;
-        if (this.readPaused && this.pending <= opts.pauseAt / 4) {
-          this.readPaused = false;
-          if (!this.closed) this.ws.resume();
-        }
-      });
-    return true;
+    this.queue ??= new RequestQueue({
+      pauseAt: opts.pauseAt,
+      hardMax: opts.hardMax,
+      pause: () => this.ws.pause(),
+      resume: () => {
+        if (!this.closed) this.ws.resume();
+      },
+      // Handlers answer every request themselves; one that throws is a bug, logged once per interval.
+      onError: (err) =>
+        throttleFor(this.log, 'client request handlers failed').note(err instanceof Error ? err.message.slice(0, 80) : 'error', (log) =>
+          log.error('request handler failed', { session: this.id, err }),
+        ),
+    });
+    return this.queue.push(work);
+  }
+
+  /** Queued requests of this connection that have not run yet (dropped when it closes). */
+  dropQueued(): void {
+    this.queue?.close();
   }
 }
 

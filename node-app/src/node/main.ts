@@ -4,7 +4,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
 import type { NodeConfig } from '../config';
 import type { Logger } from '../log';
 import { PeerLink } from '../peers/peer-link';
@@ -14,6 +13,7 @@ import { XmlRpcFault } from '../peers/xmlrpc-codec';
 import { MemoryRoomStore } from '../rooms/memory-room-store';
 import type { RoomStore } from '../rooms/room-store';
 import { createNodeHttpHandler, loadBrowserHandler } from '../http/node-http';
+import { registerClientServerMetrics, startClientServer } from '../http/client-server';
 import { createNodeReplication, type NodeReplication } from '../replication/node-replication';
 import { ChatNode } from './chat-node';
 import { createNodeMetrics } from './node-metrics';
@@ -152,26 +152,28 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
       metrics: () => metrics.registry.render() + renderPeerMetrics(links),
     }),
   );
-  const wss = new WebSocketServer({ server: httpServer, maxPayload: cfg.maxFrameBytes, perMessageDeflate: false });
-  wss.on('connection', (ws: WebSocket, req) => {
-    if (node.shuttingDown) {
-      ws.close(1001, 'node shutting down');
-      return;
-    }
-    const session = node.openSession(ws, req.socket.remoteAddress ?? '');
-    ws.on('message', (data, isBinary) => {
-      // Python's json.loads takes bytes too, so binary frames with UTF-8 JSON are requests as well.
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-      void isBinary;
-      node.onFrame(session, text);
-    });
-    ws.on('pong', () => {
-      session.alive = true;
-    });
-    ws.on('close', () => node.onClose(session));
-    ws.on('error', (err) => log.debug('websocket error', { session: session.id, err: err.message }));
-  });
-  wss.on('error', (err) => log.error('websocket server error', { err }));
+  const clients = startClientServer(
+    httpServer,
+    {
+      maxFrameBytes: cfg.maxFrameBytes,
+      maxConnections: cfg.wsMaxConnections,
+      maxConnectionsPerAddress: cfg.wsMaxConnectionsPerAddress,
+      assemblyTimeoutMs: cfg.wsAssemblyTimeoutMs,
+      unfinishedBudgetBytes: cfg.wsUnfinishedBudgetBytes,
+      pingIntervalMs: cfg.wsPingIntervalMs,
+    },
+    {
+      accepting: () => !node.shuttingDown,
+      open: (ws, remoteAddress) => node.openSession(ws, remoteAddress),
+      frame: (session, text) => node.onFrame(session, text),
+      close: (session) => {
+        session.dropQueued();
+        node.onClose(session);
+      },
+    },
+    log,
+  );
+  registerClientServerMetrics(metrics.registry, clients.stats);
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -188,23 +190,8 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
     throw err;
   }
 
-  // Protocol-level pings find dead TCP connections (what the websockets library did for the original).
-  const pinger = setInterval(() => {
-    for (const s of node.sessions) {
-      if (!s.alive) {
-        s.ws.terminate();
-        continue;
-      }
-      s.alive = false;
-      try {
-        s.ws.ping();
-      } catch {
-        /* closing */
-      }
-    }
-  }, cfg.wsPingIntervalMs);
-  pinger.unref();
   node.start();
+  peers.probe();
 
   const wsPort = (httpServer.address() as AddressInfo).port;
   log.info('chat node started', { node_id: cfg.nodeId, ws_port: wsPort, rpc_port: rpc.port, peers: cfg.peers.map((p) => p.id) });
@@ -214,7 +201,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
     stopping ??= (async () => {
       log.info('shutting down', { reason });
       node.shuttingDown = true;
-      clearInterval(pinger);
+      clients.close();
       node.stopTimers();
       httpServer.close(); // stop accepting; open connections are closed below
       const deadline = Date.now() + cfg.shutdownGraceMs;
@@ -226,7 +213,7 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
       await peers.closeAll(Math.min(left(), 3000));
       await rpc.close();
       replication?.stop();
-      wss.close();
+      clients.wss.close();
       httpServer.closeAllConnections();
       log.info('shut down', { node_id: cfg.nodeId });
     })();

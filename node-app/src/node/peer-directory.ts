@@ -15,6 +15,9 @@ export interface PeerChannel {
   flush(): Promise<void>;
   close(): unknown;
   readonly state: 'up' | 'down' | 'unknown';
+  /** What the peer answered to the swarmchat_hello probe (PeerLink's capabilities). */
+  readonly kind?: 'ours' | 'original' | 'unknown';
+  isOriginal?(waitMs?: number): Promise<boolean>;
 }
 
 export type ChannelFactory = (peerId: string, address: string) => PeerChannel;
@@ -43,8 +46,14 @@ export class PeerDirectory {
     return [...this.configured.keys()];
   }
 
+  /** An original node: named in LEGACY_PEERS, or it did not know our hello probe (nothing configured). */
   isLegacy(peerId: string): boolean {
-    return this.legacy.has(peerId);
+    return this.legacy.has(peerId) || this.channels.get(peerId)?.channel.kind === 'original';
+  }
+
+  /** Asks every configured peer what it speaks, so isLegacy knows before the first client request. */
+  probe(): void {
+    for (const id of this.configured.keys()) void this.channel(id)?.isOriginal?.().catch(() => undefined);
   }
 
   /** Remembers an advertised address for a node that PEER_NODES does not list. */

@@ -4,6 +4,8 @@
  * happens. Limits the original lacked (§9.12) are enforced here too.
  */
 import { LIMITS, type ClientRequest, type ServerFrame } from './messages';
+import { asksForExtensions } from './reply-shape';
+import { normaliseName } from './usernames';
 
 export interface RequestLimits {
   maxContentChars: number;
@@ -38,17 +40,48 @@ function checkName(label: string, value: string, max: number): string | undefine
   return undefined;
 }
 
+const INVALID_JSON: ParseResult = { ok: false, reply: { type: 'error', data: { success: false, message: 'Invalid JSON format' } } };
+const NOT_AN_OBJECT: ParseResult = { ok: false, reply: { type: 'error', data: { success: false, message: 'Message must be a JSON object' } } };
+
+/**
+ * JSON.parse, with no stack trace captured when it throws: a client can send thousands of invalid
+ * frames, and a thrown error's stack (async frames included) was most of their cost.
+ */
+function parseJson(raw: string): { value: unknown } | undefined {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return { value: JSON.parse(raw) };
+  } catch {
+    return undefined;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Parses one WebSocket frame (text or UTF-8 bytes) into a typed request or a protocol error reply. */
 export function parseClientFrame(raw: string, limits: RequestLimits): ParseResult {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return { ok: false, reply: { type: 'error', data: { success: false, message: 'Invalid JSON format' } } };
-  }
-  if (!isPlainObject(value)) {
-    return { ok: false, reply: { type: 'error', data: { success: false, message: 'Message must be a JSON object' } } };
-  }
+  return readClientFrame(raw, limits).parsed;
+}
+
+/** parseClientFrame, plus whether the frame asked for our extensions (see reply-shape.ts). */
+export function readClientFrame(raw: string, limits: RequestLimits): { parsed: ParseResult; extended: boolean } {
+  const json = parseJson(raw);
+  if (!json) return { parsed: INVALID_JSON, extended: false };
+  const value = json.value;
+  if (!isPlainObject(value)) return { parsed: NOT_AN_OBJECT, extended: false };
+  return { parsed: parseRequest(value, limits), extended: asksForExtensions(value) };
+}
+
+/** Python renders a missing type as None; anything not a string is named by its JSON kind, never converted. */
+function shownType(type: unknown): string {
+  if (type === undefined || type === null) return 'None';
+  if (typeof type === 'string') return type.slice(0, 64);
+  if (typeof type === 'number' || typeof type === 'boolean') return String(type);
+  return Array.isArray(type) ? '<list>' : '<dict>';
+}
+
+function parseRequest(value: Record<string, unknown>, limits: RequestLimits): ParseResult {
   const type = value.type;
   const rawData = value.data;
   const data: Record<string, unknown> = isPlainObject(rawData) ? rawData : {};
@@ -74,18 +107,19 @@ export function parseClientFrame(raw: string, limits: RequestLimits): ParseResul
       }
       const d = data.description;
       if (d !== undefined && d !== null && typeof d !== 'string') return fail('description must be a string or null');
+      const creator = normaliseName('creator_id', creatorId, limits.maxUsernameChars);
       const err =
         checkName('Room name', roomName, limits.maxRoomNameChars) ??
-        checkName('creator_id', creatorId, limits.maxUsernameChars) ??
+        (creator.ok ? undefined : creator.error) ??
         (typeof d === 'string' && codePoints(d) > limits.maxDescriptionChars
           ? `Description too long (max ${limits.maxDescriptionChars} characters)`
           : undefined);
-      if (err) return fail(err);
+      if (err || !creator.ok) return fail(err ?? 'Missing room_name or creator_id');
       return {
         ok: true,
         request: {
           type,
-          data: { room_name: roomName.trim(), creator_id: creatorId, description: typeof d === 'string' && d !== '' ? d : null },
+          data: { room_name: roomName.trim(), creator_id: creator.name, description: typeof d === 'string' && d !== '' ? d : null },
         },
       };
     }
@@ -96,10 +130,12 @@ export function parseClientFrame(raw: string, limits: RequestLimits): ParseResul
         ok: false,
         reply: { type: 'join_room_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: 'INVALID_REQUEST' } },
       });
-      const username = s('username');
-      if (dataIsBad || !roomId || !username) return fail('Missing room_id or username');
-      const err = checkRoomId(roomId) ?? checkName('Username', username, limits.maxUsernameChars);
-      if (err) return fail(err);
+      const rawName = s('username');
+      if (dataIsBad || !roomId || !rawName) return fail('Missing room_id or username');
+      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
+      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
+      if (err || !name.ok) return fail(err ?? 'Missing room_id or username');
+      const username = name.name;
       // Resume extension (issue 6): replay from after this sequence number instead of the last 100.
       const since = data.since_seq;
       if (since !== undefined && since !== null) {
@@ -133,13 +169,14 @@ export function parseClientFrame(raw: string, limits: RequestLimits): ParseResul
 
     case 'leave_room': {
       const roomId = s('room_id');
-      const username = s('username');
-      if (dataIsBad || !roomId || !username) {
+      const rawName = s('username');
+      if (dataIsBad || !roomId || !rawName) {
         return { ok: false, reply: { type: 'error', data: { success: false, message: 'Missing room_id or username' } } };
       }
-      const err = checkRoomId(roomId) ?? checkName('Username', username, limits.maxUsernameChars);
-      if (err) return { ok: false, reply: { type: 'error', data: { success: false, message: err } } };
-      return { ok: true, request: { type, data: { room_id: roomId, username } } };
+      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
+      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
+      if (err || !name.ok) return { ok: false, reply: { type: 'error', data: { success: false, message: err ?? 'Missing room_id or username' } } };
+      return { ok: true, request: { type, data: { room_id: roomId, username: name.name } } };
     }
 
     case 'send_message': {
@@ -148,10 +185,12 @@ export function parseClientFrame(raw: string, limits: RequestLimits): ParseResul
         ok: false,
         reply: { type: 'message_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: code } },
       });
-      const username = s('username');
-      if (dataIsBad || !roomId || !username) return fail('Missing room_id or username', 'INVALID_REQUEST');
-      const err = checkRoomId(roomId) ?? checkName('Username', username, limits.maxUsernameChars);
-      if (err) return fail(err, 'INVALID_REQUEST');
+      const rawName = s('username');
+      if (dataIsBad || !roomId || !rawName) return fail('Missing room_id or username', 'INVALID_REQUEST');
+      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
+      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
+      if (err || !name.ok) return fail(err ?? 'Missing room_id or username', 'INVALID_REQUEST');
+      const username = name.name;
       const content = data.content;
       if (content === undefined || content === null || content === '') {
         return fail('Message content cannot be empty', 'INVALID_CONTENT');
@@ -169,17 +208,16 @@ export function parseClientFrame(raw: string, limits: RequestLimits): ParseResul
         ok: false,
         reply: { type: 'delete_room_failed', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), reason, error_code: 'INVALID_REQUEST' } },
       });
-      const username = s('username');
-      if (dataIsBad || !roomId || !username) return fail('Missing room_id or username');
-      const err = checkRoomId(roomId) ?? checkName('Username', username, limits.maxUsernameChars);
-      if (err) return fail(err);
-      return { ok: true, request: { type, data: { room_id: roomId, username } } };
+      const rawName = s('username');
+      if (dataIsBad || !roomId || !rawName) return fail('Missing room_id or username');
+      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
+      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
+      if (err || !name.ok) return fail(err ?? 'Missing room_id or username');
+      return { ok: true, request: { type, data: { room_id: roomId, username: name.name } } };
     }
 
     default: {
-      // Python renders a missing type as None; keep the text short for absurd values.
-      const shown = type === undefined || type === null ? 'None' : String(type).slice(0, 64);
-      return { ok: false, reply: { type: 'error', data: { success: false, message: `Unknown message type: ${shown}` } } };
+      return { ok: false, reply: { type: 'error', data: { success: false, message: `Unknown message type: ${shownType(type)}` } } };
     }
   }
 }

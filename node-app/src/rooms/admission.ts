@@ -6,6 +6,7 @@
  * reply requires (the original checks membership before room state for a forwarded send, and
  * room state first for a join).
  */
+import { lookalikeOf } from '../protocol/usernames';
 import type { Room } from './room';
 
 export type AdmissionCode = 'ROOM_NOT_FOUND' | 'NOT_MEMBER' | 'USERNAME_TAKEN' | 'INVALID_STATE';
@@ -42,6 +43,12 @@ export function checkActive(room: Room): Refusal | undefined {
 export function checkNameFree(room: Room, username: string, nodeId: string, heldElsewhere: (holder: string) => boolean = (h) => h !== nodeId): Refusal | undefined {
   const m = room.members.get(username);
   return m && heldElsewhere(m.nodeId) ? usernameTaken(username) : undefined;
+}
+
+/** A name a reader would mistake for a member's (same skeleton, protocol/usernames.ts) is taken too. */
+export function checkNoLookalike(room: Room, username: string): Refusal | undefined {
+  const lookalike = lookalikeOf(username, room.members.keys());
+  return lookalike === undefined ? undefined : { code: 'USERNAME_TAKEN', message: `Username '${username}' looks like '${lookalike}', who is in this room` };
 }
 
 /** A send needs a member of that name; `nodeId` (when given) must be the node the member is on. */

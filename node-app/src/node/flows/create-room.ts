@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CreateRoomRequest } from '../../protocol/messages';
+import { roomCreationRefusal } from '../../limits/room-quota';
 import { pythonIsoNow } from '../../util/time';
 import type { ClientSession } from '../client-session';
 import type { NodeContext } from '../node-context';
@@ -16,6 +17,8 @@ export async function createRoom(ctx: NodeContext, session: ClientSession, req: 
     session.sendFrame({ type: 'room_created', data: { success: false, message } });
   };
   if (ctx.shuttingDown) return fail('Node is shutting down');
+  const refused = roomCreationRefusal(session.createdRooms.size, ctx.localRooms().length, ctx.cfg);
+  if (refused) return fail(refused);
   if (ctx.localRooms().some((r) => r.roomName === room_name)) return fail(`Room with name '${room_name}' already exists`);
   const room = ctx.store.create({
     roomId: randomUUID(),

@@ -7,7 +7,7 @@
 import type { JoinRoomRequest } from '../../protocol/messages';
 import { LIMITS } from '../../protocol/messages';
 import type { XmlRpcValue } from '../../peers/xmlrpc-codec';
-import { checkActive, usernameTaken, type Refusal } from '../../rooms/admission';
+import { checkActive, checkNoLookalike, usernameTaken, type Refusal } from '../../rooms/admission';
 import type { Room } from '../../rooms/room';
 import { pythonIsoNow } from '../../util/time';
 import type { ClientSession } from '../client-session';
@@ -46,8 +46,8 @@ async function joinServed(ctx: NodeContext, session: ClientSession, room: Room, 
   const refuse = (r: Refusal) => fail(r.message, r.code);
   // Whether the room replicates is read once, with the room: a deletion meanwhile changes neither path.
   const replicated = store.replicates(room.roomId);
-  const inactive = checkActive(room);
-  if (inactive) return refuse(inactive);
+  const refused = checkActive(room) ?? checkNoLookalike(room, username);
+  if (refused) return refuse(refused);
   const member = room.members.get(username);
   // With replication, a member whose node is down may resume here (its connection died with it).
   const takeover = !!member && member.nodeId !== selfId && store.nodeDown(member.nodeId);

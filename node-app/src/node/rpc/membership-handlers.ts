@@ -5,7 +5,7 @@
  */
 import type { PeerHandler } from '../../peers/peer-server';
 import type { XmlRpcValue } from '../../peers/xmlrpc-codec';
-import { checkActive, checkNameFree } from '../../rooms/admission';
+import { checkActive, checkNameFree, checkNoLookalike } from '../../rooms/admission';
 import { pythonIsoNow } from '../../util/time';
 import type { NodeContext } from '../node-context';
 import { checkArity, stringParam, type Struct } from '../../peers/rpc-params';
@@ -35,7 +35,7 @@ export function membershipHandlers(ctx: NodeContext): Record<string, PeerHandler
       const room = ctx.localRoom(roomId);
       if (!room) return { ...notFound, room_info: null };
       if (!username) return { success: false, message: 'Missing username', error_code: 'INVALID_REQUEST', room_info: null };
-      const refusal = checkActive(room) ?? checkNameFree(room, username, nodeId);
+      const refusal = checkActive(room) ?? checkNoLookalike(room, username) ?? checkNameFree(room, username, nodeId);
       if (refusal) return { success: false, message: refusal.message, error_code: refusal.code, room_info: null };
       const m = room.members.get(username);
       let message = 'Already in room, re-registered';
