@@ -1,7 +1,7 @@
 /**
  * Node configuration from the environment: every variable the node reads is declared once in
  * ENV_VARS (name, type, default, meaning) and parsed from that table; nothing else in the node
- * reads the environment. The variables of the original (protocol.md §5) keep their names and
+ * reads the environment. The variables of the original (node-app/PROTOCOL.md §5) keep their names and
  * defaults; everything the original hard-coded is a tunable here. node-app/README.md lists the same
  * variables (a test keeps the two in step). Bad values fail at start with a message naming the variable.
  */

@@ -1,6 +1,6 @@
 /**
  * Our node as a member node of a room administered by an original-style Python node (a stand-in
- * written against protocol.md §3/§4 with Python's own xmlrpc modules, calling back into our server
+ * written against node-app/PROTOCOL.md §3/§4 with Python's own xmlrpc modules, calling back into our server
  * synchronously like the original): discovery, join, send (the original broadcasts before it
  * returns), leave and disconnect all use the plain methods, and the sender still sees its
  * new_message before message_sent.

@@ -3,7 +3,7 @@
  * (protocol/schemas.ts), queues it per connection so replies keep request order, and hands it to
  * its flow; peers' XML-RPC calls go to rpc/. Where the rest lives:
  *   flows/          one client request each (create, join, leave, send, history, delete, list/discover)
- *   rpc/            the XML-RPC methods peers call (protocol.md §3), by concern
+ *   rpc/            the XML-RPC methods peers call (node-app/PROTOCOL.md §3), by concern
  *   remote-rooms    rooms administered elsewhere: admin cache, discovery, recent-message windows
  *   publish         committed entries to local connections and member nodes; delivery.ts writes them
  *   rejoins         live members wrongly removed as unreachable join again

@@ -1,5 +1,5 @@
 /**
- * Forwarded sends (protocol.md §3 forward_message and our stream extension swarmchat_forward).
+ * Forwarded sends (node-app/PROTOCOL.md §3 forward_message and our stream extension swarmchat_forward).
  * Sender side: a send for a room administered by another of our nodes goes as a stream item and
  * waits for the result item matched by request id. Admin side: a forwarded send is admitted with
  * the original's checks, in its order, then sequenced.

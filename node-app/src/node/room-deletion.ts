@@ -1,5 +1,5 @@
 /**
- * Room deletion by two-phase commit (protocol.md §4; rooms/two-phase-delete.ts runs the phases).
+ * Room deletion by two-phase commit (node-app/PROTOCOL.md §4; rooms/two-phase-delete.ts runs the phases).
  * As coordinator (this node administers the room): freeze it, announce the deletion, ask the
  * nodes that matter, then remove or thaw it. As participant: prepare (freeze our copy or note the
  * transaction), commit (only the prepared transaction, §9.8) or roll back, telling local members.

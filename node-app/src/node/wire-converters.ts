@@ -1,5 +1,5 @@
 /**
- * Converters between XML-RPC values from peers and the client protocol's shapes (protocol.md §3):
+ * Converters between XML-RPC values from peers and the client protocol's shapes (node-app/PROTOCOL.md §3):
  * a peer's message struct as a ChatMessage, a get_hosted_rooms item as a RoomSummary, a room_info
  * struct as the data of join_room_success. Anything malformed is dropped, never passed on.
  */

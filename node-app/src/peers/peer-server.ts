@@ -2,7 +2,7 @@
  * The node's XML-RPC endpoint, answering like Python's SimpleXMLRPCServer(allow_none=True) on the wire
  * (POST `/` and `/RPC2`, 404 `No such page` elsewhere, faultCode 1 with Python-style faultStrings,
  * gzip request bodies, gzip replies over 1400 bytes when asked) but unlike it: requests are served
- * concurrently (no single-threaded circular waits, protocol.md §9.3), over keep-alive, with body-size,
+ * concurrently (no single-threaded circular waits, node-app/PROTOCOL.md §9.3), over keep-alive, with body-size,
  * nesting and time limits, the batching extension, and, when a cluster secret is set, signed calls only.
  */
 import http from 'node:http';

@@ -1,6 +1,6 @@
 /**
  * XML-RPC codec, byte-compatible with Python 3.11's `xmlrpc.client` (Marshaller/Unmarshaller with
- * allow_none=True), which is what the original DS-G1-SMS nodes speak (protocol.md §1.2).
+ * allow_none=True), which is what the original DS-G1-SMS nodes speak (node-app/PROTOCOL.md §1.2).
  *
  * Why our own instead of the npm `xmlrpc` package's: measured in test/node-app/peers/codec.bench.ts (figures in
  * node-app/src/peers/README.md), the library decodes through a streaming sax parser and costs tens of

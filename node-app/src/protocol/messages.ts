@@ -1,5 +1,5 @@
 /**
- * The client <-> node WebSocket protocol of DS-G1-SMS (../shared/protocol.md §2), as types.
+ * The client <-> node WebSocket protocol of DS-G1-SMS (node-app/PROTOCOL.md §2), as types.
  *
  * Every frame is one JSON object `{type, data}`. These types are the wire contract shared by the
  * node, the terminal and browser clients, the benchmark and the Swarm scenarios, so that a change

@@ -7,7 +7,7 @@
  * as one of ours, and from then on its replies carry our additions too.
  */
 
-/** Fields the original sends, per reply type (protocol.md §2); types not listed pass unchanged. */
+/** Fields the original sends, per reply type (node-app/PROTOCOL.md §2); types not listed pass unchanged. */
 const ORIGINAL_FIELDS: Record<string, readonly string[]> = {
   room_created: ['room_id', 'room_name', 'admin_node', 'members', 'created_at'],
   join_room_success: ['room_id', 'room_name', 'description', 'members', 'member_count', 'admin_node'],

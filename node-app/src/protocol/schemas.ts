@@ -1,5 +1,5 @@
 /**
- * One schema per client request type (protocol.md §2). A frame is checked here, at the edge, before
+ * One schema per client request type (node-app/PROTOCOL.md §2). A frame is checked here, at the edge, before
  * any room logic sees it; a bad frame gets the protocol's error reply for its type and nothing else
  * happens. Limits the original lacked (§9.12) are enforced here too.
  */

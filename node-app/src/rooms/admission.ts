@@ -1,6 +1,6 @@
 /**
  * Admission: who may join a room, who may send to it, and in which room state, with the error
- * codes and texts the clients and peers see (protocol.md §2, §3). The node's flows, its XML-RPC
+ * codes and texts the clients and peers see (node-app/PROTOCOL.md §2, §3). The node's flows, its XML-RPC
  * handlers and the replicated store's admin-side check all refuse through these rules, so a rule
  * or its wording changes here only. Each caller composes the rules in the order its protocol
  * reply requires (the original checks membership before room state for a forwarded send, and

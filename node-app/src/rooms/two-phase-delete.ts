@@ -1,5 +1,5 @@
 /**
- * The coordinator side of room deletion (protocol.md §2.7) as a pure procedure: the caller supplies
+ * The coordinator side of room deletion (node-app/PROTOCOL.md §2.7) as a pure procedure: the caller supplies
  * the participants and how to reach them. Unlike the original (§9.9), the caller passes only the
  * nodes that matter (those holding members of the room), every phase is bounded by a timeout that
  * really bounds it (a hung participant is abandoned, not awaited), and commit/rollback results are

@@ -1,5 +1,5 @@
 /**
- * Per-room ordering of `new_message` frames by the admin's sequence number (protocol.md §7.2),
+ * Per-room ordering of `new_message` frames by the admin's sequence number (node-app/PROTOCOL.md §7.2),
  * without the original's failure modes (§9.6, §9.14):
  * - history that starts above 1 (rooms with more than 100 messages) sets the baseline instead of
  *   stalling forever;

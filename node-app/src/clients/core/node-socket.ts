@@ -1,5 +1,5 @@
 /**
- * The transport of one connection: the WebSocket to a chat node (protocol.md §2), opened once and
+ * The transport of one connection: the WebSocket to a chat node (node-app/PROTOCOL.md §2), opened once and
  * never reopened (reconnecting is the session's job, `chat-session.ts`). Owns the handshake, the
  * liveness ping, turning raw frames into `{type, data}` objects and the close. It knows nothing of
  * requests or rooms.

@@ -1,5 +1,5 @@
 /**
- * The request frames our clients send (protocol.md §2), built in one place for the Node clients and
+ * The request frames our clients send (node-app/PROTOCOL.md §2), built in one place for the Node clients and
  * the browser client alike. Every frame carries `"extended": true` beside `type` and `data`: the
  * node then adds our extensions to its replies (`creator_id` and `description` on `room_created`,
  * `last_seq` and `replay_from_seq` on joins, ...), which the original Python client never asks for

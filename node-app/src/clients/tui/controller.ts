@@ -1,6 +1,6 @@
 /**
  * The terminal UI's state and actions, free of any rendering: the Ink views only read `state`
- * and call these methods. Screens follow the original (protocol.md §7.3): connection, room list
+ * and call these methods. Screens follow the original (node-app/PROTOCOL.md §7.3): connection, room list
  * (global or local), create room, chat with a members sidebar, delete confirmation.
  */
 import type { ChatMessage, RoomSummary } from '../../protocol/messages';

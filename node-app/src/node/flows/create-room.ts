@@ -1,5 +1,5 @@
 /**
- * Client flow create_room (protocol.md §2): a new room administered by this node, acknowledged once
+ * Client flow create_room (node-app/PROTOCOL.md §2): a new room administered by this node, acknowledged once
  * its creation is durable (on a majority when replicated: a room we announced survives its node).
  */
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Client flow join_room (protocol.md §2, §4): a room this node serves (administered here, or any
+ * Client flow join_room (node-app/PROTOCOL.md §2, §4): a room this node serves (administered here, or any
  * replicated room) is joined through the room's log, with a resume from since_seq; a room
  * administered by another node is joined by XML-RPC join_room at its admin, found through the
  * admin cache or discovery.

@@ -1,5 +1,5 @@
 /**
- * Client flow leave_room, and the leaves of a closed connection (protocol.md §2.9: a closed
+ * Client flow leave_room, and the leaves of a closed connection (node-app/PROTOCOL.md §2.9: a closed
  * connection leaves every room it joined). A membership stays while another connection here holds
  * the name; a served room records the leave in its log, a remote room's admin is told.
  */

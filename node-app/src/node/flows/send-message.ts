@@ -1,5 +1,5 @@
 /**
- * Client flow send_message (protocol.md §2, §4). Sends are pipelined: the connection's next request
+ * Client flow send_message (node-app/PROTOCOL.md §2, §4). Sends are pipelined: the connection's next request
  * starts as soon as this send is *submitted* (appended to the log, or posted on the ordered stream
  * to the admin), not when it is acknowledged. Order is kept because submission is in request order
  * and acknowledgements resolve in log order; one connection's throughput is then no longer one

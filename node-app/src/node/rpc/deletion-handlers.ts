@@ -1,5 +1,5 @@
 /**
- * XML-RPC methods of room deletion (protocol.md §3, §4): the participant's prepare_delete_room,
+ * XML-RPC methods of room deletion (node-app/PROTOCOL.md §3, §4): the participant's prepare_delete_room,
  * commit_delete_room and rollback_delete_room, and our extension swarmchat_delete_room (a creator
  * connected to another of our nodes asks the admin to coordinate). The logic is room-deletion.ts.
  */

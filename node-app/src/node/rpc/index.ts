@@ -1,4 +1,4 @@
-/** The fourteen XML-RPC methods a chat node serves to its peers (protocol.md §3 and our extensions), by concern. */
+/** The fourteen XML-RPC methods a chat node serves to its peers (node-app/PROTOCOL.md §3 and our extensions), by concern. */
 import type { PeerHandler } from '../../peers/peer-server';
 import type { NodeContext } from '../node-context';
 import { deletionHandlers } from './deletion-handlers';

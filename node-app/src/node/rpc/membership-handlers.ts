@@ -1,5 +1,5 @@
 /**
- * XML-RPC methods (protocol.md §3) about a room's membership and the node itself: get_hosted_rooms,
+ * XML-RPC methods (node-app/PROTOCOL.md §3) about a room's membership and the node itself: get_hosted_rooms,
  * heartbeat, join_room, leave_room and notify_member_disconnect, as the room's admin serves them.
  * A signed caller speaks only for its own members (§9.8).
  */

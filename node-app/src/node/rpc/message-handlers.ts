@@ -1,5 +1,5 @@
 /**
- * XML-RPC methods (protocol.md §3) that carry messages and room events between nodes:
+ * XML-RPC methods (node-app/PROTOCOL.md §3) that carry messages and room events between nodes:
  * forward_message and our stream extension swarmchat_forward / swarmchat_forward_result (a send
  * forwarded to the admin, forwarding.ts), and receive_message_broadcast /
  * receive_member_event_broadcast (an admin's broadcast to the nodes holding members).
