@@ -5,21 +5,14 @@
  * work; with the cluster secret set, the refusal names LEGACY_PEERS.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { PeerLink, type PeerLinkOptions } from '../../node-app/src/peers/peer-link';
 import { isStruct } from '../../node-app/src/peers/rpc-params';
+import { describeWithOriginal } from '../support/original';
 import { freePorts } from '../support/ports';
 import { waitFor } from '../support/wait';
 
-/** The original's checkout: $DS_G1_SMS_DIR, or ../shared/ds-g1-sms beside the repository (or beside its worktree folder). */
-const ORIGINAL_DIR = [
-  process.env.DS_G1_SMS_DIR,
-  path.resolve(__dirname, '../../../shared/ds-g1-sms'),
-  path.resolve(__dirname, '../../../../shared/ds-g1-sms'),
-].find((d): d is string => !!d && existsSync(path.join(d, 'src', 'node', 'main.py')));
 
-describe('peer capabilities against the original node', () => {
+describeWithOriginal('peer capabilities against the original node', (original) => {
   let proc: ChildProcess;
   let rpcUrl: string;
   const links: PeerLink[] = [];
@@ -30,11 +23,10 @@ describe('peer capabilities against the original node', () => {
   };
 
   beforeAll(async () => {
-    if (!ORIGINAL_DIR) throw new Error('the original DS-G1-SMS checkout was not found: set DS_G1_SMS_DIR to it');
     const [wsPort, rpcPort] = await freePorts(2);
     rpcUrl = `http://127.0.0.1:${rpcPort}`;
     proc = spawn('/usr/bin/python3', ['-m', 'src.node.main'], {
-      cwd: ORIGINAL_DIR,
+      cwd: original.dir,
       env: {
         ...process.env,
         NODE_ID: 'node4',
