@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { RunningChatNode } from '../../node-app/src/node/main';
-import { startLoopbackNode } from '../support/loopback-node';
+import { startLoopbackNodeBesidePython } from '../support/loopback-node';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { TestClient } from '../support/ws-client';
 import { waitFor } from '../support/wait';
@@ -83,13 +83,7 @@ beforeAll(async () => {
     },
     onLine: (line) => pyLog.push(line),
   });
-  node = await startLoopbackNode({
-    WEBSOCKET_PORT: String(WS_PORT),
-    XMLRPC_PORT: String(RPC_PORT),
-    XMLRPC_ADDRESS: `http://127.0.0.1:${RPC_PORT}`,
-    PEER_NODES: `py1:http://127.0.0.1:${PY_PORT}`,
-    LEGACY_PEERS: 'py1',
-  });
+  node = await startLoopbackNodeBesidePython({ ws: WS_PORT, rpc: RPC_PORT, py: PY_PORT });
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import type { RunningChatNode } from '../../node-app/src/node/main';
-import { startLoopbackNode } from '../support/loopback-node';
+import { startLoopbackNodeBesidePython } from '../support/loopback-node';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { decodeMethodResponse } from '../../node-app/src/peers/xmlrpc-codec';
 import { loadSamples } from '../node-app/peers/samples';
@@ -19,7 +19,7 @@ jest.setTimeout(30_000);
 let WS_PORT = 0;
 let RPC_PORT = 0;
 let PY_PORT = 0;
-/** The captured exchanges, from the in-repo copy the peer tests also replay (CI has no ../shared). */
+/** The captured exchanges, from the fixture the peer tests also replay. */
 function samples(): Array<{ title: string; body: string }> {
   return loadSamples().map((s) => ({ title: s.header, body: s.body.trim() }));
 }
@@ -81,13 +81,7 @@ beforeAll(async () => {
     isReady: (line) => Boolean(line.ready),
     onLine: (line) => pyCalls.push(line),
   });
-  node = await startLoopbackNode({
-    WEBSOCKET_PORT: String(WS_PORT),
-    XMLRPC_PORT: String(RPC_PORT),
-    XMLRPC_ADDRESS: `http://127.0.0.1:${RPC_PORT}`,
-    PEER_NODES: `py1:http://127.0.0.1:${PY_PORT}`,
-    LEGACY_PEERS: 'py1',
-  });
+  node = await startLoopbackNodeBesidePython({ ws: WS_PORT, rpc: RPC_PORT, py: PY_PORT });
 });
 
 afterAll(async () => {

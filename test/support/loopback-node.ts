@@ -16,3 +16,17 @@ export async function startLoopbackNode(env: Record<string, string> = {}): Promi
   );
   return Object.assign(running, { wsUrl: `ws://127.0.0.1:${running.wsPort}` });
 }
+
+/**
+ * A node whose one peer, `py1` on `pyPort`, is an original Python node named in LEGACY_PEERS; the
+ * node's ports are fixed here because the Python side must be told them before it starts.
+ */
+export function startLoopbackNodeBesidePython(ports: { ws: number; rpc: number; py: number }): Promise<LoopbackNode> {
+  return startLoopbackNode({
+    WEBSOCKET_PORT: String(ports.ws),
+    XMLRPC_PORT: String(ports.rpc),
+    XMLRPC_ADDRESS: `http://127.0.0.1:${ports.rpc}`,
+    PEER_NODES: `py1:http://127.0.0.1:${ports.py}`,
+    LEGACY_PEERS: 'py1',
+  });
+}

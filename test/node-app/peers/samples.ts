@@ -1,4 +1,4 @@
-/** Reads ../shared/xmlrpc-samples.txt (raw bodies captured from the Python original; a copy of ../shared/xmlrpc-samples.txt) into sections. */
+/** Reads the captured XML-RPC exchanges of the Python original (the project's own copy, fixtures/xmlrpc-samples.txt) into sections. */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
