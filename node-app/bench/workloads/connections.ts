@@ -3,6 +3,7 @@
  * added to the first node in levels; after each level the node's RSS is read from /proc and a fresh
  * client must still get an answer (else the node no longer "holds" them). Bounded by a deadline.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LoadClient } from '../load/clients';
 import { nowMicros } from '../load/payload';
 import { openFileLimit, processRssBytes } from '../measure/proc';
@@ -27,10 +28,6 @@ export interface ConnectionsResult {
   /** The most idle clients the node held while still answering a fresh client. */
   maxHeld: number;
   stoppedBecause: string;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 export async function runConnections(system: RunningSystem, opts: { levels: number[]; deadlineMs: number; settleMs: number; batch?: number }): Promise<ConnectionsResult> {

@@ -5,11 +5,12 @@
  * over the idle window. Last, one message per room proves every room still works
  * (each member gets it, in order): a room that went quiet must still wake up.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeContent, nowMicros } from '../load/payload';
 import { DeliveryFigures, Tracker } from '../load/tracker';
 import { cpuSnapshot, loadavg1 } from '../measure/proc';
 import { RunningSystem } from '../systems/types';
-import { setupRooms, TrafficPlan } from './traffic';
+import { setupRooms, spreadRooms, TrafficPlan } from './traffic';
 
 export interface IdleRoomsOptions {
   rooms: number;
@@ -45,24 +46,9 @@ export interface IdleRoomsResult {
   lastProtocolError: string;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Room r is created by its first member on node r mod 3; its other members on the following nodes. */
+/** The rooms spread over the nodes as in the many-rooms workload; nobody sends. */
 export function idleRoomsPlan(opts: { rooms: number; membersPerRoom: number; nodes?: number }): Pick<TrafficPlan, 'workload' | 'clientNode' | 'rooms' | 'setupTimeoutMs'> {
-  const nodes = opts.nodes ?? 3;
-  const clientNode: number[] = [];
-  const rooms: { creator: number; members: number[] }[] = [];
-  for (let r = 0; r < opts.rooms; r++) {
-    const members: number[] = [];
-    for (let m = 0; m < opts.membersPerRoom; m++) {
-      members.push(clientNode.length);
-      clientNode.push((r + m) % nodes);
-    }
-    rooms.push({ creator: members[0], members });
-  }
-  return { workload: 'idle-rooms', clientNode, rooms, setupTimeoutMs: 60000 };
+  return { workload: 'idle-rooms', ...spreadRooms(opts), setupTimeoutMs: 60000 };
 }
 
 /** CPU % of one core of each server process over `ms` of waiting. */

@@ -5,6 +5,7 @@
  * previous one is acknowledged, so the figure is acknowledged throughput). Fan-out, many-rooms,
  * CPU per delivery and closed loop are all plans for this runner.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHistogram } from 'node:perf_hooks';
 import { LoadClient, RawSocketIoClient, SocketIoClient, SwarmChatClient } from '../load/clients';
 import { encodeContent, nowMicros } from '../load/payload';
@@ -85,10 +86,6 @@ export async function inBatches<T>(items: T[], batch: number, fn: (item: T, i: n
   for (let i = 0; i < items.length; i += batch) {
     await Promise.all(items.slice(i, i + batch).map((it, k) => fn(it, i + k)));
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The clients of a plan, connected, with every room created and every member joined. */
@@ -330,10 +327,10 @@ export function fanoutPlan(opts: { rate: number; durationMs: number; drainTimeou
 }
 
 /**
- * Workload 2: `rooms` rooms of `membersPerRoom`, administrators spread over the nodes (room r on
- * node r mod 3) and each room's members spread too; every member sends at `perMemberRate`.
+ * `rooms` rooms of `membersPerRoom` clients: room r is created by its first member on node
+ * r mod `nodes` (3), its other members on the following nodes, so admins and members spread out.
  */
-export function manyRoomsPlan(opts: { rooms: number; membersPerRoom: number; perMemberRate: number; durationMs: number; drainTimeoutMs: number; nodes?: number }): TrafficPlan {
+export function spreadRooms(opts: { rooms: number; membersPerRoom: number; nodes?: number }): Pick<TrafficPlan, 'clientNode' | 'rooms'> {
   const nodes = opts.nodes ?? 3;
   const clientNode: number[] = [];
   const rooms: { creator: number; members: number[] }[] = [];
@@ -345,6 +342,15 @@ export function manyRoomsPlan(opts: { rooms: number; membersPerRoom: number; per
     }
     rooms.push({ creator: members[0], members });
   }
+  return { clientNode, rooms };
+}
+
+/**
+ * Workload 2: `rooms` rooms of `membersPerRoom`, administrators spread over the nodes (room r on
+ * node r mod 3) and each room's members spread too; every member sends at `perMemberRate`.
+ */
+export function manyRoomsPlan(opts: { rooms: number; membersPerRoom: number; perMemberRate: number; durationMs: number; drainTimeoutMs: number; nodes?: number }): TrafficPlan {
+  const { clientNode, rooms } = spreadRooms(opts);
   const senders = clientNode.map((_, i) => i);
   return {
     workload: 'many-rooms',
