@@ -4,10 +4,10 @@
  * labelling commands work verbatim), each with its own data root, exec root, pidfile and socket.
  * `nsenter --net` is used rather than `ip netns exec`, which remounts /sys and hides the cgroups.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { run, sleep, waitFor } from './run';
+import { Dockerd } from './dockerd';
+import { run, sleep } from './run';
 
 export interface EngineSpec {
   hostname: string;
@@ -16,38 +16,9 @@ export interface EngineSpec {
   root: string;
 }
 
-const DOCKERD_READY_TIMEOUT_MS = 60_000;
-const DOCKERD_STOP_TIMEOUT_MS = 30_000;
-
-export class Engine {
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-
-  constructor(readonly spec: EngineSpec) {}
-
-  get socket(): string {
-    return path.join(this.spec.root, 'docker.sock');
-  }
-  get dockerHost(): string {
-    return `unix://${this.socket}`;
-  }
-  get pidFile(): string {
-    return path.join(this.spec.root, 'docker.pid');
-  }
-  get logFile(): string {
-    return path.join(this.spec.root, 'dockerd.log');
-  }
-  get pid(): number | undefined {
-    return this.child?.exitCode === null ? this.child.pid : undefined;
-  }
-
-  /** Environment for a docker client (or a provisioning script) talking to this engine. */
-  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return { ...process.env, DOCKER_HOST: this.dockerHost, ...extra };
-  }
-
-  docker(args: string[], opts: { timeoutMs?: number; allowFailure?: boolean; input?: string } = {}) {
-    return run(['docker', ...args], { ...opts, env: this.env() });
+export class Engine extends Dockerd {
+  constructor(readonly spec: EngineSpec) {
+    super(spec.root, `dockerd of ${spec.hostname}`);
   }
 
   /** Runs argv inside this host's network and UTS namespaces, as if on the VM. */
@@ -57,58 +28,18 @@ export class Engine {
     return run(['nsenter', '-t', String(pid), '-n', '-u', ...argv], { ...opts, env: opts.env ?? this.env() });
   }
 
-  async start(): Promise<void> {
-    if (this.pid !== undefined) return;
-    for (const d of ['data', 'exec']) fs.mkdirSync(path.join(this.spec.root, d), { recursive: true });
-    const log = fs.openSync(this.logFile, 'a');
-    const dockerd = [
-      'dockerd',
-      `--data-root=${path.join(this.spec.root, 'data')}`,
-      `--exec-root=${path.join(this.spec.root, 'exec')}`,
-      `--pidfile=${this.pidFile}`,
-      `-H=${this.dockerHost}`,
-      '--storage-driver=overlay2',
-      '--log-level=warn',
-    ].join(' ');
-    // Every step execs the next, so the spawned PID is dockerd's own: the engine is stopped by PID.
-    const child = spawn(
+  /** Every step execs the next, so the spawned PID is dockerd's own: the engine is stopped by PID. */
+  start(): Promise<void> {
+    const dockerd = ['dockerd', ...this.dockerdArgs()].join(' ');
+    return this.launch([
       'nsenter',
-      [`--net=/var/run/netns/${this.spec.netns}`, 'unshare', '--uts', 'sh', '-c', `hostname ${this.spec.hostname} && exec ${dockerd}`],
-      { stdio: ['ignore', log, log], detached: true },
-    );
-    fs.closeSync(log);
-    child.unref();
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    await waitFor(
-      `dockerd of ${this.spec.hostname} to answer on ${this.socket}`,
-      async () => {
-        if (child.exitCode !== null) throw new Error(`dockerd exited with ${child.exitCode}; see ${this.logFile}:\n${this.logTail()}`);
-        const r = await this.docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 5_000, allowFailure: true });
-        return r.code === 0 ? true : undefined;
-      },
-      { timeoutMs: DOCKERD_READY_TIMEOUT_MS, intervalMs: 300 },
-    );
-  }
-
-  /** SIGTERM (dockerd then stops its containers, like a VM's engine shutting down), SIGKILL if it hangs. */
-  async stop(): Promise<void> {
-    const pid = this.pid;
-    if (pid === undefined) return;
-    process.kill(pid, 'SIGTERM');
-    const stopped = await Promise.race([this.exited.then(() => true), sleep(DOCKERD_STOP_TIMEOUT_MS).then(() => false)]);
-    if (!stopped) {
-      process.kill(pid, 'SIGKILL');
-      await Promise.race([this.exited, sleep(5_000)]);
-    }
-  }
-
-  logTail(lines = 20): string {
-    try {
-      return fs.readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
+      `--net=/var/run/netns/${this.spec.netns}`,
+      'unshare',
+      '--uts',
+      'sh',
+      '-c',
+      `hostname ${this.spec.hostname} && exec ${dockerd}`,
+    ]);
   }
 }
 

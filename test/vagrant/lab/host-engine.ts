@@ -5,11 +5,11 @@
  * policy) and turns IP forwarding on; the lab records both before it starts and undoes exactly
  * what changed at teardown. Stopped by PID; never by program name.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Dockerd } from '../../swarm/lab/dockerd';
 import { killLeftovers, unmountAndRemove } from '../../swarm/lab/engines';
-import { run, sleep, waitFor } from '../../swarm/lab/run';
+import { run } from '../../swarm/lab/run';
 import { Teardown } from '../../swarm/lab/teardown';
 
 export interface HostEngineSpec {
@@ -22,33 +22,12 @@ export interface HostEngineSpec {
   tmpfsSizeMb: number;
 }
 
-const READY_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 30_000;
 const TABLES = ['filter', 'nat'] as const;
 const FORWARDING = '/proc/sys/net/ipv4/ip_forward';
 
-export class HostEngine {
-  private child: ChildProcess | undefined;
-  private exited: Promise<void> = Promise.resolve();
-
-  constructor(readonly spec: HostEngineSpec) {}
-
-  get socket(): string {
-    return path.join(this.spec.root, 'docker.sock');
-  }
-  get dockerHost(): string {
-    return `unix://${this.socket}`;
-  }
-  get logFile(): string {
-    return path.join(this.spec.root, 'dockerd.log');
-  }
-
-  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-    return { ...process.env, DOCKER_HOST: this.dockerHost, ...extra };
-  }
-
-  docker(args: string[], opts: { timeoutMs?: number; allowFailure?: boolean; input?: string } = {}) {
-    return run(['docker', ...args], { ...opts, env: this.env() });
+export class HostEngine extends Dockerd {
+  constructor(readonly spec: HostEngineSpec) {
+    super(spec.root, "the lab's dockerd");
   }
 
   /** What a crashed earlier run may have left under the lab's names. */
@@ -75,57 +54,11 @@ export class HostEngine {
       if (problems.length > 0) throw new Error(problems.join('; '));
     });
 
-    for (const d of ['data', 'exec']) fs.mkdirSync(path.join(this.spec.root, d), { recursive: true });
-    const log = fs.openSync(this.logFile, 'a');
-    const child = spawn(
-      'dockerd',
-      [
-        `--data-root=${path.join(this.spec.root, 'data')}`,
-        `--exec-root=${path.join(this.spec.root, 'exec')}`,
-        `--pidfile=${path.join(this.spec.root, 'docker.pid')}`,
-        `-H=${this.dockerHost}`,
-        `--bridge=${this.spec.bridge}`,
-        '--storage-driver=overlay2',
-        '--log-level=warn',
-      ],
-      { stdio: ['ignore', log, log], detached: true },
-    );
-    fs.closeSync(log);
-    child.unref();
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     teardown.add('dockerd (by PID) and its leftovers', async () => {
       await this.stop();
       await killLeftovers(this.spec.root);
     });
-    await waitFor(
-      `the lab's dockerd to answer on ${this.socket}`,
-      async () => {
-        if (child.exitCode !== null) throw new Error(`dockerd exited with ${child.exitCode}; see ${this.logFile}:\n${this.logTail()}`);
-        const r = await this.docker(['version', '--format', '{{.Server.Version}}'], { timeoutMs: 5_000, allowFailure: true });
-        return r.code === 0 ? true : undefined;
-      },
-      { timeoutMs: READY_TIMEOUT_MS, intervalMs: 300 },
-    );
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.pid === undefined) return;
-    process.kill(child.pid, 'SIGTERM');
-    const stopped = await Promise.race([this.exited.then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
-    if (!stopped) {
-      process.kill(child.pid, 'SIGKILL');
-      await Promise.race([this.exited, sleep(5_000)]);
-    }
-  }
-
-  logTail(lines = 20): string {
-    try {
-      return fs.readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '(no log)';
-    }
+    await this.launch(['dockerd', ...this.dockerdArgs([`--bridge=${this.spec.bridge}`])]);
   }
 }
 
