@@ -159,7 +159,7 @@ function renderCpuPerDelivery(result: BenchResult, lines: string[]): void {
   const fo = c.fanout;
   lines.push(`## Server CPU per delivery: the fan-out room (${fo.members} members, ${fo.sendersPerNode} senders per node) at ${c.cpuPerDelivery.rate} msg/s, ${c.cpuPerDelivery.stepMs / 1000} s, ${c.cpuPerDelivery.repeat} interleaved runs`);
   lines.push('');
-  lines.push('utime+stime of every server process (and Redis) from /proc over the step, divided by deliveries; the median of the runs.');
+  lines.push('CPU time of every server process (and Redis) from /proc (per-thread schedstat) over the step, divided by deliveries; the median of the runs.');
   lines.push('');
   lines.push('| system | µs per delivery (median) | each run | server CPU % core | e2e p50 / p99 ms | complete and in order (every run) |');
   lines.push('|---|---:|---|---:|---|---|');
