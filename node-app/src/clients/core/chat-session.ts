@@ -7,7 +7,7 @@
 import type { ChatMessage, GlobalRoomsListReply, MessageSentReply, RoomCreatedReply, RoomsListReply, ServerFrame } from '../../protocol/messages';
 import { ChatConnection, ChatConnectionOptions, JoinedRoom, MembersChange, RoomClosed } from './chat-connection';
 import { normalizeNodeAddress } from './address';
-import { ChatConnectionClosedError, ChatRequestError } from './errors';
+import { ChatConnectionClosedError, ChatRequestError, isPassingJoinRefusal } from './errors';
 import type { GapReport } from './message-buffer';
 import { TypedEmitter } from './typed-emitter';
 
@@ -238,11 +238,10 @@ export class ChatSession extends TypedEmitter<ChatSessionEvents> {
           this.emit('rejoined', { room_id: roomId, room_name: r.room_name, node: conn.url });
           break;
         } catch (err) {
-          // Our node keeps a name bound to the node it joined through until it learns that node is
-          // gone (a few heartbeats), so a quick rejoin elsewhere is refused for a moment: wait it out.
-          const taken = err instanceof ChatRequestError && err.code === 'USERNAME_TAKEN';
-          if (taken && Date.now() < deadline && conn.isOpen && !this.stopping) {
-            this.setStatus('connected', conn.url, `Rejoining ${r.room_name}: waiting for the old membership to expire ...`);
+          // A name still bound to the lost node, or a node still catching up, refuses for a moment.
+          const passing = err instanceof ChatRequestError && isPassingJoinRefusal(err.code);
+          if (passing && Date.now() < deadline && conn.isOpen && !this.stopping) {
+            this.setStatus('connected', conn.url, `Rejoining ${r.room_name}: ${(err as ChatRequestError).code === 'NODE_NOT_READY' ? 'the node is not ready yet' : 'waiting for the old membership to expire'} ...`);
             await new Promise((res) => setTimeout(res, Math.min(250 * attempt, 2000)));
             continue;
           }

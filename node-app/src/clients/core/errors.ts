@@ -26,3 +26,12 @@ export class ChatConnectionClosedError extends Error {
     this.name = 'ChatConnectionClosedError';
   }
 }
+
+/**
+ * Join refusals that pass on their own, so a rejoin after a reconnect retries them for a while:
+ * USERNAME_TAKEN while the admin still binds the name to the node the client lost, NODE_NOT_READY
+ * while the node it reached catches up or is not yet counted in the rooms' membership.
+ */
+export function isPassingJoinRefusal(code: string | undefined): boolean {
+  return code === 'USERNAME_TAKEN' || code === 'NODE_NOT_READY';
+}

@@ -5,12 +5,13 @@
  * Requests are built by the shared `core/requests.ts`, so the page sends what the other clients send.
  */
 import { LIMITS, type ChatMessage, type GlobalRoomsListReply, type JoinRoomSuccessReply, type RoomsListReply, type ServerFrame } from '../../../protocol/messages';
+import { isPassingJoinRefusal } from '../../core/errors';
 import { RoomMessageBuffer } from '../../core/message-buffer';
 import { gapFillPage, requests, type OutgoingRequest } from '../../core/requests';
 import { $, clock, el, showView, toast, type View } from './dom';
 
 const MAX_LINES = 500;
-/** How often a rejoin refused with USERNAME_TAKEN is retried (see the join_room_error case). */
+/** How often a rejoin refused for a passing reason is retried (see the join_room_error case). */
 const MAX_REJOIN_TRIES = 40;
 
 interface OpenRoom {
@@ -82,9 +83,9 @@ export class ChatPage {
         if (this.joining === d.room_id || d.room_id === '') this.joining = null;
         const room = this.room;
         if (room && room.room_id === d.room_id) {
-          // Our node keeps a name bound to the node it joined through until it learns that node is
-          // gone, so a quick rejoin is refused for a few seconds: retry for a while before giving up.
-          if (d.error_code === 'USERNAME_TAKEN' && ++room.rejoinTries <= MAX_REJOIN_TRIES) {
+          // A name still bound to the lost node, or a node still catching up, refuses for a few
+          // seconds: retry for a while before giving up.
+          if (isPassingJoinRefusal(d.error_code) && ++room.rejoinTries <= MAX_REJOIN_TRIES) {
             setTimeout(() => this.room === room && this.join(room.room_id, true), 500);
             return;
           }
