@@ -88,6 +88,16 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
   const dataIsBad = rawData !== undefined && rawData !== null && !isPlainObject(rawData);
   const s = (k: string): string | undefined => (typeof data[k] === 'string' ? (data[k] as string) : undefined);
   const badType = (k: string) => data[k] !== undefined && data[k] !== null && typeof data[k] !== 'string';
+  /** The room_id and username every room request carries, checked; or the text of the request's own refusal. */
+  const roomAndUser = (): { ok: true; roomId: string; username: string } | { ok: false; error: string } => {
+    const roomId = s('room_id');
+    const rawName = s('username');
+    if (dataIsBad || !roomId || !rawName) return { ok: false, error: 'Missing room_id or username' };
+    const name = normaliseName('Username', rawName, limits.maxUsernameChars);
+    const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
+    if (err || !name.ok) return { ok: false, error: err ?? 'Missing room_id or username' };
+    return { ok: true, roomId, username: name.name };
+  };
 
   switch (type) {
     case 'list_rooms':
@@ -130,12 +140,9 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
         ok: false,
         reply: { type: 'join_room_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: 'INVALID_REQUEST' } },
       });
-      const rawName = s('username');
-      if (dataIsBad || !roomId || !rawName) return fail('Missing room_id or username');
-      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
-      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
-      if (err || !name.ok) return fail(err ?? 'Missing room_id or username');
-      const username = name.name;
+      const who = roomAndUser();
+      if (!who.ok) return fail(who.error);
+      const username = who.username;
       // Resume extension (issue 6): replay from after this sequence number instead of the last 100.
       const since = data.since_seq;
       if (since !== undefined && since !== null) {
@@ -168,15 +175,9 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
     }
 
     case 'leave_room': {
-      const roomId = s('room_id');
-      const rawName = s('username');
-      if (dataIsBad || !roomId || !rawName) {
-        return { ok: false, reply: { type: 'error', data: { success: false, message: 'Missing room_id or username' } } };
-      }
-      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
-      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
-      if (err || !name.ok) return { ok: false, reply: { type: 'error', data: { success: false, message: err ?? 'Missing room_id or username' } } };
-      return { ok: true, request: { type, data: { room_id: roomId, username: name.name } } };
+      const who = roomAndUser();
+      if (!who.ok) return { ok: false, reply: { type: 'error', data: { success: false, message: who.error } } };
+      return { ok: true, request: { type, data: { room_id: who.roomId, username: who.username } } };
     }
 
     case 'send_message': {
@@ -185,12 +186,9 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
         ok: false,
         reply: { type: 'message_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: code } },
       });
-      const rawName = s('username');
-      if (dataIsBad || !roomId || !rawName) return fail('Missing room_id or username', 'INVALID_REQUEST');
-      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
-      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
-      if (err || !name.ok) return fail(err ?? 'Missing room_id or username', 'INVALID_REQUEST');
-      const username = name.name;
+      const who = roomAndUser();
+      if (!who.ok) return fail(who.error, 'INVALID_REQUEST');
+      const username = who.username;
       const content = data.content;
       if (content === undefined || content === null || content === '') {
         return fail('Message content cannot be empty', 'INVALID_CONTENT');
@@ -208,12 +206,9 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
         ok: false,
         reply: { type: 'delete_room_failed', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), reason, error_code: 'INVALID_REQUEST' } },
       });
-      const rawName = s('username');
-      if (dataIsBad || !roomId || !rawName) return fail('Missing room_id or username');
-      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
-      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
-      if (err || !name.ok) return fail(err ?? 'Missing room_id or username');
-      return { ok: true, request: { type, data: { room_id: roomId, username: name.name } } };
+      const who = roomAndUser();
+      if (!who.ok) return fail(who.error);
+      return { ok: true, request: { type, data: { room_id: roomId, username: who.username } } };
     }
 
     default: {
