@@ -2,7 +2,7 @@
  * The peer link's resolver: one lookup in flight per name, the last good answer kept while a fresh
  * one is fetched, IP literals never looked up. The resolver function here is a controllable stand-in
  * for getaddrinfo (answers when the test says so); the end-to-end case with a real hanging resolver
- * is test/node/peer-name-resolution.test.ts.
+ * is test/e2e/peer-name-resolution.test.ts.
  */
 import type { LookupAddress } from 'node:dns';
 import { PeerResolver, type LookupFn } from '../../../node-app/src/peers/peer-resolver';

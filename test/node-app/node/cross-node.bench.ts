@@ -1,6 +1,6 @@
 /**
  * Cross-node throughput and latency of three local nodes, and what the peer link costs per message.
- * Run after a build:  node dist/test/node/cross-node.bench.js [--messages N] [--clients C] [--rooms R] [--window W] [--samples S]
+ * Run after a build:  node dist/test/node-app/node/cross-node.bench.js [--messages N] [--clients C] [--rooms R] [--window W] [--samples S]
  * (BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the nodes; REPLICATION=off measures the node without issue 6.)
  *
  * Workloads (each on a fresh three-node cluster on 127.0.0.1, ports 20040-20052):
@@ -13,8 +13,8 @@
  *     difference being what the peer link path costs per message.
  */
 import { readFileSync } from 'node:fs';
-import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../support/ws-client';
+import { startLocalCluster, type LocalCluster } from '../../../node-app/src/cluster/local-cluster';
+import { TestClient } from '../../support/ws-client';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
