@@ -76,6 +76,24 @@ abstract class TrackedClient {
   };
 }
 
+/** Resolves on the emitter's `openEvent`, rejects on its `errorEvent` or after `timeoutMs`. */
+function connected(
+  emitter: { once(event: string, listener: (arg: Error) => void): unknown },
+  openEvent: string,
+  errorEvent: string,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  return withTimeout(
+    new Promise<void>((resolve, reject) => {
+      emitter.once(openEvent, () => resolve());
+      emitter.once(errorEvent, reject);
+    }),
+    timeoutMs,
+    what,
+  );
+}
+
 export class SwarmChatClient extends TrackedClient implements LoadClient {
   private ws: WebSocket | null = null;
   private waiters: Waiter[] = [];
@@ -93,14 +111,7 @@ export class SwarmChatClient extends TrackedClient implements LoadClient {
     ws.on('message', (data: Buffer) => this.onFrame(data));
     ws.on('error', (err) => this.failWaiters(err));
     ws.on('close', () => this.failWaiters(new Error('connection closed')));
-    return withTimeout(
-      new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      }),
-      timeoutMs,
-      `connect ${this.url}`,
-    );
+    return connected(ws, 'open', 'error', timeoutMs, `connect ${this.url}`);
   }
 
   private onFrame(frame: Buffer): void {
@@ -360,14 +371,7 @@ export class SocketIoClient extends TrackedClient implements LoadClient {
       }
       this.tracker?.onDelivery(this.receiver, r.sender, r.seq, r.sendMicros, -1);
     });
-    return withTimeout(
-      new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('connect_error', reject);
-      }),
-      timeoutMs,
-      `connect ${this.url}`,
-    );
+    return connected(socket, 'connect', 'connect_error', timeoutMs, `connect ${this.url}`);
   }
 
   createRoom(name: string): Promise<string> {
