@@ -14,17 +14,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { startLocalCluster, type LocalCluster } from '../../../node-app/src/cluster/local-cluster';
+import { intOptions } from '../../support/bench-args';
 import { TestClient } from '../../support/ws-client';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const MESSAGES = arg('messages', 3000);
-const CLIENTS = arg('clients', 12);
-const ROOMS = arg('rooms', 3);
-const WINDOW = arg('window', 8);
-const LAT_SAMPLES = arg('samples', 500);
+const { messages: MESSAGES, clients: CLIENTS, rooms: ROOMS, window: WINDOW, samples: LAT_SAMPLES } = intOptions({
+  messages: 3000,
+  clients: 12,
+  rooms: 3,
+  window: 8,
+  samples: 500,
+});
 
 const TICKS = 100; // USER_HZ on Linux
 function cpuMs(pid: number): number {
