@@ -136,10 +136,7 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
 
     case 'join_room': {
       const roomId = s('room_id') ?? '';
-      const fail = (error: string): ParseResult => ({
-        ok: false,
-        reply: { type: 'join_room_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: 'INVALID_REQUEST' } },
-      });
+      const fail = (error: string): ParseResult => roomRefusal('join_room_error', roomId, error);
       const who = roomAndUser();
       if (!who.ok) return fail(who.error);
       const username = who.username;
@@ -154,10 +151,7 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
 
     case 'get_history': {
       const roomId = s('room_id') ?? '';
-      const fail = (error: string): ParseResult => ({
-        ok: false,
-        reply: { type: 'history_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: 'INVALID_REQUEST' } },
-      });
+      const fail = (error: string): ParseResult => roomRefusal('history_error', roomId, error);
       if (dataIsBad || !roomId) return fail('Missing room_id');
       const err = checkRoomId(roomId);
       if (err) return fail(err);
@@ -182,10 +176,7 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
 
     case 'send_message': {
       const roomId = s('room_id') ?? '';
-      const fail = (error: string, code: string): ParseResult => ({
-        ok: false,
-        reply: { type: 'message_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: code } },
-      });
+      const fail = (error: string, code: string): ParseResult => roomRefusal('message_error', roomId, error, code);
       const who = roomAndUser();
       if (!who.ok) return fail(who.error, 'INVALID_REQUEST');
       const username = who.username;
@@ -215,6 +206,11 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
       return { ok: false, reply: { type: 'error', data: { success: false, message: `Unknown message type: ${shownType(type)}` } } };
     }
   }
+}
+
+/** A room request's refusal in the request's own error reply: the room_id it named (cut to the limit), the text and a code. */
+function roomRefusal(type: 'join_room_error' | 'history_error' | 'message_error', roomId: string, error: string, code = 'INVALID_REQUEST'): ParseResult {
+  return { ok: false, reply: { type, data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: code } } };
 }
 
 function isSeq(v: unknown): v is number {
