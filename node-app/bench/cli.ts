@@ -38,25 +38,6 @@ function one(flag: string, v: string | undefined): number {
   return x;
 }
 
-/** Options that set one positive number (a few set the same figure in several workloads). */
-const NUMBER_OPTIONS: Record<string, (c: BenchConfig, n: number) => void> = {
-  '--step-ms': (c, n) => { c.fanout.stepMs = c.cpuPerDelivery.stepMs = c.manyRooms.durationMs = n; },
-  '--drain-ms': (c, n) => { c.fanout.drainMs = c.cpuPerDelivery.drainMs = c.closedLoop.drainMs = c.idleRooms.drainMs = c.manyRooms.drainMs = n; },
-  '--repeat': (c, n) => { c.fanout.repeat = n; },
-  '--members': (c, n) => { c.fanout.members = n; },
-  '--senders-per-node': (c, n) => { c.fanout.sendersPerNode = n; },
-  '--rooms': (c, n) => { c.manyRooms.rooms = n; },
-  '--room-members': (c, n) => { c.manyRooms.membersPerRoom = n; },
-  '--cpu-rate': (c, n) => { c.cpuPerDelivery.rate = n; },
-  '--cpu-repeat': (c, n) => { c.cpuPerDelivery.repeat = n; },
-  '--closed-loop-senders': (c, n) => { c.closedLoop.senders = n; },
-  '--closed-loop-ms': (c, n) => { c.closedLoop.durationMs = n; },
-  '--idle-rooms': (c, n) => { c.idleRooms.rooms = n; },
-  '--idle-members': (c, n) => { c.idleRooms.membersPerRoom = n; },
-  '--idle-window-ms': (c, n) => { c.idleRooms.windowMs = n; },
-  '--member-rate': (c, n) => { c.manyRooms.perMemberRate = n; },
-};
-
 export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string } {
   let config: BenchConfig = structuredClone(FULL_CONFIG);
   if (argv.includes('--smoke')) config = structuredClone(SMOKE_CONFIG);
@@ -89,6 +70,21 @@ export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string
         i++;
         break;
       case '--rates': config.fanout.rates = numbers(a, v); i++; break;
+      case '--step-ms': config.fanout.stepMs = config.cpuPerDelivery.stepMs = config.manyRooms.durationMs = one(a, v); i++; break;
+      case '--drain-ms': config.fanout.drainMs = config.cpuPerDelivery.drainMs = config.closedLoop.drainMs = config.idleRooms.drainMs = config.manyRooms.drainMs = one(a, v); i++; break;
+      case '--repeat': config.fanout.repeat = one(a, v); i++; break;
+      case '--members': config.fanout.members = one(a, v); i++; break;
+      case '--senders-per-node': config.fanout.sendersPerNode = one(a, v); i++; break;
+      case '--rooms': config.manyRooms.rooms = one(a, v); i++; break;
+      case '--room-members': config.manyRooms.membersPerRoom = one(a, v); i++; break;
+      case '--cpu-rate': config.cpuPerDelivery.rate = one(a, v); i++; break;
+      case '--cpu-repeat': config.cpuPerDelivery.repeat = one(a, v); i++; break;
+      case '--closed-loop-senders': config.closedLoop.senders = one(a, v); i++; break;
+      case '--closed-loop-ms': config.closedLoop.durationMs = one(a, v); i++; break;
+      case '--idle-rooms': config.idleRooms.rooms = one(a, v); i++; break;
+      case '--idle-members': config.idleRooms.membersPerRoom = one(a, v); i++; break;
+      case '--idle-window-ms': config.idleRooms.windowMs = one(a, v); i++; break;
+      case '--member-rate': config.manyRooms.perMemberRate = one(a, v); i++; break;
       case '--connections': config.connections.levels = numbers(a, v).sort((x, y) => x - y); i++; break;
       case '--no-pin': config.pin = false; break;
       case '--ours-no-data-dir': config.oursDurable = false; break;
@@ -116,9 +112,7 @@ export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string
         process.exit(0);
         break;
       default:
-        if (!Object.hasOwn(NUMBER_OPTIONS, a)) throw new Error(`unknown option ${JSON.stringify(a)}\n${USAGE}`);
-        NUMBER_OPTIONS[a](config, one(a, v));
-        i++;
+        throw new Error(`unknown option ${JSON.stringify(a)}\n${USAGE}`);
     }
   }
   if (only && !systemsGiven) config.systems = [...ONLY_SYSTEMS];
