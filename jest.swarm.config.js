@@ -1,6 +1,7 @@
 /**
  * The real-Swarm suite (test/swarm): three Docker engines in network namespaces, minutes long,
  * root only. Run with `npm run test:swarm`; kept out of the fast suite (jest.config.js).
+ * jest.vagrant.config.js starts from these settings.
  */
 module.exports = {
   testEnvironment: 'node',
@@ -10,7 +11,7 @@ module.exports = {
   transform: { '^.+\\.tsx?$': 'ts-jest' },
   // Each step bounds its own waits; this only catches a step that forgot to.
   testTimeout: 300_000,
-  // The lab's engines are detached processes torn down in afterAll; never leave Jest hanging on them.
+  // A lab's engines are detached processes torn down in afterAll; never leave Jest hanging on them.
   forceExit: true,
   verbose: true,
 };

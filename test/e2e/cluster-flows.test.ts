@@ -42,6 +42,16 @@ async function join(c: TestClient, roomId: string, username: string) {
   return r;
 }
 
+/** alice on node1 creates `name` and joins it; bob joins from node2. */
+async function aliceAndBob(name: string): Promise<{ a: TestClient; b: TestClient; roomId: string }> {
+  const a = await connect(0);
+  const b = await connect(1);
+  const roomId = await createRoom(a, name, 'alice');
+  await join(a, roomId, 'alice');
+  await join(b, roomId, 'bob');
+  return { a, b, roomId };
+}
+
 beforeAll(async () => {
   cluster = await startLocalCluster({
     wsBasePort: 0,
@@ -129,12 +139,8 @@ describe('join, send, history, ordering', () => {
   });
 
   it('lets a connection act only under the username it joined with', async () => {
-    const a = await connect(0);
-    const b = await connect(1);
+    const { a, b, roomId } = await aliceAndBob('flows-identity');
     const intruder = await connect(2);
-    const roomId = await createRoom(a, 'flows-identity', 'alice');
-    await join(a, roomId, 'alice');
-    await join(b, roomId, 'bob');
     const spoof = await b.request('send_message', { room_id: roomId, username: 'alice', content: 'I am alice' }, ['message_sent', 'message_error']);
     expect(spoof.data.error_code).toBe('UNAUTHORIZED');
     const notJoined = await intruder.request('send_message', { room_id: roomId, username: 'alice', content: 'x' }, ['message_sent', 'message_error']);
@@ -160,11 +166,7 @@ describe('join, send, history, ordering', () => {
 
 describe('leave and disconnect', () => {
   it('tells the other members when a remote member leaves, without a reason', async () => {
-    const a = await connect(0);
-    const b = await connect(1);
-    const roomId = await createRoom(a, 'flows-leave', 'alice');
-    await join(a, roomId, 'alice');
-    await join(b, roomId, 'bob');
+    const { a, b, roomId } = await aliceAndBob('flows-leave');
     const left = await b.request('leave_room', { room_id: roomId, username: 'bob' }, ['leave_room_success']);
     expect(left.data).toEqual({ room_id: roomId, username: 'bob' });
     const ev = await a.wait((f) => f.type === 'member_left' && f.data.room_id === roomId);
@@ -211,11 +213,7 @@ describe('a client that leaves while its join is on the way', () => {
 
 describe('deletion (2PC)', () => {
   it('deletes a room with a remote member: both sides are told, discovery forgets it', async () => {
-    const a = await connect(0);
-    const b = await connect(1);
-    const roomId = await createRoom(a, 'flows-delete', 'alice');
-    await join(a, roomId, 'alice');
-    await join(b, roomId, 'bob');
+    const { a, b, roomId } = await aliceAndBob('flows-delete');
     const notCreator = await b.request('delete_room', { room_id: roomId, username: 'bob' }, ['delete_room_failed']);
     expect(notCreator.data.error_code).toBe('UNAUTHORIZED');
     const from = a.frames.length;

@@ -4,13 +4,13 @@
  * the room lives on and through another of our nodes.
  */
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../support/ws-client';
+import { TestClients, type TestClient } from '../support/ws-client';
 
 jest.setTimeout(60_000);
 
 let cluster: LocalCluster;
 let roomId: string;
-const clients: TestClient[] = [];
+const clients = new TestClients();
 
 beforeAll(async () => {
   cluster = await startLocalCluster({ count: 2, wsBasePort: 0, rpcBasePort: 0 });
@@ -19,14 +19,12 @@ beforeAll(async () => {
   expect((await alice.request('join_room', { room_id: roomId, username: 'alice' }, ['join_room_success'], 10_000)).type).toBe('join_room_success');
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await clients.closeAll();
   await cluster?.stop();
 });
 
-async function connect(node: number): Promise<TestClient> {
-  const c = await TestClient.connect(cluster.nodes[node].wsUrl);
-  clients.push(c);
-  return c;
+function connect(node: number): Promise<TestClient> {
+  return clients.connect(cluster.nodes[node].wsUrl);
 }
 
 const join = async (node: number, username: string) => (await connect(node)).request('join_room', { room_id: roomId, username }, ['join_room_success', 'join_room_error'], 10_000);

@@ -7,13 +7,13 @@
  */
 import path from 'node:path';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../support/ws-client';
+import { TestClients, type TestClient } from '../support/ws-client';
 import { sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(60_000);
 
 let cluster: LocalCluster;
-const clients: TestClient[] = [];
+const clients = new TestClients();
 
 beforeAll(async () => {
   cluster = await startLocalCluster({
@@ -26,14 +26,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await clients.closeAll();
   await cluster?.stop();
 });
 
-async function connect(i: number): Promise<TestClient> {
-  const c = await TestClient.connect(cluster.nodes[i].wsUrl);
-  clients.push(c);
-  return c;
+function connect(i: number): Promise<TestClient> {
+  return clients.connect(cluster.nodes[i].wsUrl);
 }
 
 it('a member removed as unreachable while its node was frozen is a member again: no refusal, no missed message', async () => {

@@ -7,7 +7,7 @@
  * Needs the original (see test/support/original.ts); skipped loudly without it.
  */
 import { startLocalCluster, freePorts, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient, type Frame } from '../support/ws-client';
+import { TestClients, type Frame, type TestClient } from '../support/ws-client';
 import { describeWithOriginal, startOriginalNode, type OriginalNode } from '../support/original';
 
 jest.setTimeout(120_000);
@@ -19,7 +19,7 @@ describeWithOriginal('a mixed cluster with an original node, nothing configured 
   const ours: LocalCluster[] = [];
   let py: OriginalNode;
   let urls: { node1: string; node2: string; py1: string };
-  const clients: TestClient[] = [];
+  const clients = new TestClients();
 
   beforeAll(async () => {
     const [ws1, ws2, wsPy, rpc1, rpc2, rpcPy] = await freePorts(6);
@@ -31,15 +31,13 @@ describeWithOriginal('a mixed cluster with an original node, nothing configured 
     urls = { node1: `ws://127.0.0.1:${ws1}`, node2: `ws://127.0.0.1:${ws2}`, py1: py.wsUrl };
   });
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
+    await clients.closeAll();
     await Promise.all(ours.map((c) => c.stop()));
     await py?.stop();
   });
 
-  async function client(url: string): Promise<TestClient> {
-    const c = await TestClient.connect(url);
-    clients.push(c);
-    return c;
+  function client(url: string): Promise<TestClient> {
+    return clients.connect(url);
   }
 
   /** A request and its reply; no reply within REPLY_WITHIN_MS fails the test naming the request. */

@@ -3,18 +3,17 @@
  * our server, and our PeerLink calling Python's single-threaded HTTP/1.0 SimpleXMLRPCServer.
  */
 import { PeerLink } from '../../node-app/src/peers/peer-link';
-import { type PeerServer, startPeerServer, withArity } from '../../node-app/src/peers/peer-server';
+import { type PeerServer, withArity } from '../../node-app/src/peers/peer-server';
 import { XmlRpcFault, type XmlRpcValue } from '../../node-app/src/peers/xmlrpc-codec';
 import { type PyServer, runPyClient, startPyServer } from '../node-app/peers/helpers';
+import { loopbackPeerServer, recorder } from '../support/peer-server';
 
 describe('Python ServerProxy(allow_none=True) calling our server', () => {
   let server: PeerServer;
   const received: XmlRpcValue[][] = [];
 
   beforeAll(async () => {
-    server = await startPeerServer({
-      host: '127.0.0.1',
-      port: 0,
+    server = await loopbackPeerServer({
       handlers: {
         record: (params) => {
           received.push(params);
@@ -174,14 +173,9 @@ describe('our PeerLink calling a Python SimpleXMLRPCServer (HTTP/1.0, single-thr
 describe('a peer replaced by an original Python node mid-stream (rolling migration)', () => {
   test('the refused batch is resent as plain calls, in order, nothing lost', async () => {
     const got: XmlRpcValue[] = [];
-    const ours = await startPeerServer({
-      host: '127.0.0.1',
-      port: 0,
+    const ours = await loopbackPeerServer({
       handlers: {
-        record: ([x]) => {
-          got.push(x);
-          return true;
-        },
+        record: recorder(got),
       },
     });
     const port = ours.port;

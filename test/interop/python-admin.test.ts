@@ -11,7 +11,7 @@ import { startLoopbackNodeBesidePython } from '../support/loopback-node';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { TestClient } from '../support/ws-client';
 import { waitFor } from '../support/wait';
-import { startPythonJsonLines } from '../helpers/python-process';
+import { startPythonJsonLines } from '../support/python-process';
 
 jest.setTimeout(30_000);
 

@@ -12,7 +12,7 @@ import { nullLogger } from '../../node-app/src/log';
 import { startChatNode, type RunningChatNode } from '../../node-app/src/node/main';
 import { ChatConnection } from '../../node-app/src/clients/core/chat-connection';
 import { REPLICATION_METHODS } from '../../node-app/src/replication/wire';
-import { startPythonJsonLines } from '../helpers/python-process';
+import { startPythonJsonLines } from '../support/python-process';
 import { freePorts } from '../support/ports';
 
 jest.setTimeout(60_000);

@@ -10,7 +10,7 @@ import { startLoopbackNodeBesidePython } from '../support/loopback-node';
 import { freePorts } from '../../node-app/src/cluster/local-cluster';
 import { decodeMethodResponse } from '../../node-app/src/peers/xmlrpc-codec';
 import { loadSamples } from '../node-app/peers/samples';
-import { startPythonJsonLines } from '../helpers/python-process';
+import { startPythonJsonLines } from '../support/python-process';
 import { TestClient } from '../support/ws-client';
 
 jest.setTimeout(30_000);

@@ -3,6 +3,7 @@
  * that is not valid JSON), and waits for a matching frame with a deadline so no test can hang.
  */
 import WebSocket from 'ws';
+import { closeWebSocket } from '../../node-app/src/clients/core/node-socket';
 
 export interface Frame {
   type: string;
@@ -101,17 +102,7 @@ export class TestClient {
 
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.ws.terminate();
-        resolve();
-      }, 2000);
-      this.ws.once('close', () => {
-        clearTimeout(t);
-        resolve();
-      });
-      this.ws.close();
-    });
+    return closeWebSocket(this.ws);
   }
 }
 

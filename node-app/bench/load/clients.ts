@@ -47,21 +47,63 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
-export class SwarmChatClient implements LoadClient {
+/**
+ * What every load client holds and how it counts what went wrong: its indexes and tracker, the
+ * receipt its deliveries are decoded into, its protocol errors, and the reading of a send's reply.
+ */
+abstract class TrackedClient {
   receiver = -1;
   sender = -1;
   tracker: Tracker | null = null;
   /** Unexpected frames (errors, garbled or unknown replies) seen by this client. */
   protocolErrors = 0;
   lastProtocolError = '';
+  protected readonly receipt: Receipt = { sender: 0, seq: 0, sendMicros: 0, roomSeq: -1 };
+
+  protected protocolError(text: string): void {
+    this.protocolErrors++;
+    this.lastProtocolError = text;
+  }
+
+  /** A Socket.IO send's ack (`{ ok: true }` or an error reply, or an Error when the connection closed). */
+  protected readonly onSendAck = (res: unknown): void => {
+    if (!this.tracker || this.sender < 0) return;
+    if ((res as { ok?: boolean } | undefined)?.ok) this.tracker.onAck(this.sender);
+    else {
+      this.protocolError(`send failed: ${res instanceof Error ? res.message : JSON.stringify(res)}`);
+      this.tracker.onSendError(this.sender);
+    }
+  };
+}
+
+/** Resolves on the emitter's `openEvent`, rejects on its `errorEvent` or after `timeoutMs`. */
+function connected(
+  emitter: { once(event: string, listener: (arg: Error) => void): unknown },
+  openEvent: string,
+  errorEvent: string,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  return withTimeout(
+    new Promise<void>((resolve, reject) => {
+      emitter.once(openEvent, () => resolve());
+      emitter.once(errorEvent, reject);
+    }),
+    timeoutMs,
+    what,
+  );
+}
+
+export class SwarmChatClient extends TrackedClient implements LoadClient {
   private ws: WebSocket | null = null;
   private waiters: Waiter[] = [];
-  private readonly receipt: Receipt = { sender: 0, seq: 0, sendMicros: 0, roomSeq: -1 };
 
   constructor(
     readonly url: string,
     private readonly roomTotalOrder: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
   connect(timeoutMs: number): Promise<void> {
     const ws = new WebSocket(this.url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, skipUTF8Validation: true });
@@ -69,14 +111,7 @@ export class SwarmChatClient implements LoadClient {
     ws.on('message', (data: Buffer) => this.onFrame(data));
     ws.on('error', (err) => this.failWaiters(err));
     ws.on('close', () => this.failWaiters(new Error('connection closed')));
-    return withTimeout(
-      new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      }),
-      timeoutMs,
-      `connect ${this.url}`,
-    );
+    return connected(ws, 'open', 'error', timeoutMs, `connect ${this.url}`);
   }
 
   private onFrame(frame: Buffer): void {
@@ -125,11 +160,6 @@ export class SwarmChatClient implements LoadClient {
       // (our node's overload reply, "Too many requests in flight").
       if (this.tracker && this.sender >= 0) this.tracker.onSendError(this.sender);
     }
-  }
-
-  private protocolError(text: string): void {
-    this.protocolErrors++;
-    this.lastProtocolError = text;
   }
 
   private failWaiters(err: Error): void {
@@ -205,19 +235,15 @@ export class SwarmChatClient implements LoadClient {
  * which would cap the comparison at the load generator; this client decodes deliveries from
  * bytes like SwarmChatClient. It sends exactly what socket.io-client sends.
  */
-export class RawSocketIoClient implements LoadClient {
-  receiver = -1;
-  sender = -1;
-  tracker: Tracker | null = null;
-  protocolErrors = 0;
-  lastProtocolError = '';
+export class RawSocketIoClient extends TrackedClient implements LoadClient {
   private ws: WebSocket | null = null;
   private nextAckId = 1;
   private readonly pendingAcks = new Map<number, (reply: unknown) => void>();
-  private readonly receipt: Receipt = { sender: 0, seq: 0, sendMicros: 0, roomSeq: -1 };
   private connected: (() => void) | null = null;
 
-  constructor(readonly url: string) {}
+  constructor(readonly url: string) {
+    super();
+  }
 
   connect(timeoutMs: number): Promise<void> {
     const wsUrl = `${this.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
@@ -278,11 +304,6 @@ export class RawSocketIoClient implements LoadClient {
     }
   }
 
-  private protocolError(text: string): void {
-    this.protocolErrors++;
-    this.lastProtocolError = text;
-  }
-
   private emit(event: string, data: unknown, ack?: (reply: unknown) => void): void {
     let head = '42';
     if (ack) {
@@ -311,18 +332,9 @@ export class RawSocketIoClient implements LoadClient {
     );
   }
 
-  private readonly onAck = (res: unknown): void => {
-    if (!this.tracker || this.sender < 0) return;
-    if ((res as { ok?: boolean })?.ok) this.tracker.onAck(this.sender);
-    else {
-      this.protocolError(`send failed: ${res instanceof Error ? res.message : JSON.stringify(res)}`);
-      this.tracker.onSendError(this.sender);
-    }
-  };
-
   send(roomId: string, username: string, content: string): void {
     const id = this.nextAckId++;
-    this.pendingAcks.set(id, this.onAck);
+    this.pendingAcks.set(id, this.onSendAck);
     this.ws!.send(`42${id}["send",{"room":"${roomId}","username":"${username}","content":"${content}"}]`);
   }
 
@@ -336,25 +348,12 @@ export class RawSocketIoClient implements LoadClient {
   }
 }
 
-export class SocketIoClient implements LoadClient {
-  receiver = -1;
-  sender = -1;
-  tracker: Tracker | null = null;
-  protocolErrors = 0;
-  lastProtocolError = '';
+export class SocketIoClient extends TrackedClient implements LoadClient {
   private socket: Socket | null = null;
-  private readonly receipt: Receipt = { sender: 0, seq: 0, sendMicros: 0, roomSeq: -1 };
-  private readonly onAckBound = (res: { ok?: boolean; error?: string }): void => {
-    if (!this.tracker || this.sender < 0) return;
-    if (res && res.ok) this.tracker.onAck(this.sender);
-    else {
-      this.protocolErrors++;
-      this.lastProtocolError = `send failed: ${JSON.stringify(res)}`;
-      this.tracker.onSendError(this.sender);
-    }
-  };
 
-  constructor(readonly url: string) {}
+  constructor(readonly url: string) {
+    super();
+  }
 
   connect(timeoutMs: number): Promise<void> {
     const socket = io(this.url, { transports: ['websocket'], reconnection: false, forceNew: true, timeout: timeoutMs });
@@ -363,25 +362,16 @@ export class SocketIoClient implements LoadClient {
       const r = this.receipt;
       try {
         if (!decodeContent(m?.content, r)) {
-          this.protocolErrors++;
-          this.lastProtocolError = `foreign message: ${JSON.stringify(m).slice(0, 200)}`;
+          this.protocolError(`foreign message: ${JSON.stringify(m).slice(0, 200)}`);
           return;
         }
       } catch (err) {
-        this.protocolErrors++;
-        this.lastProtocolError = (err as Error).message;
+        this.protocolError((err as Error).message);
         return;
       }
       this.tracker?.onDelivery(this.receiver, r.sender, r.seq, r.sendMicros, -1);
     });
-    return withTimeout(
-      new Promise<void>((resolve, reject) => {
-        socket.once('connect', () => resolve());
-        socket.once('connect_error', reject);
-      }),
-      timeoutMs,
-      `connect ${this.url}`,
-    );
+    return connected(socket, 'connect', 'connect_error', timeoutMs, `connect ${this.url}`);
   }
 
   createRoom(name: string): Promise<string> {
@@ -394,7 +384,7 @@ export class SocketIoClient implements LoadClient {
   }
 
   send(roomId: string, username: string, content: string): void {
-    this.socket!.emit('send', { room: roomId, username, content }, this.onAckBound);
+    this.socket!.emit('send', { room: roomId, username, content }, this.onSendAck);
   }
 
   async ping(timeoutMs: number): Promise<void> {
@@ -406,4 +396,17 @@ export class SocketIoClient implements LoadClient {
     this.socket?.disconnect();
     this.socket = null;
   }
+}
+
+/** All clients' protocol errors together, and the text of the last one seen (for the run's report). */
+export function protocolErrorsOf(clients: readonly LoadClient[]): { protocolErrors: number; lastProtocolError: string } {
+  let protocolErrors = 0;
+  let lastProtocolError = '';
+  for (const c of clients) {
+    if (c.protocolErrors > 0) {
+      protocolErrors += c.protocolErrors;
+      lastProtocolError = c.lastProtocolError;
+    }
+  }
+  return { protocolErrors, lastProtocolError };
 }

@@ -6,6 +6,7 @@
  * (each member gets it, in order): a room that went quiet must still wake up.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { protocolErrorsOf } from '../load/clients';
 import { encodeContent, nowMicros } from '../load/payload';
 import { DeliveryFigures, Tracker } from '../load/tracker';
 import { cpuSnapshot, loadavg1 } from '../measure/proc';
@@ -102,14 +103,6 @@ export async function runIdleRooms(system: RunningSystem, opts: IdleRoomsOptions
     const deadline = nowMicros() + opts.drainTimeoutMs * 1000;
     while (!tracker.drained() && nowMicros() < deadline) await sleep(5);
     const f = tracker.figures();
-    let protocolErrors = 0;
-    let lastProtocolError = '';
-    for (const c of clients) {
-      if (c.protocolErrors > 0) {
-        protocolErrors += c.protocolErrors;
-        lastProtocolError = c.lastProtocolError;
-      }
-    }
     const nodeRoles = new Set(system.serverPids.filter((pid) => system.nodePids.includes(pid)).map((pid) => system.serverRoles[system.serverPids.indexOf(pid)]));
     return {
       workload: 'idle-rooms',
@@ -135,8 +128,7 @@ export async function runIdleRooms(system: RunningSystem, opts: IdleRoomsOptions
       loadGenCpuPctOfCore: Math.round(((own.user + own.system) / 1e6 / wallS) * 1000) / 10,
       loadavgBefore: load0,
       loadavgAfter: loadavg1(),
-      protocolErrors,
-      lastProtocolError,
+      ...protocolErrorsOf(clients),
     };
   } finally {
     for (const c of clients) c.close();

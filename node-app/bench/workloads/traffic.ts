@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHistogram } from 'node:perf_hooks';
-import { LoadClient, RawSocketIoClient, SocketIoClient, SwarmChatClient } from '../load/clients';
+import { LoadClient, protocolErrorsOf, RawSocketIoClient, SocketIoClient, SwarmChatClient } from '../load/clients';
 import { encodeContent, nowMicros } from '../load/payload';
 import { DeliveryFigures, Tracker } from '../load/tracker';
 import { cpuDeltaMicros, cpuSnapshot, loadavg1, processAlive, processSyscalls } from '../measure/proc';
@@ -188,14 +188,6 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
     const wallS = (end - t0) / 1e6;
     const serverCpu = cpuDeltaMicros(cpu0, cpu1);
     const membersPerMsg = figures.expectedDeliveries / Math.max(1, figures.sent - figures.sendErrors);
-    let protocolErrors = 0;
-    let lastProtocolError = '';
-    for (const c of clients) {
-      if (c.protocolErrors > 0) {
-        protocolErrors += c.protocolErrors;
-        lastProtocolError = c.lastProtocolError;
-      }
-    }
     return {
       workload: plan.workload,
       system: system.name,
@@ -222,8 +214,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       loadGenP99LagMs: round1(lag.p99Micros / 1000),
       loadavgBefore: load0,
       loadavgAfter: loadavg1(),
-      protocolErrors,
-      lastProtocolError,
+      ...protocolErrorsOf(clients),
       serverDied: system.serverPids.map((pid, i) => (processAlive(pid) ? '' : system.serverRoles[i] ?? String(pid))).filter(Boolean),
     };
   } finally {

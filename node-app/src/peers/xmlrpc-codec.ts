@@ -462,14 +462,7 @@ class Scanner {
     if (depth > this.maxDepth) this.fail(`nesting deeper than ${this.maxDepth}`);
     const out: { [k: string]: XmlRpcValue } = {};
     if (selfClosing) return out;
-    for (;;) {
-      this.space();
-      const t = this.tag();
-      if (t.closing) {
-        if (t.name !== 'struct') this.fail(`expected </struct>, found </${t.name}>`);
-        return out;
-      }
-      if (t.name !== 'member' || t.selfClosing) this.fail(`expected <member> in <struct>, found <${t.name}>`);
+    this.eachChild('struct', 'member', 'expected <member> in <struct>', () => {
       const nameSelfClosing = this.expectOpen('name');
       const key = this.simpleContent('name', nameSelfClosing);
       const v = this.valueBody(this.expectOpen('value'), depth);
@@ -480,6 +473,24 @@ class Scanner {
         out[key] = v;
       }
       this.expectClose('member');
+    });
+    return out;
+  }
+
+  /**
+   * Reads `<child>` elements until `</container>`: `read` runs after each child's start tag. Any
+   * other element, or a self-closing child, fails with `wrongChild`, found <name>.
+   */
+  private eachChild(container: string, child: string, wrongChild: string, read: () => void): void {
+    for (;;) {
+      this.space();
+      const t = this.tag();
+      if (t.closing) {
+        if (t.name !== container) this.fail(`expected </${container}>, found </${t.name}>`);
+        return;
+      }
+      if (t.name !== child || t.selfClosing) this.fail(`${wrongChild}, found <${t.name}>`);
+      read();
     }
   }
 
@@ -487,18 +498,11 @@ class Scanner {
   params(selfClosing: boolean): XmlRpcValue[] {
     const params: XmlRpcValue[] = [];
     if (selfClosing) return params;
-    for (;;) {
-      this.space();
-      const t = this.tag();
-      if (t.closing) {
-        if (t.name !== 'params') this.fail(`expected </params>, found </${t.name}>`);
-        return params;
-      }
-      if (t.name !== 'param' || t.selfClosing) this.fail(`expected <param>, found <${t.name}>`);
-      const v = this.expectOpen('value');
-      params.push(this.valueBody(v, 0));
+    this.eachChild('params', 'param', 'expected <param>', () => {
+      params.push(this.valueBody(this.expectOpen('value'), 0));
       this.expectClose('param');
-    }
+    });
+    return params;
   }
 }
 

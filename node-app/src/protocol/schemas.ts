@@ -88,6 +88,16 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
   const dataIsBad = rawData !== undefined && rawData !== null && !isPlainObject(rawData);
   const s = (k: string): string | undefined => (typeof data[k] === 'string' ? (data[k] as string) : undefined);
   const badType = (k: string) => data[k] !== undefined && data[k] !== null && typeof data[k] !== 'string';
+  /** The room_id and username every room request carries, checked; or the text of the request's own refusal. */
+  const roomAndUser = (): { ok: true; roomId: string; username: string } | { ok: false; error: string } => {
+    const roomId = s('room_id');
+    const rawName = s('username');
+    if (dataIsBad || !roomId || !rawName) return { ok: false, error: 'Missing room_id or username' };
+    const name = normaliseName('Username', rawName, limits.maxUsernameChars);
+    const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
+    if (err || !name.ok) return { ok: false, error: err ?? 'Missing room_id or username' };
+    return { ok: true, roomId, username: name.name };
+  };
 
   switch (type) {
     case 'list_rooms':
@@ -126,16 +136,10 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
 
     case 'join_room': {
       const roomId = s('room_id') ?? '';
-      const fail = (error: string): ParseResult => ({
-        ok: false,
-        reply: { type: 'join_room_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: 'INVALID_REQUEST' } },
-      });
-      const rawName = s('username');
-      if (dataIsBad || !roomId || !rawName) return fail('Missing room_id or username');
-      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
-      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
-      if (err || !name.ok) return fail(err ?? 'Missing room_id or username');
-      const username = name.name;
+      const fail = (error: string): ParseResult => roomRefusal('join_room_error', roomId, error);
+      const who = roomAndUser();
+      if (!who.ok) return fail(who.error);
+      const username = who.username;
       // Resume extension (issue 6): replay from after this sequence number instead of the last 100.
       const since = data.since_seq;
       if (since !== undefined && since !== null) {
@@ -147,10 +151,7 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
 
     case 'get_history': {
       const roomId = s('room_id') ?? '';
-      const fail = (error: string): ParseResult => ({
-        ok: false,
-        reply: { type: 'history_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: 'INVALID_REQUEST' } },
-      });
+      const fail = (error: string): ParseResult => roomRefusal('history_error', roomId, error);
       if (dataIsBad || !roomId) return fail('Missing room_id');
       const err = checkRoomId(roomId);
       if (err) return fail(err);
@@ -168,29 +169,17 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
     }
 
     case 'leave_room': {
-      const roomId = s('room_id');
-      const rawName = s('username');
-      if (dataIsBad || !roomId || !rawName) {
-        return { ok: false, reply: { type: 'error', data: { success: false, message: 'Missing room_id or username' } } };
-      }
-      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
-      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
-      if (err || !name.ok) return { ok: false, reply: { type: 'error', data: { success: false, message: err ?? 'Missing room_id or username' } } };
-      return { ok: true, request: { type, data: { room_id: roomId, username: name.name } } };
+      const who = roomAndUser();
+      if (!who.ok) return { ok: false, reply: { type: 'error', data: { success: false, message: who.error } } };
+      return { ok: true, request: { type, data: { room_id: who.roomId, username: who.username } } };
     }
 
     case 'send_message': {
       const roomId = s('room_id') ?? '';
-      const fail = (error: string, code: string): ParseResult => ({
-        ok: false,
-        reply: { type: 'message_error', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: code } },
-      });
-      const rawName = s('username');
-      if (dataIsBad || !roomId || !rawName) return fail('Missing room_id or username', 'INVALID_REQUEST');
-      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
-      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
-      if (err || !name.ok) return fail(err ?? 'Missing room_id or username', 'INVALID_REQUEST');
-      const username = name.name;
+      const fail = (error: string, code: string): ParseResult => roomRefusal('message_error', roomId, error, code);
+      const who = roomAndUser();
+      if (!who.ok) return fail(who.error, 'INVALID_REQUEST');
+      const username = who.username;
       const content = data.content;
       if (content === undefined || content === null || content === '') {
         return fail('Message content cannot be empty', 'INVALID_CONTENT');
@@ -208,18 +197,20 @@ function parseRequest(value: Record<string, unknown>, limits: RequestLimits): Pa
         ok: false,
         reply: { type: 'delete_room_failed', data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), reason, error_code: 'INVALID_REQUEST' } },
       });
-      const rawName = s('username');
-      if (dataIsBad || !roomId || !rawName) return fail('Missing room_id or username');
-      const name = normaliseName('Username', rawName, limits.maxUsernameChars);
-      const err = checkRoomId(roomId) ?? (name.ok ? undefined : name.error);
-      if (err || !name.ok) return fail(err ?? 'Missing room_id or username');
-      return { ok: true, request: { type, data: { room_id: roomId, username: name.name } } };
+      const who = roomAndUser();
+      if (!who.ok) return fail(who.error);
+      return { ok: true, request: { type, data: { room_id: roomId, username: who.username } } };
     }
 
     default: {
       return { ok: false, reply: { type: 'error', data: { success: false, message: `Unknown message type: ${shownType(type)}` } } };
     }
   }
+}
+
+/** A room request's refusal in the request's own error reply: the room_id it named (cut to the limit), the text and a code. */
+function roomRefusal(type: 'join_room_error' | 'history_error' | 'message_error', roomId: string, error: string, code = 'INVALID_REQUEST'): ParseResult {
+  return { ok: false, reply: { type, data: { room_id: roomId.slice(0, MAX_ROOM_ID_CHARS), error, error_code: code } } };
 }
 
 function isSeq(v: unknown): v is number {

@@ -2,8 +2,9 @@
 import type { AddressInfo } from 'node:net';
 import xmlrpc from 'xmlrpc';
 import { PeerLink } from '../../../node-app/src/peers/peer-link';
-import { type PeerServer, startPeerServer } from '../../../node-app/src/peers/peer-server';
+import { type PeerServer } from '../../../node-app/src/peers/peer-server';
 import { XmlRpcFault, type XmlRpcValue } from '../../../node-app/src/peers/xmlrpc-codec';
+import { loopbackPeerServer } from '../../support/peer-server';
 
 const sample: XmlRpcValue[] = [
   null,
@@ -20,9 +21,7 @@ const sample: XmlRpcValue[] = [
 describe('npm xmlrpc client calling our server', () => {
   let server: PeerServer;
   beforeAll(async () => {
-    server = await startPeerServer({
-      host: '127.0.0.1',
-      port: 0,
+    server = await loopbackPeerServer({
       handlers: {
         echo: (p) => p,
         fail: () => {

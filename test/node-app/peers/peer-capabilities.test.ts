@@ -4,9 +4,10 @@
  * configured legacy peer, and a peer that never answers (handled as an original after the wait).
  */
 import { PeerLink, type PeerLinkOptions } from '../../../node-app/src/peers/peer-link';
-import { type PeerServer, startPeerServer } from '../../../node-app/src/peers/peer-server';
+import { type PeerServer } from '../../../node-app/src/peers/peer-server';
 import { type PyServer, startPyServer, startSilentServer } from './helpers';
 import { waitFor } from '../../support/wait';
+import { loopbackPeerServer } from '../../support/peer-server';
 
 describe('peer capabilities', () => {
   let ours: PeerServer;
@@ -19,7 +20,7 @@ describe('peer capabilities', () => {
     return l;
   };
   beforeAll(async () => {
-    ours = await startPeerServer({ host: '127.0.0.1', port: 0, nodeId: 'node2', handlers: { echo: (p) => p } });
+    ours = await loopbackPeerServer({ nodeId: 'node2', handlers: { echo: (p) => p } });
     py = await startPyServer();
     silent = await startSilentServer();
   });
@@ -77,7 +78,7 @@ describe('peer capabilities', () => {
   });
 
   test('a peer that went down is asked again when it is back: here it returns as an original node', async () => {
-    const mine = await startPeerServer({ host: '127.0.0.1', port: 0, nodeId: 'node2', handlers: { echo: (p) => p } });
+    const mine = await loopbackPeerServer({ nodeId: 'node2', handlers: { echo: (p) => p } });
     const port = mine.port;
     const l = link(`http://127.0.0.1:${port}`, { maxAttempts: 1, callTimeoutMs: 1000, probeIntervalMs: 60_000 });
     expect(await l.isOriginal()).toBe(false);

@@ -1,9 +1,10 @@
 import { PeerLink, PeerUnavailableError } from '../../../node-app/src/peers/peer-link';
-import { type PeerServer, startPeerServer } from '../../../node-app/src/peers/peer-server';
+import { type PeerServer } from '../../../node-app/src/peers/peer-server';
 import { renderPeerMetrics } from '../../../node-app/src/peers/peer-stats';
 import { XmlRpcFault, type XmlRpcValue } from '../../../node-app/src/peers/xmlrpc-codec';
 import { type PyServer, startChildPeerServer, startPyServer, startSilentServer } from './helpers';
 import { waitFor } from '../../support/wait';
+import { loopbackPeerServer, recorder } from '../../support/peer-server';
 
 const links: PeerLink[] = [];
 function link(address: string, opts: Partial<ConstructorParameters<typeof PeerLink>[0]> = {}): PeerLink {
@@ -21,9 +22,7 @@ describe('PeerLink against our peer server', () => {
   let delayFirstMs = 0;
   let hang = false;
   beforeAll(async () => {
-    server = await startPeerServer({
-      host: '127.0.0.1',
-      port: 0,
+    server = await loopbackPeerServer({
       nodeId: 'nodeB',
       handlers: {
         echo: (p) => p,
@@ -230,14 +229,9 @@ describe('a SIGSTOPped peer process never blocks the caller or other peers', () 
   const healthyGot: XmlRpcValue[] = [];
   beforeAll(async () => {
     stopped = await startPyServer();
-    healthy = await startPeerServer({
-      host: '127.0.0.1',
-      port: 0,
+    healthy = await loopbackPeerServer({
       handlers: {
-        record: ([x]) => {
-          healthyGot.push(x);
-          return true;
-        },
+        record: recorder(healthyGot),
         echo: (p) => p,
       },
     });

@@ -2,7 +2,7 @@
  * The peer link's resolver: one lookup in flight per name, the last good answer kept while a fresh
  * one is fetched, IP literals never looked up. The resolver function here is a controllable stand-in
  * for getaddrinfo (answers when the test says so); the end-to-end case with a real hanging resolver
- * is test/node/peer-name-resolution.test.ts.
+ * is test/e2e/peer-name-resolution.test.ts.
  */
 import type { LookupAddress } from 'node:dns';
 import { PeerResolver, type LookupFn } from '../../../node-app/src/peers/peer-resolver';
@@ -13,6 +13,18 @@ function controllable() {
     pending.push({ host, cb });
   };
   return { lookup, pending };
+}
+
+const NODE3 = [{ address: '10.0.0.3', family: 4 }];
+
+/** A resolver whose answers are always stale (freshMs 0) and that has answered node3 once. */
+async function answeredOnce() {
+  const r = controllable();
+  const res = new PeerResolver({ lookup: r.lookup, freshMs: 0 });
+  const first = res.addresses('node3');
+  r.pending[0].cb(null, NODE3);
+  await first;
+  return { r, res };
 }
 
 describe('PeerResolver', () => {
@@ -26,25 +38,17 @@ describe('PeerResolver', () => {
   });
 
   it('serves the last answer while a refresh hangs, and starts no second refresh meanwhile', async () => {
-    const r = controllable();
-    const res = new PeerResolver({ lookup: r.lookup, freshMs: 0 });
-    const first = res.addresses('node3');
-    r.pending[0].cb(null, [{ address: '10.0.0.3', family: 4 }]);
-    await first;
-    for (let i = 0; i < 20; i++) await expect(res.addresses('node3')).resolves.toEqual([{ address: '10.0.0.3', family: 4 }]);
+    const { r, res } = await answeredOnce();
+    for (let i = 0; i < 20; i++) await expect(res.addresses('node3')).resolves.toEqual(NODE3);
     expect(r.pending).toHaveLength(2); // the first lookup and one refresh, still hanging
     expect(res.lookups).toBe(2);
   });
 
   it('keeps the old answer when a refresh fails; fails only a name never resolved', async () => {
-    const r = controllable();
-    const res = new PeerResolver({ lookup: r.lookup, freshMs: 0 });
-    const first = res.addresses('node3');
-    r.pending[0].cb(null, [{ address: '10.0.0.3', family: 4 }]);
-    await first;
+    const { r, res } = await answeredOnce();
     await res.addresses('node3');
     r.pending[1].cb(Object.assign(new Error('gone'), { code: 'ENOTFOUND' }), []);
-    await expect(res.addresses('node3')).resolves.toEqual([{ address: '10.0.0.3', family: 4 }]);
+    await expect(res.addresses('node3')).resolves.toEqual(NODE3);
     const never = res.addresses('ghost');
     r.pending[r.pending.length - 1].cb(Object.assign(new Error('gone'), { code: 'ENOTFOUND' }), []);
     await expect(never).rejects.toThrow('gone');

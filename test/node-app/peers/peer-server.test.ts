@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import zlib from 'node:zlib';
-import { type PeerServer, startPeerServer, withArity } from '../../../node-app/src/peers/peer-server';
+import { type PeerServer, withArity } from '../../../node-app/src/peers/peer-server';
 import {
   decodeMethodResponse,
   encodeMethodCall,
@@ -11,6 +11,7 @@ import {
 import { rawRequest } from './helpers';
 import { loadSamples } from './samples';
 import { waitFor } from '../../support/wait';
+import { loopbackPeerServer } from '../../support/peer-server';
 
 /** The shape of a value: types and struct member names, not the data (ids and timestamps differ). */
 function shape(v: XmlRpcValue): unknown {
@@ -45,9 +46,7 @@ describe('replaying the captured Python exchanges (xmlrpc-samples.txt) against o
   let server: PeerServer;
   // Simple handlers with the §3 result shapes; the room logic itself is NODE's.
   beforeAll(async () => {
-    server = await startPeerServer({
-      host: '127.0.0.1',
-      port: 0,
+    server = await loopbackPeerServer({
       handlers: {
         heartbeat: withArity([], 0, () => ({ status: 'ok', node_id: 'node1', timestamp: ts() })),
         get_hosted_rooms: withArity([], 0, () => [{ ...room, node_address: 'http://127.0.0.1:29091' }]),
@@ -118,9 +117,7 @@ describe('peer server behaviour', () => {
   let server: PeerServer;
   let release: (() => void) | undefined;
   beforeAll(async () => {
-    server = await startPeerServer({
-      host: '127.0.0.1',
-      port: 0,
+    server = await loopbackPeerServer({
       nodeId: 'nodeT',
       limits: { maxBodyBytes: 64 * 1024, maxDepth: 8, handlerTimeoutMs: 200 },
       handlers: {
@@ -278,9 +275,7 @@ describe('checked before the body is read', () => {
   let runs = 0;
   const sockets: net.Socket[] = [];
   beforeAll(async () => {
-    server = await startPeerServer({
-      host: '127.0.0.1',
-      port: 0,
+    server = await loopbackPeerServer({
       nodeId: 'node1',
       auth: { secret: SECRET, maxSkewMs: 5000 },
       // a waiting body would hang the test: every refusal here must come without the body
@@ -338,7 +333,7 @@ describe('checked before the body is read', () => {
 
 describe('a body that stalls', () => {
   test('gets 408 at the body deadline, and the server keeps serving', async () => {
-    const server = await startPeerServer({ host: '127.0.0.1', port: 0, limits: { bodyTimeoutMs: 200 }, handlers: { echo: (p) => p } });
+    const server = await loopbackPeerServer({ limits: { bodyTimeoutMs: 200 }, handlers: { echo: (p) => p } });
     try {
       expect(await headOnly(server.port, 'POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n', '<?xml')).toMatch(/^HTTP\/1.1 408/);
       const body = encodeMethodCall('echo', ['still here']);

@@ -52,6 +52,16 @@ export interface ChatConnectionOptions {
   maxBufferedPerRoom?: number;
 }
 
+/** The defaults of ChatConnectionOptions (each option's comment says why). */
+const CONNECTION_DEFAULTS: Required<ChatConnectionOptions> = {
+  requestTimeoutMs: 10_000,
+  deleteTimeoutMs: 20_000,
+  connectTimeoutMs: 5_000,
+  pingIntervalMs: 15_000,
+  gapWaitMs: 1_500,
+  maxBufferedPerRoom: 1_000,
+};
+
 export interface ChatConnectionEvents {
   /** Every frame from the node, matched to a request or not. */
   frame: (frame: ServerFrame) => void;
@@ -70,6 +80,13 @@ export interface ChatConnectionEvents {
   server_error: (info: NodeFailure) => void;
   close: (info: { code: number; reason: string; expected: boolean }) => void;
   error: (err: Error) => void;
+}
+
+/** Frames that announce something (rather than answer a request), each its own typed event. */
+type NewsFrame = MemberJoinedEvent | MemberLeftEvent | DeleteRoomInitiatedEvent | DeleteRoomCancelledEvent | RoomDeletedEvent;
+const NEWS_TYPES: ReadonlySet<string> = new Set<NewsFrame['type']>(['member_joined', 'member_left', 'delete_room_initiated', 'delete_room_cancelled', 'room_deleted']);
+function isNews(frame: ServerFrame): frame is NewsFrame {
+  return NEWS_TYPES.has(frame.type);
 }
 
 export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
@@ -98,14 +115,11 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
   private constructor(url: string, options: ChatConnectionOptions) {
     super();
     this.url = url;
-    this.opts = {
-      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
-      deleteTimeoutMs: options.deleteTimeoutMs ?? 20_000,
-      connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
-      pingIntervalMs: options.pingIntervalMs ?? 15_000,
-      gapWaitMs: options.gapWaitMs ?? 1_500,
-      maxBufferedPerRoom: options.maxBufferedPerRoom ?? 1_000,
-    };
+    this.opts = { ...CONNECTION_DEFAULTS };
+    for (const key of Object.keys(CONNECTION_DEFAULTS) as (keyof ChatConnectionOptions)[]) {
+      const value = options[key];
+      if (value !== undefined) this.opts[key] = value;
+    }
     this.pending = new PendingRequests({
       onUnclaimedFailure: (failure) => this.emit('server_error', failure),
       onRefused: (type) => {
@@ -211,28 +225,11 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
     this.dispatch(frame);
   }
 
-  /** The typed events of frames that are news rather than replies. */
+  /** The typed events of frames that are news rather than replies: emitted as they came. */
   private dispatch(frame: ServerFrame): void {
-    switch (frame.type) {
-      case 'member_joined':
-        this.emit('member_joined', frame.data);
-        break;
-      case 'member_left':
-        this.emit('member_left', frame.data);
-        break;
-      case 'delete_room_initiated':
-        this.emit('delete_room_initiated', frame.data);
-        break;
-      case 'delete_room_cancelled':
-        this.emit('delete_room_cancelled', frame.data);
-        break;
-      case 'room_deleted':
-        this.emit('room_deleted', frame.data);
-        break;
-      default:
-        break;
-    }
+    if (isNews(frame)) this.emit(frame.type, frame.data as never);
   }
+
 
   /** Asks the node for a gap's messages; if they come in time the gap closes without a report. */
   private fetchMissing(roomId: string, from: number, to: number): void {

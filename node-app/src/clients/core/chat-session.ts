@@ -5,7 +5,7 @@
  * Every step is reported as a `status` event so a UI can show what happened.
  */
 import type { ChatMessage, GlobalRoomsListReply, MessageSentReply, RoomCreatedReply, RoomsListReply, ServerFrame } from '../../protocol/messages';
-import { ChatConnection, ChatConnectionOptions, JoinedRoom, MembersChange, RoomClosed } from './chat-connection';
+import { ChatConnection, ChatConnectionEvents, ChatConnectionOptions, JoinedRoom, MembersChange, RoomClosed } from './chat-connection';
 import { normalizeNodeAddress } from './address';
 import { ChatConnectionClosedError, ChatRequestError, isPassingJoinRefusal } from './errors';
 import type { GapReport } from './message-buffer';
@@ -35,16 +35,12 @@ export interface ChatSessionOptions extends ChatConnectionOptions {
   rejoinWaitMs?: number;
 }
 
-export interface ChatSessionEvents {
+/** The connection's ordered messages, gaps, member changes, closed rooms and raw frames pass through unchanged. */
+export interface ChatSessionEvents extends Pick<ChatConnectionEvents, 'message' | 'gap' | 'members' | 'room_closed' | 'frame'> {
   status: (status: SessionStatus) => void;
-  message: (message: ChatMessage) => void;
-  gap: (gap: GapReport) => void;
-  members: (change: MembersChange) => void;
-  room_closed: (closed: RoomClosed) => void;
   rejoined: (info: { room_id: string; room_name: string; node: string }) => void;
   rejoin_failed: (info: { room_id: string; room_name: string; error: string }) => void;
   server_error: (info: { type: string; code: string; message: string; room_id?: string }) => void;
-  frame: (frame: ServerFrame) => void;
 }
 
 export class ChatSession extends TypedEmitter<ChatSessionEvents> {

@@ -88,17 +88,7 @@ export class NodeSocket {
   /** Closes with a normal close; resolves when closed, or after 2 s by cutting the socket. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = setTimeout(() => {
-        this.ws.terminate();
-        resolve();
-      }, 2000);
-      this.ws.once('close', () => {
-        clearTimeout(done);
-        resolve();
-      });
-      this.ws.close(1000, 'client closing');
-    });
+    return closeWebSocket(this.ws, 'client closing');
   }
 
   private parse(data: WebSocket.RawData, isBinary: boolean): ServerFrame | Error {
@@ -129,4 +119,22 @@ export class NodeSocket {
     }, intervalMs);
     this.pingTimer.unref();
   }
+}
+
+/**
+ * A normal close (1000, `reason`) that never hangs: a node that does not answer the close within
+ * `deadlineMs` has its socket cut. Resolves once the socket is closed either way.
+ */
+export function closeWebSocket(ws: WebSocket, reason = '', deadlineMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => {
+      ws.terminate();
+      resolve();
+    }, deadlineMs);
+    ws.once('close', () => {
+      clearTimeout(cut);
+      resolve();
+    });
+    ws.close(1000, reason);
+  });
 }

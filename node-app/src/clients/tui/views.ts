@@ -65,6 +65,21 @@ function StatusLine({ state }: { state: TuiState }): React.ReactElement {
 
 // ---------------------------------------------------------------------- connection
 
+/** A bordered form: its title, a blank line, then its rows. */
+function formFrame(title: string, ...rows: React.ReactNode[]): React.ReactElement {
+  return h(Box, { flexDirection: 'column', borderStyle: 'round', paddingX: 1, flexGrow: 1 }, h(Text, { bold: true }, title), h(Text, null, ' '), ...rows);
+}
+
+/** One labelled text field of a form; the label of the focused field is highlighted. */
+function formField(
+  label: string,
+  labelWidth: number,
+  focus: boolean,
+  input: { value: string; onChange: (v: string) => void; onSubmit: () => void; placeholder: string },
+): React.ReactElement {
+  return h(Box, null, h(Box, { width: labelWidth }, h(Text, { color: focus ? 'cyan' : undefined }, label)), h(TextInput, { ...input, focus }));
+}
+
 function ConnectScreen({ controller, state }: { controller: TuiController; state: TuiState }): React.ReactElement {
   const [field, setField] = useState<'user' | 'nodes'>(state.username ? 'nodes' : 'user');
   useInput((_input, key) => {
@@ -75,23 +90,10 @@ function ConnectScreen({ controller, state }: { controller: TuiController; state
     if (field === 'user' && state.nodesText.trim() === '') setField('nodes');
     else void controller.connect();
   };
-  return h(
-    Box,
-    { flexDirection: 'column', borderStyle: 'round', paddingX: 1, flexGrow: 1 },
-    h(Text, { bold: true }, 'Connect to a chat node'),
-    h(Text, null, ' '),
-    h(
-      Box,
-      null,
-      h(Box, { width: 16 }, h(Text, { color: field === 'user' ? 'cyan' : undefined }, 'Username:')),
-      h(TextInput, { value: state.username, onChange: (v: string) => controller.setUsername(v), onSubmit: submit, focus: field === 'user', placeholder: 'your name' }),
-    ),
-    h(
-      Box,
-      null,
-      h(Box, { width: 16 }, h(Text, { color: field === 'nodes' ? 'cyan' : undefined }, 'Node addresses:')),
-      h(TextInput, { value: state.nodesText, onChange: (v: string) => controller.setNodesText(v), onSubmit: submit, focus: field === 'nodes', placeholder: 'host:port, host:port, ...' }),
-    ),
+  return formFrame(
+    'Connect to a chat node',
+    formField('Username:', 16, field === 'user', { value: state.username, onChange: (v: string) => controller.setUsername(v), onSubmit: submit, placeholder: 'your name' }),
+    formField('Node addresses:', 16, field === 'nodes', { value: state.nodesText, onChange: (v: string) => controller.setNodesText(v), onSubmit: submit, placeholder: 'host:port, host:port, ...' }),
     h(Text, null, ' '),
     h(Text, { dimColor: true }, 'Several addresses: the client moves to the next one if its node goes away.'),
     h(Box, { flexGrow: 1 }),
@@ -155,23 +157,10 @@ function CreateRoomScreen({ controller }: { controller: TuiController }): React.
     if (key.escape) controller.cancelCreate();
   });
   const submit = (): void => void controller.create(name, description);
-  return h(
-    Box,
-    { flexDirection: 'column', borderStyle: 'round', paddingX: 1, flexGrow: 1 },
-    h(Text, { bold: true }, 'Create a room'),
-    h(Text, null, ' '),
-    h(
-      Box,
-      null,
-      h(Box, { width: 14 }, h(Text, { color: field === 'name' ? 'cyan' : undefined }, 'Name:')),
-      h(TextInput, { value: name, onChange: setName, onSubmit: submit, focus: field === 'name', placeholder: 'room name' }),
-    ),
-    h(
-      Box,
-      null,
-      h(Box, { width: 14 }, h(Text, { color: field === 'desc' ? 'cyan' : undefined }, 'Description:')),
-      h(TextInput, { value: description, onChange: setDescription, onSubmit: submit, focus: field === 'desc', placeholder: '(optional)' }),
-    ),
+  return formFrame(
+    'Create a room',
+    formField('Name:', 14, field === 'name', { value: name, onChange: setName, onSubmit: submit, placeholder: 'room name' }),
+    formField('Description:', 14, field === 'desc', { value: description, onChange: setDescription, onSubmit: submit, placeholder: '(optional)' }),
     h(Box, { flexGrow: 1 }),
     h(Text, { dimColor: true }, 'Enter create and join · Tab next field · Esc back'),
   );

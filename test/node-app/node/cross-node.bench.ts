@@ -1,6 +1,6 @@
 /**
  * Cross-node throughput and latency of three local nodes, and what the peer link costs per message.
- * Run after a build:  node dist/test/node/cross-node.bench.js [--messages N] [--clients C] [--rooms R] [--window W] [--samples S]
+ * Run after a build:  node dist/test/node-app/node/cross-node.bench.js [--messages N] [--clients C] [--rooms R] [--window W] [--samples S]
  * (BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the nodes; REPLICATION=off measures the node without issue 6.)
  *
  * Workloads (each on a fresh three-node cluster on 127.0.0.1, ports 20040-20052):
@@ -13,18 +13,17 @@
  *     difference being what the peer link path costs per message.
  */
 import { readFileSync } from 'node:fs';
-import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
-import { TestClient } from '../support/ws-client';
+import { startLocalCluster, type LocalCluster } from '../../../node-app/src/cluster/local-cluster';
+import { intOptions } from '../../support/bench-args';
+import { TestClient } from '../../support/ws-client';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const MESSAGES = arg('messages', 3000);
-const CLIENTS = arg('clients', 12);
-const ROOMS = arg('rooms', 3);
-const WINDOW = arg('window', 8);
-const LAT_SAMPLES = arg('samples', 500);
+const { messages: MESSAGES, clients: CLIENTS, rooms: ROOMS, window: WINDOW, samples: LAT_SAMPLES } = intOptions({
+  messages: 3000,
+  clients: 12,
+  rooms: 3,
+  window: 8,
+  samples: 500,
+});
 
 const TICKS = 100; // USER_HZ on Linux
 function cpuMs(pid: number): number {
