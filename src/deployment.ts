@@ -25,6 +25,8 @@ export const LAYOUT = {
   managerIpFile: 'swarm-manager-ip.txt',
   imagesDir: '.images',
   dockerfile: 'Dockerfile.node',
+  /** One stack file per service, for a topology change applied one node at a time (change-topology.sh). */
+  servicesDir: 'services',
   /** The Docker provider's machine image: its Dockerfile, relative to the stack folder. */
   dockerVmDir: 'docker-vm',
   /** Build arguments selecting the Dockerfile's in-container build (npm ci inside; needs internet). */
@@ -169,6 +171,7 @@ export class SwarmChatDeployment extends Construct {
         service: this.chat.swarmServiceName(s),
         xmlRpcAddress: s.xmlRpcAddress,
         peerNodes: this.chat.peerNodes(s),
+        serviceFile: serviceFilePath(s.name),
       };
     });
     const workers = nodes.filter((n) => !n.isManager);
@@ -195,6 +198,8 @@ export class SwarmChatDeployment extends Construct {
       workers,
       lastNode: workers.length ? workers[workers.length - 1] : nodes.find((n) => n.isManager)!,
       wsUrls: nodes.map((n) => n.wsUrl).join(','),
+      // A room's voter set as the node's GET /membership writes it: the node ids, sorted (JS order), comma-joined.
+      voterSet: nodes.map((n) => n.name).sort().join(','),
       stack: {
         name: this.chat.stackName,
         file: this.stackFileName,
@@ -223,6 +228,9 @@ export class SwarmChatDeployment extends Construct {
       new TemplateFile(this, id, { path, template, context: ctx, executable: true });
     new TemplateFile(this, 'Vagrantfile', { path: 'Vagrantfile', template: 'Vagrantfile.hbs', context: ctx });
     new YamlFile(this, 'StackFile', { path: this.stackFileName, model: () => this.compose().toObject() });
+    this.chat.onServiceAdded((s) => {
+      new YamlFile(this, `ServiceFile-${s.name}`, { path: serviceFilePath(s.name), model: () => this.chat.toCompose([s]).toObject() });
+    });
     new TextFile(this, 'DemoEnv', { path: 'demo.env', commentStyle: CommentStyle.HASH, lines: () => demoEnvLines(this.templateContext()) });
     script('ProvisionHosts', 'provision/hosts.sh', 'provision/hosts.sh.hbs');
     script('ProvisionDocker', 'provision/install-docker.sh', 'provision/install-docker.sh.hbs');
@@ -230,6 +238,7 @@ export class SwarmChatDeployment extends Construct {
     script('ProvisionSwarmJoin', 'provision/swarm-join.sh', 'provision/swarm-join.sh.hbs');
     script('SetupSwarm', 'scripts/setup-swarm.sh', 'scripts/setup-swarm.sh.hbs');
     script('DeployStack', 'scripts/deploy-stack.sh', 'scripts/deploy-stack.sh.hbs');
+    script('ChangeTopology', 'scripts/change-topology.sh', 'scripts/change-topology.sh.hbs');
     script('DeployDemo', 'scripts/deploy-demo.sh', 'scripts/deploy-demo.sh.hbs');
     script('RunScenarios', 'scripts/run-scenarios.sh', 'scripts/run-scenarios.sh.hbs');
     if (this.provider.kind === ProviderKind.DOCKER) {
@@ -237,6 +246,11 @@ export class SwarmChatDeployment extends Construct {
     }
     new TemplateFile(this, 'Readme', { path: 'README.md', template: 'README.md.hbs', context: ctx, commentStyle: CommentStyle.HTML });
   }
+}
+
+/** Where a service's own stack file is written, relative to the stack folder. */
+function serviceFilePath(serviceName: string): string {
+  return `${LAYOUT.servicesDir}/${serviceName}.yml`;
 }
 
 export type TemplateContext = ReturnType<SwarmChatDeployment['templateContext']>;
