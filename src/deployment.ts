@@ -6,6 +6,7 @@ import { YamlFile } from './files/yaml-file';
 import { ChatStack, ChatStackProps } from './model/chat-stack';
 import { DockerEngineSource } from './model/docker-engine';
 import { TopologyError } from './model/errors';
+import { checkInteger } from './model/names';
 import { PrivateNetwork } from './model/network';
 import { MachineProvider, ProviderKind } from './model/provider';
 import { SwarmCluster, SwarmRole } from './model/swarm';
@@ -95,6 +96,11 @@ export interface SwarmChatDeploymentProps {
   /** @default "docker-compose.demo.yml" */
   readonly stackFileName?: string;
   readonly chat?: Omit<ChatStackProps, 'swarm'>;
+  /**
+   * A smaller node count the generated README walks through growing this stack from, as a worked
+   * example of a topology change on a running stack (five-nodes: 3). @default none
+   */
+  readonly grownFromNodes?: number;
 }
 
 /**
@@ -109,6 +115,7 @@ export class SwarmChatDeployment extends Construct {
   readonly provider: MachineProvider;
   readonly dockerEngine: DockerEngineSource;
   readonly stackFileName: string;
+  readonly grownFromNodes?: number;
 
   constructor(scope: Construct, id: string, props: SwarmChatDeploymentProps) {
     super(scope, id);
@@ -145,6 +152,9 @@ export class SwarmChatDeployment extends Construct {
       });
       this.chat.addService(member, { webSocketPort: spec.webSocketPort, xmlRpcPort: spec.xmlRpcPort, placementLabel: spec.placementLabel });
     });
+    if (props.grownFromNodes !== undefined) {
+      this.grownFromNodes = checkInteger('grown-from node count', props.grownFromNodes, 1, Math.max(1, props.nodes.length - 1));
+    }
     this.addFiles();
   }
 
@@ -196,6 +206,7 @@ export class SwarmChatDeployment extends Construct {
       nodes,
       manager: nodes.find((n) => n.isManager)!,
       workers,
+      growth: this.growthContext(nodes.map((n) => n.name)),
       lastNode: workers.length ? workers[workers.length - 1] : nodes.find((n) => n.isManager)!,
       wsUrls: nodes.map((n) => n.wsUrl).join(','),
       // A room's voter set as the node's GET /membership writes it: the node ids, sorted (JS order), comma-joined.
@@ -214,6 +225,18 @@ export class SwarmChatDeployment extends Construct {
         ...LAYOUT,
         buildArgs: Object.entries(LAYOUT.inContainerBuildArgs).map(([k, v]) => `--build-arg ${k}=${v}`).join(' '),
       },
+    };
+  }
+
+  /** The README's worked example of a topology change: the next count, and the growth from `grownFromNodes`. */
+  private growthContext(names: string[]) {
+    const from = this.grownFromNodes;
+    return {
+      next: names.length + 1,
+      from: from ?? false,
+      initial: from ? names.slice(0, from) : [],
+      added: from ? names.slice(from) : [],
+      steps: from ? names.slice(from).map((_, i) => from + i + 1).join(' → ') : '',
     };
   }
 

@@ -9,32 +9,15 @@
  * the rooms' configurations go 3, 4, 5 (one server at a time). Prints its figures.
  */
 import * as fs from 'node:fs';
-import http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChatConnection } from '../../node-app/src/clients/core/chat-connection';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
 import { ChatLoad, roomHistory } from '../support/chat-load';
+import { health, membership, settledUnder } from '../support/node-http';
 import { sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(120_000);
-
-function health(wsUrl: string): Promise<{ code: number; status?: string }> {
-  const port = Number(new URL(wsUrl).port);
-  return new Promise((resolve) => {
-    http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => {
-        try {
-          resolve({ code: res.statusCode ?? 0, status: (JSON.parse(body) as { status?: string }).status });
-        } catch {
-          resolve({ code: res.statusCode ?? 0 });
-        }
-      });
-    }).on('error', () => resolve({ code: 0 }));
-  });
-}
 
 describe('adding and removing a node under continuous chat (real nodes)', () => {
   let cluster: LocalCluster | undefined;
@@ -92,6 +75,7 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
     };
     await roll(four);
     await waitFor('node4 ready', async () => (await health(url('node4'))).code === 200, 20_000);
+    for (const id of four) await waitFor(`${id}: every room settled under four voters`, async () => settledUnder(await membership(url(id)), four), 20_000);
     serving.add('node4');
     await load.addSender(rooms[0], 'd0', 'node4');
     await sleep(1500);
@@ -100,6 +84,7 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
     serving.delete('node4');
     await roll(three);
     await waitFor('node4 not ready after removal', async () => (await health(url('node4'))).code === 503, 20_000);
+    for (const id of three) await waitFor(`${id}: every room settled under three voters`, async () => settledUnder(await membership(url(id)), three), 20_000);
     // node4 drains: it tells its clients to move; the sender there moves and resumes by itself.
     await waitFor('the sender on node4 moved', () => load!.senderNodes().d0 !== 'node4', 10_000);
     await sleep(1000);
@@ -115,7 +100,7 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
     }
   });
 
-  test('3 -> 5 in one edit: both new nodes serve once counted, each room went 3 -> 4 -> 5 voters, chat unharmed', async () => {
+  test('3 -> 5 in one edit, as change-topology.sh orders it: each new node serves once every room committed it, each room went 3 -> 4 -> 5 voters, chat unharmed', async () => {
     await load?.close();
     await cluster?.stop();
     const three = ['node1', 'node2', 'node3'];
@@ -134,8 +119,7 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
     await load.addSender(room, 'a', 'node2');
     await load.addSender(room, 'b', 'node3');
     load.start();
-    await c.startNode('node4', { waitReady: false });
-    await c.startNode('node5', { waitReady: false });
+    // The running nodes learn the new topology one at a time; node4 and node5 do not run yet.
     for (const id of three) {
       serving.delete(id);
       const stopping = c.stopNode(id);
@@ -145,9 +129,22 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
       serving.add(id);
       await sleep(500);
     }
-    await waitFor('node4 and node5 ready', async () => (await health(url('node4'))).code === 200 && (await health(url('node5'))).code === 200, 20_000);
-    await load.addSender(room, 'd', 'node4');
-    await load.addSender(room, 'e', 'node5');
+    // Each new node in turn: a learner until every room has committed it, then it serves.
+    for (const [id, sender] of [['node4', 'd'], ['node5', 'e']]) {
+      await c.startNode(id, { waitReady: false });
+      const members = [...serving, id];
+      await waitFor(`${id} a committed voter of every room on every node`, async () => {
+        for (const m of members) {
+          const summary = await membership(url(m));
+          if (!summary || summary.unsettled !== 0 || Object.keys(summary.voter_sets).some((set) => !set.split(',').includes(id))) return false;
+        }
+        return true;
+      }, 20_000);
+      await waitFor(`${id} ready`, async () => (await health(url(id))).code === 200, 20_000);
+      serving.add(id);
+      await load.addSender(room, sender, id);
+    }
+    for (const id of five) expect(settledUnder(await membership(url(id)), five)).toBe(true);
     await sleep(1500);
     await load.stop();
     const figures = load.audit(new Map([[room, await roomHistory(url('node5'), room)]]));

@@ -210,5 +210,11 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
     for (const v of all) expect(settledUnder(await membership(v.wsUrl), all.map((x) => x.name))).toBe(true);
     expect(load.records.filter((r) => r.sender === 'd' && r.outcome === 'acked').length).toBeGreaterThan(0);
     expect(out).toContain('change: done');
+
+    // Idempotent: run again on the changed stack, change-topology.sh redeploys nothing and restarts no task.
+    const tasks = await l.runningTasks();
+    const again = await log.step('scripts/change-topology.sh again (nothing to change)', () => l.runScript(l.managerVm.name, 'scripts/change-topology.sh', [], 300_000));
+    expect(again.split('\n').filter((x) => / unchanged$/.test(x))).toHaveLength(all.length);
+    expect(await l.runningTasks()).toEqual(tasks);
   }, 600_000);
 });

@@ -209,6 +209,16 @@ export class SwarmLab {
     return this.runScript(this.managerVm.name, 'scripts/deploy-stack.sh', [], 600_000);
   }
 
+  /** The stack's services and their running task ids (a redeployed service gets a new task). */
+  async runningTasks(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const vm of this.vms) {
+      const r = await this.manager.docker(['service', 'ps', '--no-trunc', '-q', '--filter', 'desired-state=running', this.serviceName(vm.name)]);
+      out[vm.name] = r.stdout.trim();
+    }
+    return out;
+  }
+
   serviceName(vmName: string): string {
     return `${this.opts.stackName}_${vmName}`;
   }
