@@ -112,12 +112,15 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
     const c = cluster;
     const serving = new Set(three);
     const url = (id: string) => c.nodes.find((n) => n.id === id)!.wsUrl;
-    const creator = await ChatConnection.connect(url('node1'));
-    const room = (await creator.createRoom('memb-5', 'creator')).room_id;
-    await creator.close();
+    // One room per admin, so every running node's admin role goes through the change.
+    const rooms: string[] = [];
+    for (const [r, id] of three.entries()) {
+      const creator = await ChatConnection.connect(url(id));
+      rooms.push((await creator.createRoom(`memb5-${r}`, `creator${r}`)).room_id);
+      await creator.close();
+    }
     load = new ChatLoad({ url, liveNodes: () => [...serving], periodMs: 50 });
-    await load.addSender(room, 'a', 'node2');
-    await load.addSender(room, 'b', 'node3');
+    for (const [r, room] of rooms.entries()) await load.addSender(room, `a${r}`, three[(r + 1) % 3]);
     load.start();
     // The running nodes learn the new topology one at a time; node4 and node5 do not run yet.
     for (const id of three) {
@@ -130,7 +133,7 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
       await sleep(500);
     }
     // Each new node in turn: a learner until every room has committed it, then it serves.
-    for (const [id, sender] of [['node4', 'd'], ['node5', 'e']]) {
+    for (const [i, id] of ['node4', 'node5'].entries()) {
       await c.startNode(id, { waitReady: false });
       const members = [...serving, id];
       await waitFor(`${id} a committed voter of every room on every node`, async () => {
@@ -142,18 +145,24 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
       }, 20_000);
       await waitFor(`${id} ready`, async () => (await health(url(id))).code === 200, 20_000);
       serving.add(id);
-      await load.addSender(room, sender, id);
+      await load.addSender(rooms[i], `new${i}`, id);
     }
     for (const id of five) expect(settledUnder(await membership(url(id)), five)).toBe(true);
     await sleep(1500);
     await load.stop();
-    const figures = load.audit(new Map([[room, await roomHistory(url('node5'), room)]]));
+    const history = new Map<string, Awaited<ReturnType<typeof roomHistory>>>();
+    for (const room of rooms) history.set(room, await roomHistory(url('node5'), room));
+    const figures = load.audit(history);
     console.log('membership 3->5 figures', JSON.stringify(figures));
     expect(figures).toMatchObject({ ackedLost: 0, duplicates: 0, senderInversions: 0, errorThenCommit: 0, stranded: 0, errors: 0 });
-    // The admin logged the change as two single-server steps.
     const logs = three.map((id) => fs.readFileSync(path.join(root, 'logs5', `${id}.log`), 'utf8')).join('\n');
-    const changes = logs.split('\n').filter((l) => l.includes('replication: membership change') && l.includes(room));
-    const sizes = changes.map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as { to: string[] }).to.length);
-    expect(sizes.filter((n) => n > 3)).toEqual([4, 5]);
+    for (const room of rooms) {
+      const seqs = history.get(room)!.map((m) => m.sequence_number);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      // The admins logged the change as two single-server steps.
+      const changes = logs.split('\n').filter((l) => l.includes('replication: membership change') && l.includes(room));
+      const sizes = changes.map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as { to: string[] }).to.length);
+      expect(sizes.filter((n) => n > 3)).toEqual([4, 5]);
+    }
   });
 });
