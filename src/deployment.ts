@@ -153,7 +153,7 @@ export class SwarmChatDeployment extends Construct {
       this.chat.addService(member, { webSocketPort: spec.webSocketPort, xmlRpcPort: spec.xmlRpcPort, placementLabel: spec.placementLabel });
     });
     if (props.grownFromNodes !== undefined) {
-      this.grownFromNodes = checkInteger('grown-from node count', props.grownFromNodes, 1, Math.max(1, props.nodes.length - 1));
+      this.grownFromNodes = checkInteger('grown-from node count', props.grownFromNodes, 1, props.nodes.length - 1, ` (fewer than the ${props.nodes.length} nodes)`);
     }
     this.addFiles();
   }
