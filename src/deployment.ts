@@ -6,6 +6,7 @@ import { YamlFile } from './files/yaml-file';
 import { ChatStack, ChatStackProps } from './model/chat-stack';
 import { DockerEngineSource } from './model/docker-engine';
 import { TopologyError } from './model/errors';
+import { checkInteger } from './model/names';
 import { PrivateNetwork } from './model/network';
 import { MachineProvider, ProviderKind } from './model/provider';
 import { SwarmCluster, SwarmRole } from './model/swarm';
@@ -25,6 +26,8 @@ export const LAYOUT = {
   managerIpFile: 'swarm-manager-ip.txt',
   imagesDir: '.images',
   dockerfile: 'Dockerfile.node',
+  /** One stack file per service, for a topology change applied one node at a time (change-topology.sh). */
+  servicesDir: 'services',
   /** The Docker provider's machine image: its Dockerfile, relative to the stack folder. */
   dockerVmDir: 'docker-vm',
   /** Build arguments selecting the Dockerfile's in-container build (npm ci inside; needs internet). */
@@ -93,6 +96,11 @@ export interface SwarmChatDeploymentProps {
   /** @default "docker-compose.demo.yml" */
   readonly stackFileName?: string;
   readonly chat?: Omit<ChatStackProps, 'swarm'>;
+  /**
+   * A smaller node count the generated README walks through growing this stack from, as a worked
+   * example of a topology change on a running stack (five-nodes: 3). @default none
+   */
+  readonly grownFromNodes?: number;
 }
 
 /**
@@ -107,6 +115,7 @@ export class SwarmChatDeployment extends Construct {
   readonly provider: MachineProvider;
   readonly dockerEngine: DockerEngineSource;
   readonly stackFileName: string;
+  readonly grownFromNodes?: number;
 
   constructor(scope: Construct, id: string, props: SwarmChatDeploymentProps) {
     super(scope, id);
@@ -143,6 +152,9 @@ export class SwarmChatDeployment extends Construct {
       });
       this.chat.addService(member, { webSocketPort: spec.webSocketPort, xmlRpcPort: spec.xmlRpcPort, placementLabel: spec.placementLabel });
     });
+    if (props.grownFromNodes !== undefined) {
+      this.grownFromNodes = checkInteger('grown-from node count', props.grownFromNodes, 1, props.nodes.length - 1, ` (fewer than the ${props.nodes.length} nodes)`);
+    }
     this.addFiles();
   }
 
@@ -169,6 +181,7 @@ export class SwarmChatDeployment extends Construct {
         service: this.chat.swarmServiceName(s),
         xmlRpcAddress: s.xmlRpcAddress,
         peerNodes: this.chat.peerNodes(s),
+        serviceFile: serviceFilePath(s.name),
       };
     });
     const workers = nodes.filter((n) => !n.isManager);
@@ -193,8 +206,11 @@ export class SwarmChatDeployment extends Construct {
       nodes,
       manager: nodes.find((n) => n.isManager)!,
       workers,
+      growth: this.growthContext(nodes.map((n) => n.name)),
       lastNode: workers.length ? workers[workers.length - 1] : nodes.find((n) => n.isManager)!,
       wsUrls: nodes.map((n) => n.wsUrl).join(','),
+      // A room's voter set as the node's GET /membership writes it: the node ids, sorted (JS order), comma-joined.
+      voterSet: nodes.map((n) => n.name).sort().join(','),
       stack: {
         name: this.chat.stackName,
         file: this.stackFileName,
@@ -212,6 +228,18 @@ export class SwarmChatDeployment extends Construct {
     };
   }
 
+  /** The README's worked example of a topology change: the next count, and the growth from `grownFromNodes`. */
+  private growthContext(names: string[]) {
+    const from = this.grownFromNodes;
+    return {
+      next: names.length + 1,
+      from: from ?? false,
+      initial: from ? names.slice(0, from) : [],
+      added: from ? names.slice(from) : [],
+      steps: from ? names.slice(from).map((_, i) => from + i + 1).join(' → ') : '',
+    };
+  }
+
   /** The stack file's object model. */
   compose(): ComposeFile {
     return this.chat.toCompose();
@@ -223,6 +251,9 @@ export class SwarmChatDeployment extends Construct {
       new TemplateFile(this, id, { path, template, context: ctx, executable: true });
     new TemplateFile(this, 'Vagrantfile', { path: 'Vagrantfile', template: 'Vagrantfile.hbs', context: ctx });
     new YamlFile(this, 'StackFile', { path: this.stackFileName, model: () => this.compose().toObject() });
+    this.chat.onServiceAdded((s) => {
+      new YamlFile(this, `ServiceFile-${s.name}`, { path: serviceFilePath(s.name), model: () => this.chat.toCompose([s]).toObject() });
+    });
     new TextFile(this, 'DemoEnv', { path: 'demo.env', commentStyle: CommentStyle.HASH, lines: () => demoEnvLines(this.templateContext()) });
     script('ProvisionHosts', 'provision/hosts.sh', 'provision/hosts.sh.hbs');
     script('ProvisionDocker', 'provision/install-docker.sh', 'provision/install-docker.sh.hbs');
@@ -230,6 +261,7 @@ export class SwarmChatDeployment extends Construct {
     script('ProvisionSwarmJoin', 'provision/swarm-join.sh', 'provision/swarm-join.sh.hbs');
     script('SetupSwarm', 'scripts/setup-swarm.sh', 'scripts/setup-swarm.sh.hbs');
     script('DeployStack', 'scripts/deploy-stack.sh', 'scripts/deploy-stack.sh.hbs');
+    script('ChangeTopology', 'scripts/change-topology.sh', 'scripts/change-topology.sh.hbs');
     script('DeployDemo', 'scripts/deploy-demo.sh', 'scripts/deploy-demo.sh.hbs');
     script('RunScenarios', 'scripts/run-scenarios.sh', 'scripts/run-scenarios.sh.hbs');
     if (this.provider.kind === ProviderKind.DOCKER) {
@@ -237,6 +269,11 @@ export class SwarmChatDeployment extends Construct {
     }
     new TemplateFile(this, 'Readme', { path: 'README.md', template: 'README.md.hbs', context: ctx, commentStyle: CommentStyle.HTML });
   }
+}
+
+/** Where a service's own stack file is written, relative to the stack folder. */
+function serviceFilePath(serviceName: string): string {
+  return `${LAYOUT.servicesDir}/${serviceName}.yml`;
 }
 
 export type TemplateContext = ReturnType<SwarmChatDeployment['templateContext']>;

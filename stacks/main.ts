@@ -5,7 +5,7 @@ import { FileSynthesizer } from '../src/synth/file-synthesizer';
 import { addDemoStack } from './demo';
 import { addDemoDockerStack } from './demo-docker';
 import { addFiveNodesStack } from './five-nodes';
-import { addLabStack } from './lab';
+import { addLabGrownStack, addLabStack } from './lab';
 import { addVagrantLabStack } from './vagrant-lab';
 
 /**
@@ -17,6 +17,7 @@ export function buildApp(outdir?: string): App {
   addDemoStack(app);
   addFiveNodesStack(app);
   addLabStack(app);
+  addLabGrownStack(app);
   addDemoDockerStack(app);
   addVagrantLabStack(app);
   return app;

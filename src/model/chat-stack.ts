@@ -67,6 +67,7 @@ export class ChatStack extends Construct {
   readonly stopGracePeriodSeconds: number;
   readonly logLevel: string;
   private readonly entries: ChatService[] = [];
+  private readonly addedListeners: ((service: ChatService) => void)[] = [];
 
   constructor(scope: Construct, id: string, props: ChatStackProps) {
     super(scope, id);
@@ -128,7 +129,14 @@ export class ChatStack extends Construct {
       xmlRpcAddress: `http://${node.name}:${xmlRpcPort}`,
     };
     this.entries.push(service);
+    for (const fn of this.addedListeners) fn(service);
     return service;
+  }
+
+  /** `fn` for every service, those added so far and those added later (per-service files follow the topology). */
+  onServiceAdded(fn: (service: ChatService) => void): void {
+    this.addedListeners.push(fn);
+    for (const s of this.entries) fn(s);
   }
 
   get services(): readonly ChatService[] {
@@ -152,12 +160,22 @@ export class ChatStack extends Construct {
     return `${SECRETS_DIR}/${this.clusterSecretName}`;
   }
 
-  /** The stack file as an object model; evaluated at synth so services added late are included. */
-  toCompose(): ComposeFile {
+  /**
+   * The stack file as an object model; evaluated at synth so services added late are included.
+   * `only` limits it to those services (with the network, volumes and secret they use): deployed
+   * without `--prune`, such a file changes those services and leaves the others running, which is
+   * how a topology change rolls one node at a time. Each service's definition is the same as in the
+   * whole file, so deploying the whole file afterwards changes nothing.
+   */
+  toCompose(only: readonly ChatService[] = this.entries): ComposeFile {
+    for (const s of only) {
+      if (!this.entries.includes(s)) throw new TopologyError(`service ${s.name} is not part of stack ${this.stackName}`);
+    }
+    const services = this.entries.filter((s) => only.includes(s));
     const compose = new ComposeFile();
-    for (const s of this.entries) compose.addService(s.name, this.composeService(s));
+    for (const s of services) compose.addService(s.name, this.composeService(s));
     compose.addNetwork(this.overlayNetwork, { driver: 'overlay', attachable: true });
-    for (const s of this.entries) {
+    for (const s of services) {
       compose.addVolume(`${s.name}-data`);
       compose.addVolume(`${s.name}-logs`);
     }

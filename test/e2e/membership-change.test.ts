@@ -9,32 +9,15 @@
  * the rooms' configurations go 3, 4, 5 (one server at a time). Prints its figures.
  */
 import * as fs from 'node:fs';
-import http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ChatConnection } from '../../node-app/src/clients/core/chat-connection';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
 import { ChatLoad, roomHistory } from '../support/chat-load';
+import { health, membership, settledUnder } from '../support/node-http';
 import { sleep, waitFor } from '../support/wait';
 
 jest.setTimeout(120_000);
-
-function health(wsUrl: string): Promise<{ code: number; status?: string }> {
-  const port = Number(new URL(wsUrl).port);
-  return new Promise((resolve) => {
-    http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => {
-        try {
-          resolve({ code: res.statusCode ?? 0, status: (JSON.parse(body) as { status?: string }).status });
-        } catch {
-          resolve({ code: res.statusCode ?? 0 });
-        }
-      });
-    }).on('error', () => resolve({ code: 0 }));
-  });
-}
 
 describe('adding and removing a node under continuous chat (real nodes)', () => {
   let cluster: LocalCluster | undefined;
@@ -92,6 +75,7 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
     };
     await roll(four);
     await waitFor('node4 ready', async () => (await health(url('node4'))).code === 200, 20_000);
+    for (const id of four) await waitFor(`${id}: every room settled under four voters`, async () => settledUnder(await membership(url(id)), four), 20_000);
     serving.add('node4');
     await load.addSender(rooms[0], 'd0', 'node4');
     await sleep(1500);
@@ -100,6 +84,7 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
     serving.delete('node4');
     await roll(three);
     await waitFor('node4 not ready after removal', async () => (await health(url('node4'))).code === 503, 20_000);
+    for (const id of three) await waitFor(`${id}: every room settled under three voters`, async () => settledUnder(await membership(url(id)), three), 20_000);
     // node4 drains: it tells its clients to move; the sender there moves and resumes by itself.
     await waitFor('the sender on node4 moved', () => load!.senderNodes().d0 !== 'node4', 10_000);
     await sleep(1000);
@@ -115,7 +100,7 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
     }
   });
 
-  test('3 -> 5 in one edit: both new nodes serve once counted, each room went 3 -> 4 -> 5 voters, chat unharmed', async () => {
+  test('3 -> 5 in one edit, as change-topology.sh orders it: each new node serves once every room committed it, each room went 3 -> 4 -> 5 voters, chat unharmed', async () => {
     await load?.close();
     await cluster?.stop();
     const three = ['node1', 'node2', 'node3'];
@@ -127,15 +112,17 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
     const c = cluster;
     const serving = new Set(three);
     const url = (id: string) => c.nodes.find((n) => n.id === id)!.wsUrl;
-    const creator = await ChatConnection.connect(url('node1'));
-    const room = (await creator.createRoom('memb-5', 'creator')).room_id;
-    await creator.close();
+    // One room per admin, so every running node's admin role goes through the change.
+    const rooms: string[] = [];
+    for (const [r, id] of three.entries()) {
+      const creator = await ChatConnection.connect(url(id));
+      rooms.push((await creator.createRoom(`memb5-${r}`, `creator${r}`)).room_id);
+      await creator.close();
+    }
     load = new ChatLoad({ url, liveNodes: () => [...serving], periodMs: 50 });
-    await load.addSender(room, 'a', 'node2');
-    await load.addSender(room, 'b', 'node3');
+    for (const [r, room] of rooms.entries()) await load.addSender(room, `a${r}`, three[(r + 1) % 3]);
     load.start();
-    await c.startNode('node4', { waitReady: false });
-    await c.startNode('node5', { waitReady: false });
+    // The running nodes learn the new topology one at a time; node4 and node5 do not run yet.
     for (const id of three) {
       serving.delete(id);
       const stopping = c.stopNode(id);
@@ -145,18 +132,37 @@ describe('adding and removing a node under continuous chat (real nodes)', () => 
       serving.add(id);
       await sleep(500);
     }
-    await waitFor('node4 and node5 ready', async () => (await health(url('node4'))).code === 200 && (await health(url('node5'))).code === 200, 20_000);
-    await load.addSender(room, 'd', 'node4');
-    await load.addSender(room, 'e', 'node5');
+    // Each new node in turn: a learner until every room has committed it, then it serves.
+    for (const [i, id] of ['node4', 'node5'].entries()) {
+      await c.startNode(id, { waitReady: false });
+      const members = [...serving, id];
+      await waitFor(`${id} a committed voter of every room on every node`, async () => {
+        for (const m of members) {
+          const summary = await membership(url(m));
+          if (!summary || summary.unsettled !== 0 || Object.keys(summary.voter_sets).some((set) => !set.split(',').includes(id))) return false;
+        }
+        return true;
+      }, 20_000);
+      await waitFor(`${id} ready`, async () => (await health(url(id))).code === 200, 20_000);
+      serving.add(id);
+      await load.addSender(rooms[i], `new${i}`, id);
+    }
+    for (const id of five) expect(settledUnder(await membership(url(id)), five)).toBe(true);
     await sleep(1500);
     await load.stop();
-    const figures = load.audit(new Map([[room, await roomHistory(url('node5'), room)]]));
+    const history = new Map<string, Awaited<ReturnType<typeof roomHistory>>>();
+    for (const room of rooms) history.set(room, await roomHistory(url('node5'), room));
+    const figures = load.audit(history);
     console.log('membership 3->5 figures', JSON.stringify(figures));
     expect(figures).toMatchObject({ ackedLost: 0, duplicates: 0, senderInversions: 0, errorThenCommit: 0, stranded: 0, errors: 0 });
-    // The admin logged the change as two single-server steps.
     const logs = three.map((id) => fs.readFileSync(path.join(root, 'logs5', `${id}.log`), 'utf8')).join('\n');
-    const changes = logs.split('\n').filter((l) => l.includes('replication: membership change') && l.includes(room));
-    const sizes = changes.map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as { to: string[] }).to.length);
-    expect(sizes.filter((n) => n > 3)).toEqual([4, 5]);
+    for (const room of rooms) {
+      const seqs = history.get(room)!.map((m) => m.sequence_number);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      // The admins logged the change as two single-server steps.
+      const changes = logs.split('\n').filter((l) => l.includes('replication: membership change') && l.includes(room));
+      const sizes = changes.map((l) => (JSON.parse(l.slice(l.indexOf('{'))) as { to: string[] }).to.length);
+      expect(sizes.filter((n) => n > 3)).toEqual([4, 5]);
+    }
   });
 });

@@ -9,8 +9,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEMO_SUBNET } from '../../stacks/demo';
-import { LAB_STACK_ID, LAB_SUBNET } from '../../stacks/lab';
+import { LAB_GROWN_STACK_ID, LAB_STACK_ID, LAB_SUBNET } from '../../stacks/lab';
 import { formatSummary, nodeTargets, runPartitionScenario, ScenarioResult, DEFAULT_SETTINGS } from '../../node-app/src/scenarios';
+import { ChatConnection } from '../../node-app/src/clients/core/chat-connection';
+import { ChatLoad, roomHistory } from '../support/chat-load';
+import { membership, settledUnder } from '../support/node-http';
+import { sleep } from '../support/wait';
 import { run } from './lab/run';
 import { seconds, StepLog } from './lab/steps';
 import { BASE_IMAGE_TAG, SwarmLab } from './lab/swarm-lab';
@@ -43,6 +47,9 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
   const log = new StepLog();
   let lab: SwarmLab | undefined;
   let vms: LabVm[] = [];
+  /** The lab grown by node4 (stack lab-grown): the growth step adds these VMs. */
+  let spareVms: LabVm[] = [];
+  let load: ChatLoad | undefined;
   const done = new Set<string>();
   const results: ScenarioResult[] = [];
 
@@ -53,6 +60,7 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
   }
 
   afterAll(async () => {
+    await load?.close();
     if (lab) {
       const failures = await log.step('teardown', async () => lab!.destroy());
       if (failures.length > 0) log.say(`teardown left problems:\n  ${failures.join('\n  ')}`);
@@ -72,6 +80,11 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
     expect(differencesBeyond(readTree(path.join(OUT, 'demo'), skip), readTree(labDir, skip), mapping)).toEqual([]);
     expect(vms.map((v) => v.hostname)).toEqual(['chat-node1', 'chat-node2', 'chat-node3']);
     for (const v of vms) expect(v.ip.startsWith(LAB_SUBNET.split('.').slice(0, 3).join('.'))).toBe(true);
+    // The grown lab is the lab plus node4: the same first three VMs, one more on the same subnet.
+    const grown = readLabVms(path.join(OUT, LAB_GROWN_STACK_ID));
+    expect(grown.slice(0, vms.length)).toEqual(vms);
+    spareVms = grown.slice(vms.length);
+    expect(spareVms.map((v) => v.hostname)).toEqual(['chat-node4']);
     done.add('synth');
   }, 150_000);
 
@@ -86,7 +99,7 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
   test('three engines in namespaces form a swarm through the synthesized provisioning scripts', async () => {
     needs('synth');
     await log.step('install docker.io if missing', () => SwarmLab.ensureDockerEngine(log));
-    lab = new SwarmLab({ repoRoot: REPO, stackDir: path.join(OUT, LAB_STACK_ID), subnet: LAB_SUBNET, vms, labRoot: '/tmp/swarm-chat-lab', bridge: 'swchat0', stackName: STACK_NAME, log });
+    lab = new SwarmLab({ repoRoot: REPO, stackDir: path.join(OUT, LAB_STACK_ID), subnet: LAB_SUBNET, vms, labRoot: '/tmp/swarm-chat-lab', bridge: 'swchat0', stackName: STACK_NAME, log, spareVms });
     await log.step(`hosts: bridge ${lab.net.bridge} ${lab.net.bridgeAddress}/${lab.net.prefixLength}, namespaces and engines for ${vms.map((v) => `${v.hostname}=${v.ip}`).join(', ')}`, () => lab!.createHosts());
     const out = await log.step('swarm: provision/swarm-init.sh, swarm-join.sh, scripts/setup-swarm.sh', () => lab!.formSwarm());
     for (const line of out.join('\n').split('\n')) log.say(`  | ${line}`);
@@ -151,4 +164,57 @@ suite('the synthesized demo on a real three-engine Docker Swarm', () => {
     if (result.status !== 'passed') log.say(await l.diagnostics());
     expect(result.problems).toEqual([]);
   }, 420_000);
+
+  // Issue 11: a fourth node on the running stack, the way a user adds one: node4 in the topology
+  // (stack lab-grown), its VM joins the swarm, deploy-stack.sh (which runs change-topology.sh).
+  test('growth: node4 joins the running stack through deploy-stack.sh while clients chat; nothing acknowledged is lost, duplicated or reordered, no error-then-commit, no client cut off', async () => {
+    const l = needs('deployed');
+    await log.step('services at 1/1 before the growth', () => l.waitServicesRunning(90_000));
+    const all = [...vms, ...spareVms];
+    const url = (id: string) => all.find((v) => v.name === id)!.wsUrl;
+    const serving = vms.map((v) => v.name);
+    const rooms: string[] = [];
+    for (const [i, v] of vms.entries()) {
+      const creator = await ChatConnection.connect(v.wsUrl);
+      rooms.push((await creator.createRoom(`growth-${i}`, `creator${i}`)).room_id);
+      await creator.close();
+    }
+    load = new ChatLoad({ url, liveNodes: () => serving, periodMs: 100 });
+    for (const [i, room] of rooms.entries()) await load.addSender(room, `s${i}`, vms[(i + 1) % vms.length].name);
+    load.start();
+    const node4 = spareVms[0];
+    const joined = await log.step(`VM ${node4.name} joins: host, engine, provision/swarm-join.sh, scripts/setup-swarm.sh, image`, () => l.addVm(node4, path.join(OUT, LAB_GROWN_STACK_ID), IMAGE));
+    for (const line of joined.join('\n').split('\n').slice(-3)) log.say(`  | ${line}`);
+    let out: string;
+    try {
+      out = await log.step('scripts/deploy-stack.sh with node4 in the topology (runs change-topology.sh)', () => l.deployStack());
+    } catch (err) {
+      log.say(await l.diagnostics());
+      throw err;
+    }
+    for (const line of out.split('\n').filter((x) => x.startsWith('change:') || x.startsWith('deploy: all'))) log.say(`  | ${line}`);
+    serving.push(node4.name);
+    await load.addSender(rooms[0], 'd', node4.name);
+    await sleep(2000);
+    await load.stop();
+    const history = new Map<string, Awaited<ReturnType<typeof roomHistory>>>();
+    for (const room of rooms) history.set(room, await roomHistory(node4.wsUrl, room));
+    const figures = load.audit(history);
+    log.say(`  growth figures ${JSON.stringify(figures)}, sender moves ${JSON.stringify(load.senderNodes())}`);
+    expect(figures).toMatchObject({ ackedLost: 0, duplicates: 0, senderInversions: 0, errorThenCommit: 0, stranded: 0 });
+    for (const room of rooms) {
+      const seqs = history.get(room)!.map((m) => m.sequence_number);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    }
+    // Every node's rooms settled under the four voters; the new node served its own sender.
+    for (const v of all) expect(settledUnder(await membership(v.wsUrl), all.map((x) => x.name))).toBe(true);
+    expect(load.records.filter((r) => r.sender === 'd' && r.outcome === 'acked').length).toBeGreaterThan(0);
+    expect(out).toContain('change: done');
+
+    // Idempotent: run again on the changed stack, change-topology.sh redeploys nothing and restarts no task.
+    const tasks = await l.runningTasks();
+    const again = await log.step('scripts/change-topology.sh again (nothing to change)', () => l.runScript(l.managerVm.name, 'scripts/change-topology.sh', [], 300_000));
+    expect(again.split('\n').filter((x) => / unchanged$/.test(x))).toHaveLength(all.length);
+    expect(await l.runningTasks()).toEqual(tasks);
+  }, 600_000);
 });

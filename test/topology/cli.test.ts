@@ -16,7 +16,7 @@ it('npm run synth writes every stack', () => {
   const r = spawnSync('npm', ['run', 'synth', '--silent'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, CDKTF_OUTDIR: outdir } });
   expect({ status: r.status, stderr: r.stderr }).toMatchObject({ status: 0 });
   expect(r.stderr).not.toContain('synth failed');
-  expect(r.stdout).toMatch(/synthesized .*stacks\/demo\/ \(12 files\)/);
+  expect(r.stdout).toMatch(/synthesized .*stacks\/demo\/ \(16 files\)/);
   expect(readTree(stackDir(outdir, 'demo'))).toEqual(expected);
 });
 
@@ -30,7 +30,7 @@ it('npx cdktf synth writes every stack', () => {
   });
   expect(r.status).toBe(0);
   // The CLI sorts the names and wraps the line at the terminal width.
-  expect(r.stdout.replace(/\s+/g, ' ')).toContain('Generated Terraform code for the stacks: demo, demo-docker, five-nodes, lab, vagrant-lab');
+  expect(r.stdout.replace(/\s+/g, ' ')).toContain('Generated Terraform code for the stacks: demo, demo-docker, five-nodes, lab, lab-grown, vagrant-lab');
   expect(readTree(stackDir(outdir, 'demo'))).toEqual(expected);
 }, 120_000);
 

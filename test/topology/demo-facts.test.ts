@@ -28,10 +28,14 @@ it('synthesizes the files the demo needs into cdktf.out/stacks/demo', () => {
     'provision/install-docker.sh',
     'provision/swarm-init.sh',
     'provision/swarm-join.sh',
+    'scripts/change-topology.sh',
     'scripts/deploy-demo.sh',
     'scripts/deploy-stack.sh',
     'scripts/run-scenarios.sh',
     'scripts/setup-swarm.sh',
+    'services/node1.yml',
+    'services/node2.yml',
+    'services/node3.yml',
   ]);
 });
 
@@ -100,6 +104,15 @@ describe('stack file', () => {
     doc = parse(files['docker-compose.demo.yml']);
   });
 
+  it.each(NODES)('writes $name alone to services/$name.yml, defined exactly as in the whole stack file', (n) => {
+    const own = parse(files[`services/${n.name}.yml`]);
+    expect(Object.keys(own.services)).toEqual([n.name]);
+    expect(own.services[n.name]).toEqual(doc.services[n.name]);
+    expect(own.networks).toEqual(doc.networks);
+    expect(own.secrets).toEqual(doc.secrets);
+    expect(own.volumes).toEqual({ [`${n.name}-data`]: {}, [`${n.name}-logs`]: {} });
+  });
+
   it('has services node1..node3 on an attachable overlay network chat-overlay', () => {
     expect(Object.keys(doc.services)).toEqual(['node1', 'node2', 'node3']);
     expect(doc.networks).toEqual({ 'chat-overlay': { driver: 'overlay', attachable: true } });
@@ -140,6 +153,16 @@ describe('stack file', () => {
 });
 
 describe('deploy and access', () => {
+  it('changes a running stack one node at a time with change-topology.sh when its services differ from the topology', () => {
+    const d = files['scripts/deploy-stack.sh'];
+    expect(d).toContain('bash "$(dirname "${BASH_SOURCE[0]}")/change-topology.sh"');
+    const c = files['scripts/change-topology.sh'];
+    expect(c).toContain('target_voters=node1,node2,node3');
+    for (const n of NODES) expect(c).toContain(`  ${n.name} chat-demo_${n.name} ${n.ip} ${n.ws} services/${n.name}.yml\n`);
+    expect(c).toContain('docker stack deploy --resolve-image never -c "$file" "$stack"');
+    expect(c).toContain('docker stack deploy --prune --resolve-image never -c "$sync_dir/docker-compose.demo.yml" "$stack"');
+  });
+
   it('deploys stack chat-demo from docker-compose.demo.yml and waits, bounded, for healthy services', () => {
     const s = files['scripts/deploy-stack.sh'];
     expect(s).toContain('stack=chat-demo');

@@ -45,6 +45,8 @@ describe('chat stack model', () => {
     const compose = stack.deployment.compose().toObject() as { services: Record<string, { environment: Record<string, string> }> };
     expect(Object.keys(compose.services)).toEqual(['node1', 'node2', 'node3', 'node4']);
     expect(compose.services.node1.environment.PEER_NODES).toBe('node2:http://node2:9092,node3:http://node3:9093,node4:http://node4:9094');
+    // Its own stack file too (change-topology.sh deploys a service alone from it).
+    expect(stack.deployment.node.tryFindChild('ServiceFile-node4')).toBeDefined();
   });
 
   it('builds the stack file from the object model with one service per node', () => {

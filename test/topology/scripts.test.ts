@@ -47,6 +47,14 @@ describe('swarm scripts', () => {
   });
 });
 
+describe('scripts/change-topology.sh', () => {
+  it('names the engine it could not reach instead of guessing the stack is down', () => {
+    const r = bash('scripts/change-topology.sh', [], NO_ENGINE);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("error: the swarm manager's engine did not answer (DOCKER_HOST=unix:///nonexistent/docker.sock); run this on the manager");
+  });
+});
+
 describe('scripts/run-scenarios.sh', () => {
   it('rejects an unknown scenario before doing anything', () => {
     const r = bash('scripts/run-scenarios.sh', ['chaos']);

@@ -8,7 +8,7 @@ describe('synthesized output', () => {
   const outdir = tempDir();
   beforeAll(() => buildApp(outdir).synth());
 
-  it.each(['demo', 'five-nodes', 'lab', 'demo-docker', 'vagrant-lab'])('stack %s matches its snapshot', (stack) => {
+  it.each(['demo', 'five-nodes', 'lab', 'lab-grown', 'demo-docker', 'vagrant-lab'])('stack %s matches its snapshot', (stack) => {
     expect(readTree(stackDir(outdir, stack))).toMatchSnapshot();
   });
 });

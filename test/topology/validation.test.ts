@@ -19,6 +19,12 @@ describe('a topology that cannot work fails with a message naming the value and 
     );
   });
 
+  it('rejects a grown-from node count that is not smaller than the stack', () => {
+    expect(build({ ...demoProps(), grownFromNodes: 3 })).toThrow(
+      'grown-from node count 3 is out of range; expected a whole number from 1 to 2 (fewer than the 3 nodes)',
+    );
+  });
+
   it('rejects duplicate hostnames', () => {
     expect(withNodes((n) => [n[0], { ...n[1], hostname: 'chat-node1' }])).toThrow(
       'duplicate hostname "chat-node1" on vms node1 and node2; give each vm its own hostname',

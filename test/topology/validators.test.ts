@@ -8,7 +8,7 @@ import { cleanupTempDirs, hasDockerStackConfig, hasTool, stackDir, tempDir } fro
  * The real tools, on the real synthesized output of every stack. A missing tool is announced
  * loudly and its tests are skipped; .ci/run installs all three so CI always runs them.
  */
-const STACKS = ['demo', 'five-nodes', 'lab', 'demo-docker', 'vagrant-lab'];
+const STACKS = ['demo', 'five-nodes', 'lab', 'lab-grown', 'demo-docker', 'vagrant-lab'];
 const outdir = tempDir();
 buildApp(outdir).synth();
 afterAll(cleanupTempDirs);
@@ -34,7 +34,7 @@ const scripts = (dir: string) =>
 (hasTool('shellcheck') ? describe : describe.skip)('shellcheck', () => {
   it.each(STACKS)('passes on every script of stack %s', (stack) => {
     const dir = stackDir(outdir, stack);
-    expect(scripts(dir).length).toBe(8);
+    expect(scripts(dir).length).toBe(9);
     run('shellcheck', ['--severity=style', '--shell=bash', ...scripts(dir)], dir);
   });
 });
@@ -54,6 +54,12 @@ const stackConfig = hasDockerStackConfig();
     const out = run('docker', ['stack', 'config', '-c', file], dir);
     expect(out).toContain('endpoint_mode: dnsrr');
     expect(out).toContain('mode: host');
+  });
+  it.each(STACKS)('accepts every per-service stack file of stack %s', (stack) => {
+    const dir = path.join(stackDir(outdir, stack), 'services');
+    const files = fs.readdirSync(dir);
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    for (const f of files) expect(run('docker', ['stack', 'config', '-c', f], dir)).toContain('mode: host');
   });
 });
 

@@ -1,10 +1,11 @@
 /**
- * The plain-HTTP side of the WebSocket port: /healthz, /metrics, the browser client (CLIENTS' hook)
+ * The plain-HTTP side of the WebSocket port: /healthz, /metrics, /membership, the browser client (CLIENTS' hook)
  * and a helpful answer for anything else, instead of the handshake errors the original logged.
  */
 import http from 'node:http';
 import path from 'node:path';
 import type { Logger } from '../log';
+import type { MembershipSummary } from './membership';
 
 export type BrowserHandler = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
@@ -28,6 +29,8 @@ export function loadBrowserHandler(log: Logger): BrowserHandler | undefined {
 export interface NodeHttpOptions {
   health(): { ok: boolean; body: Record<string, unknown> };
   metrics(): string;
+  /** `GET /membership` (membership.ts); absent without replication, where there is none to report. */
+  membership?(): MembershipSummary;
   browser?: BrowserHandler;
   log: Logger;
 }
@@ -40,6 +43,7 @@ const HELP = (host: string) =>
     'Plain HTTP endpoints on this port:',
     '  GET /healthz   JSON health (200 ok, 503 while shutting down)',
     '  GET /metrics   Prometheus metrics',
+    '  GET /membership  JSON: rooms per voter set, rooms not settled (replicated nodes)',
     '',
   ].join('\n');
 
@@ -58,6 +62,11 @@ export function createNodeHttpHandler(opts: NodeHttpOptions): http.RequestListen
       if (isGet && url.pathname === '/metrics') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
         res.end(req.method === 'HEAD' ? undefined : opts.metrics());
+        return;
+      }
+      if (isGet && url.pathname === '/membership' && opts.membership) {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : JSON.stringify(opts.membership()));
         return;
       }
       if (opts.browser && opts.browser(req, res)) return;

@@ -12,6 +12,7 @@ import { renderPeerMetrics } from '../peers/peer-stats';
 import { XmlRpcFault } from '../peers/xmlrpc-codec';
 import { MemoryRoomStore } from '../rooms/memory-room-store';
 import type { RoomStore } from '../rooms/room-store';
+import { membershipSummary } from '../http/membership';
 import { createNodeHttpHandler, loadBrowserHandler } from '../http/node-http';
 import { registerClientServerMetrics, startClientServer } from '../http/client-server';
 import { createNodeReplication, type NodeReplication } from '../replication/node-replication';
@@ -150,6 +151,14 @@ export async function startChatNode(cfg: NodeConfig, log: Logger, opts: StartOpt
         },
       }),
       metrics: () => metrics.registry.render() + renderPeerMetrics(links),
+      membership: replication
+        ? () =>
+            membershipSummary(cfg.nodeId, {
+              roomIds: () => replication.store.list().map((room) => room.roomId),
+              votersOf: (id) => replication.replicator.votersOf(id),
+              unsettledRoomIds: () => replication.replicator.readiness().waiting.map((w) => w.room_id),
+            })
+        : undefined,
     }),
   );
   const clients = startClientServer(

@@ -71,7 +71,10 @@ export function describeNetwork(spec: LabNetworkSpec): LabNetwork {
     bridgeAddress: chooseBridgeAddress(spec),
     prefixLength: parseCidr(spec.subnet).prefixLength,
     // Interface names are limited to 15 characters, so the root-side ends are numbered.
-    vethName: (h) => `${spec.bridge}-v${index.get(h.name)}`.slice(-15),
+    vethName: (h) => {
+      if (!index.has(h.name)) throw new Error(`lab host ${h.name} is not part of the lab network (hosts: ${spec.hosts.map((x) => x.name).join(', ')})`);
+      return `${spec.bridge}-v${index.get(h.name)}`.slice(-15);
+    },
   };
 }
 
@@ -90,7 +93,8 @@ export async function removeStaleNetwork(net: LabNetwork): Promise<void> {
   }
 }
 
-export async function createNetwork(net: LabNetwork, teardown: Teardown): Promise<void> {
+/** The bridge, its address and rule, and `hosts` on it (default: every host of the network; others can be added later with addHost). */
+export async function createNetwork(net: LabNetwork, teardown: Teardown, hosts: LabHost[] = net.hosts): Promise<void> {
   await run(['ip', 'link', 'add', net.bridge, 'type', 'bridge']);
   teardown.add(`bridge ${net.bridge}`, async () => void (await run(['ip', 'link', 'delete', net.bridge])));
   await run(['ip', 'addr', 'add', `${net.bridgeAddress}/${net.prefixLength}`, 'dev', net.bridge]);
@@ -101,23 +105,26 @@ export async function createNetwork(net: LabNetwork, teardown: Teardown): Promis
   await run(['iptables', '-I', ...IPTABLES_RULE(net.bridge)]);
   teardown.add(`iptables rule for ${net.bridge}`, async () => void (await run(['iptables', '-D', ...IPTABLES_RULE(net.bridge)])));
 
-  for (const h of net.hosts) {
-    const outer = net.vethName(h);
-    const inner = `${outer}-in`.slice(-15);
-    await run(['ip', 'netns', 'add', h.name]);
-    teardown.add(`namespace ${h.name}`, async () => void (await run(['ip', 'netns', 'delete', h.name])));
-    await run(['ip', 'link', 'add', outer, 'type', 'veth', 'peer', 'name', inner]);
-    teardown.add(`veth ${outer}`, async () => {
-      // Deleting the namespace already removed the pair; only a leftover root end needs deleting.
-      await run(['ip', 'link', 'delete', outer], { allowFailure: true });
-    });
-    await run(['ip', 'link', 'set', inner, 'netns', h.name]);
-    await run(['ip', 'link', 'set', outer, 'master', net.bridge]);
-    await run(['ip', 'link', 'set', outer, 'up']);
-    const inNs = (...argv: string[]) => run(['ip', '-n', h.name, ...argv]);
-    await inNs('link', 'set', inner, 'name', 'eth0');
-    await inNs('addr', 'add', `${h.address}/${net.prefixLength}`, 'dev', 'eth0');
-    await inNs('link', 'set', 'eth0', 'up');
-    await inNs('link', 'set', 'lo', 'up');
-  }
+  for (const h of hosts) await addHost(net, h, teardown);
+}
+
+/** One host on the bridge: its namespace, a veth pair, its address (a VM joining the private network). */
+export async function addHost(net: LabNetwork, h: LabHost, teardown: Teardown): Promise<void> {
+  const outer = net.vethName(h);
+  const inner = `${outer}-in`.slice(-15);
+  await run(['ip', 'netns', 'add', h.name]);
+  teardown.add(`namespace ${h.name}`, async () => void (await run(['ip', 'netns', 'delete', h.name])));
+  await run(['ip', 'link', 'add', outer, 'type', 'veth', 'peer', 'name', inner]);
+  teardown.add(`veth ${outer}`, async () => {
+    // Deleting the namespace already removed the pair; only a leftover root end needs deleting.
+    await run(['ip', 'link', 'delete', outer], { allowFailure: true });
+  });
+  await run(['ip', 'link', 'set', inner, 'netns', h.name]);
+  await run(['ip', 'link', 'set', outer, 'master', net.bridge]);
+  await run(['ip', 'link', 'set', outer, 'up']);
+  const inNs = (...argv: string[]) => run(['ip', '-n', h.name, ...argv]);
+  await inNs('link', 'set', inner, 'name', 'eth0');
+  await inNs('addr', 'add', `${h.address}/${net.prefixLength}`, 'dev', 'eth0');
+  await inNs('link', 'set', 'eth0', 'up');
+  await inNs('link', 'set', 'lo', 'up');
 }

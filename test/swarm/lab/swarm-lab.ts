@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importNodeBaseImage } from './base-image';
 import { Engine, killLeftovers, unmountAndRemove } from './engines';
-import { createNetwork, describeNetwork, LabNetwork, removeStaleNetwork } from './network';
+import { addHost, createNetwork, describeNetwork, LabNetwork, removeStaleNetwork } from './network';
 import { run, waitFor } from './run';
 import { StepLog } from './steps';
 import { Teardown } from './teardown';
@@ -20,6 +20,8 @@ export interface SwarmLabOptions {
   stackDir: string;
   subnet: string;
   vms: LabVm[];
+  /** VMs the lab may add later (addVm): their addresses and names are reserved, their leftovers cleaned. */
+  spareVms?: LabVm[];
   /** Short path: engine sockets live below it. */
   labRoot: string;
   bridge: string;
@@ -43,14 +45,23 @@ export class SwarmLab {
   readonly engines = new Map<string, Engine>();
   /** The lab's /vagrant: a copy of the synthesized folder, where the scripts also leave the token files. */
   readonly syncDir: string;
+  /** The VMs that are up: the topology's, then those added by addVm. */
+  readonly vms: LabVm[];
+  private stackDeployed = false;
 
   constructor(readonly opts: SwarmLabOptions) {
-    this.net = describeNetwork({ subnet: opts.subnet, bridge: opts.bridge, hosts: opts.vms.map((v) => ({ name: v.hostname, address: v.ip })) });
+    const all = [...opts.vms, ...(opts.spareVms ?? [])];
+    this.net = describeNetwork({ subnet: opts.subnet, bridge: opts.bridge, hosts: all.map((v) => ({ name: v.hostname, address: v.ip })) });
     this.syncDir = path.join(opts.labRoot, 'vagrant');
+    this.vms = [...opts.vms];
   }
 
   get manager(): Engine {
-    return this.engine(this.opts.vms.find((v) => v.role === 'manager')!.name);
+    return this.engine(this.managerVm.name);
+  }
+
+  get managerVm(): LabVm {
+    return this.vms.find((v) => v.role === 'manager')!;
   }
 
   engine(vmName: string): Engine {
@@ -60,7 +71,7 @@ export class SwarmLab {
   }
 
   vm(name: string): LabVm {
-    const vm = this.opts.vms.find((v) => v.name === name);
+    const vm = this.vms.find((v) => v.name === name);
     if (!vm) throw new Error(`no VM ${name} in the topology`);
     return vm;
   }
@@ -91,15 +102,41 @@ export class SwarmLab {
       await run(['mount', '-t', 'tmpfs', '-o', `size=${TMPFS_SIZE_MB}m,mode=0755`, 'swarm-chat-lab', this.opts.labRoot]);
       this.opts.log.say(`lab data on a ${TMPFS_SIZE_MB} MB tmpfs at ${this.opts.labRoot}`);
     }
-    await createNetwork(this.net, this.teardown);
-    for (const [i, vm] of this.opts.vms.entries()) {
-      this.engines.set(vm.name, new Engine({ hostname: vm.hostname, netns: vm.hostname, root: path.join(this.opts.labRoot, `e${i + 1}`) }));
-    }
+    await createNetwork(this.net, this.teardown, this.net.hosts.filter((h) => this.vms.some((v) => v.hostname === h.name)));
+    for (const vm of this.vms) this.addEngine(vm);
     this.teardown.add('engines (by PID) and their leftovers', async () => {
       await Promise.all([...this.engines.values()].map((e) => e.stop()));
       await killLeftovers(this.opts.labRoot);
     });
     await Promise.all([...this.engines.values()].map((e) => e.start()));
+  }
+
+  private addEngine(vm: LabVm): Engine {
+    const engine = new Engine({ hostname: vm.hostname, netns: vm.hostname, root: path.join(this.opts.labRoot, `e${this.engines.size + 1}`) });
+    this.engines.set(vm.name, engine);
+    return engine;
+  }
+
+  /**
+   * A new VM joins, as `vagrant up` after adding a node to the topology does it: its host and
+   * engine come up, the re-synthesized folder (`stackDir`) replaces the synced one, the VM joins
+   * with provision/swarm-join.sh, setup-swarm.sh labels it, and the image is loaded on it.
+   */
+  async addVm(vm: LabVm, stackDir: string, image: string): Promise<string[]> {
+    const host = this.net.hosts.find((h) => h.name === vm.hostname);
+    if (!host || !this.opts.spareVms?.some((v) => v.name === vm.name)) throw new Error(`VM ${vm.name} is not one of the lab's spare VMs`);
+    await addHost(this.net, host, this.teardown);
+    this.vms.push(vm);
+    const engine = this.addEngine(vm);
+    await engine.start();
+    fs.cpSync(stackDir, this.syncDir, { recursive: true, filter: (src) => !path.basename(src).startsWith('.') });
+    const out = [await this.runScript(vm.name, 'provision/swarm-join.sh', [vm.ip])];
+    out.push(await this.runScript(this.managerVm.name, 'scripts/setup-swarm.sh', [], 240_000));
+    const tar = path.join(this.opts.labRoot, 'added-vm-image.tar');
+    await this.manager.docker(['save', '-o', tar, image], { timeoutMs: 180_000 });
+    await engine.docker(['load', '-q', '-i', tar], { timeoutMs: 180_000 });
+    fs.rmSync(tar, { force: true });
+    return out;
   }
 
   /** Runs a synthesized script the way the Vagrantfile does, inside the VM's namespaces. */
@@ -114,9 +151,9 @@ export class SwarmLab {
   async formSwarm(): Promise<string[]> {
     fs.cpSync(this.opts.stackDir, this.syncDir, { recursive: true, filter: (src) => !path.basename(src).startsWith('.') });
     const out: string[] = [];
-    const manager = this.opts.vms.find((v) => v.role === 'manager')!;
+    const manager = this.managerVm;
     out.push(await this.runScript(manager.name, 'provision/swarm-init.sh', [manager.ip]));
-    const workers = this.opts.vms.filter((v) => v.role === 'worker');
+    const workers = this.vms.filter((v) => v.role === 'worker');
     out.push(...(await Promise.all(workers.map((w) => this.runScript(w.name, 'provision/swarm-join.sh', [w.ip])))));
     out.push(await this.runScript(manager.name, 'scripts/setup-swarm.sh', [], 240_000));
     return out;
@@ -158,13 +195,28 @@ export class SwarmLab {
     return { buildMs, loadMs, sizeMb };
   }
 
-  /** The synthesized deploy step on the manager: secret, `docker stack deploy`, bounded wait for healthy services. */
+  /**
+   * The synthesized deploy step on the manager: secret, `docker stack deploy`, bounded wait for
+   * healthy services; on a running stack with other nodes it runs change-topology.sh first.
+   */
   async deployStack(): Promise<string> {
-    this.teardown.add(`stack ${this.opts.stackName}`, async () => {
-      await this.manager.docker(['stack', 'rm', this.opts.stackName], { timeoutMs: 60_000, allowFailure: true });
-    });
-    const manager = this.opts.vms.find((v) => v.role === 'manager')!;
-    return this.runScript(manager.name, 'scripts/deploy-stack.sh', [], 420_000);
+    if (!this.stackDeployed) {
+      this.stackDeployed = true;
+      this.teardown.add(`stack ${this.opts.stackName}`, async () => {
+        await this.manager.docker(['stack', 'rm', this.opts.stackName], { timeoutMs: 60_000, allowFailure: true });
+      });
+    }
+    return this.runScript(this.managerVm.name, 'scripts/deploy-stack.sh', [], 600_000);
+  }
+
+  /** The stack's services and their running task ids (a redeployed service gets a new task). */
+  async runningTasks(): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const vm of this.vms) {
+      const r = await this.manager.docker(['service', 'ps', '--no-trunc', '-q', '--filter', 'desired-state=running', this.serviceName(vm.name)]);
+      out[vm.name] = r.stdout.trim();
+    }
+    return out;
   }
 
   serviceName(vmName: string): string {
@@ -201,7 +253,7 @@ export class SwarmLab {
       async () => {
         const out = (await this.manager.docker(['service', 'ls', '--format', '{{.Name}} {{.Replicas}}'])).stdout;
         const lines = out.trim().split('\n').filter((l) => l.startsWith(`${this.opts.stackName}_`));
-        return lines.length === this.opts.vms.length && lines.every((l) => l.endsWith(' 1/1')) ? true : undefined;
+        return lines.length === this.vms.length && lines.every((l) => l.endsWith(' 1/1')) ? true : undefined;
       },
       { timeoutMs, intervalMs: 1_000 },
     );
