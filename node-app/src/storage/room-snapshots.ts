@@ -1,0 +1,224 @@
+/**
+ * Log compaction and snapshots of a room, in the same SQLite file as its log (room-log-store.ts).
+ *
+ * A room's snapshot is its state machine at a committed index: room info, members, the voter
+ * configuration, the last chat sequence number, and the index and term of the last entry it
+ * includes. Locally the state tables (room_info, members) already hold the state at the commit
+ * index, so what compaction keeps of a removed log prefix is only its metadata: the `snapshots`
+ * row (last included index and term, last seq, voters as of that index). A snapshot sent to a
+ * peer is built from the state tables at the commit index; a peer installs it atomically.
+ *
+ * Compaction runs in bounded steps (at most `maxEntries` deleted per call, one transaction), so
+ * a room with a long log never holds the event loop; the caller decides the target index from
+ * the retention policy (`retentionPoint`).
+ */
+import type Database from 'better-sqlite3';
+import type { MemberRow, RoomInfoRow, RoomLogStore } from './room-log-store';
+
+/** What a compacted prefix leaves behind (the `snapshots` row). */
+export interface SnapshotMeta {
+  /** Index and term of the last entry the snapshot includes; the log continues at lastIndex + 1. */
+  lastIndex: number;
+  lastTerm: number;
+  /** Highest chat sequence number in the compacted prefix: history begins at lastSeq + 1. */
+  lastSeq: number;
+  /** The room's voters as of lastIndex (null: none logged by then). */
+  voters: string[] | null;
+  /** Index of the entry that set `voters` (≤ lastIndex; 0 = none). */
+  configIdx: number;
+}
+
+/** A snapshot as sent to a peer: the metadata and the state machine at `lastIndex`. */
+export interface RoomSnapshot extends SnapshotMeta {
+  info: Omit<RoomInfoRow, 'roomId'> | null;
+  members: MemberRow[];
+}
+
+/** Which committed messages a node keeps (0 = no such limit); see node-app/README.md "Log retention". */
+export interface RetentionPolicy {
+  /** Keep the newest this many messages. */
+  messages: number;
+  /** Keep messages younger than this many days. */
+  days: number;
+  /**
+   * Never compact a message younger than this (whatever the limits say): the window in which a
+   * resubmitted message is still recognized by its `message_id` and an `after_id` still finds
+   * its predecessor (replication/README.md "Log compaction").
+   */
+  minAgeMs: number;
+}
+
+export const SNAPSHOT_SCHEMA = `
+CREATE TABLE IF NOT EXISTS snapshots (
+  room_id TEXT PRIMARY KEY,
+  last_index INTEGER NOT NULL,
+  last_term INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL,
+  voters TEXT,
+  config_idx INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+`;
+
+const DAY_MS = 24 * 3600_000;
+/** Messages whose timestamps one retention check reads (the age limits walk from the oldest). */
+const AGE_SCAN_ROWS = 256;
+
+interface MetaRow { last_index: number; last_term: number; last_seq: number; voters: string | null; config_idx: number }
+
+function voterList(v: unknown): string[] | null {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null;
+}
+
+export class RoomSnapshots {
+  private readonly st: ReturnType<RoomSnapshots['prepare']>;
+
+  constructor(private readonly db: Database.Database, private readonly store: RoomLogStore) {
+    this.st = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      meta: db.prepare<[string], MetaRow>('SELECT last_index, last_term, last_seq, voters, config_idx FROM snapshots WHERE room_id = ?'),
+      upsert: db.prepare(
+        `INSERT INTO snapshots (room_id, last_index, last_term, last_seq, voters, config_idx) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT(room_id) DO UPDATE SET last_index = excluded.last_index, last_term = excluded.last_term,
+           last_seq = excluded.last_seq, voters = excluded.voters, config_idx = excluded.config_idx`),
+      deleteUpTo: db.prepare('DELETE FROM entries WHERE room_id = ? AND idx <= ?'),
+      deleteAll: db.prepare('DELETE FROM entries WHERE room_id = ?'),
+      seqUpTo: db.prepare<[string, number], { seq: number }>(
+        'SELECT seq FROM entries WHERE room_id = ? AND seq IS NOT NULL AND idx <= ? ORDER BY seq DESC LIMIT 1'),
+      configUpTo: db.prepare<[string, number], { idx: number; data: string }>(
+        "SELECT idx, data FROM entries WHERE room_id = ? AND kind IN ('config', 'create') AND idx <= ? ORDER BY idx DESC LIMIT 1"),
+      newestAtOrBelowSeq: db.prepare<[string, number, number], { idx: number }>(
+        'SELECT idx FROM entries WHERE room_id = ? AND seq IS NOT NULL AND seq <= ? AND idx <= ? ORDER BY seq DESC LIMIT 1'),
+      oldestMessages: db.prepare<[string, number, number, number], { idx: number; data: string }>(
+        'SELECT idx, data FROM entries WHERE room_id = ? AND seq IS NOT NULL AND idx > ? AND idx <= ? ORDER BY seq ASC LIMIT ?'),
+      infoReplace: db.prepare(
+        `INSERT OR REPLACE INTO room_info (room_id, room_name, description, creator_id, created_at, admin_node, deleted, message_count)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      infoDelete: db.prepare('DELETE FROM room_info WHERE room_id = ?'),
+      membersDelete: db.prepare('DELETE FROM members WHERE room_id = ?'),
+      memberInsert: db.prepare('INSERT INTO members (room_id, username, node_id, joined_at) VALUES (?, ?, ?, ?)'),
+      raftEnsure: db.prepare('INSERT OR IGNORE INTO raft (room_id, current_term, voted_for) VALUES (?, 0, NULL)'),
+      raftCommit: db.prepare('UPDATE raft SET commit_index = ? WHERE room_id = ?'),
+    };
+  }
+
+  /** The room's compacted prefix, or undefined when nothing was compacted (the log starts at 1). */
+  meta(roomId: string): SnapshotMeta | undefined {
+    const r = this.st.meta.get(roomId);
+    if (!r) return undefined;
+    return { lastIndex: r.last_index, lastTerm: r.last_term, lastSeq: r.last_seq, voters: r.voters === null ? null : voterList(JSON.parse(r.voters)), configIdx: r.config_idx };
+  }
+
+  /** Where the room's history begins here (`first_seq`): messages below it were compacted away. */
+  firstSeq(roomId: string): number {
+    return (this.st.meta.get(roomId)?.last_seq ?? 0) + 1;
+  }
+
+  /** The metadata a snapshot at committed index `idx` has (entries up to `idx` must still be in the log or at the snapshot). */
+  private metaAt(roomId: string, idx: number, prev: SnapshotMeta | undefined): SnapshotMeta {
+    const term = this.store.termAt(roomId, idx);
+    if (term === undefined) throw new Error(`room snapshots: no entry ${idx} in room ${roomId}`);
+    const seq = this.st.seqUpTo.get(roomId, idx)?.seq;
+    const cfg = this.st.configUpTo.get(roomId, idx);
+    const cfgVoters = cfg ? voterList((JSON.parse(cfg.data) as { voters?: unknown }).voters) : null;
+    return {
+      lastIndex: idx,
+      lastTerm: term,
+      lastSeq: seq ?? prev?.lastSeq ?? 0,
+      voters: cfg ? cfgVoters : prev?.voters ?? null,
+      configIdx: cfg ? (cfgVoters ? cfg.idx : 0) : prev?.configIdx ?? 0,
+    };
+  }
+
+  /** The room's state machine at its commit index, to send to a peer whose next entries are compacted here. */
+  build(roomId: string): RoomSnapshot {
+    const commit = this.store.raftState(roomId).commitIndex;
+    const meta = this.metaAt(roomId, commit, this.meta(roomId));
+    const info = this.store.roomInfo(roomId);
+    const infoOut = info ? (({ roomId: _id, ...rest }) => rest)(info) : null;
+    return { ...meta, info: infoOut, members: this.store.members(roomId) };
+  }
+
+  /**
+   * One bounded compaction step towards `upTo` (clamped to the commit index): removes at most
+   * `maxEntries` entries from the start of the log and records the new snapshot metadata, in one
+   * transaction. Returns the snapshot's last index afterwards (unchanged when there was nothing to do).
+   */
+  compact(roomId: string, upTo: number, maxEntries: number): number {
+    // Not fsynced: a crash that loses this step brings the entries back, which is harmless.
+    return this.store.transaction(() => {
+      const prev = this.meta(roomId);
+      const from = prev?.lastIndex ?? 0;
+      const target = Math.min(upTo, this.store.raftState(roomId).commitIndex, from + Math.max(1, maxEntries));
+      if (target <= from) return from;
+      const meta = this.metaAt(roomId, target, prev);
+      this.st.deleteUpTo.run(roomId, target);
+      this.st.upsert.run(roomId, meta.lastIndex, meta.lastTerm, meta.lastSeq, meta.voters ? JSON.stringify(meta.voters) : null, meta.configIdx);
+      return target;
+    }, { durable: false });
+  }
+
+  /**
+   * The highest committed index the retention policy lets go: the newest message outside some
+   * limit (beyond the newest `messages`, or older than `days`) that is also older than `minAgeMs`,
+   * or the current snapshot index when there is none. Bounded: the age limits read at most
+   * AGE_SCAN_ROWS messages from the oldest on (the next call continues after the step).
+   */
+  retentionPoint(roomId: string, policy: RetentionPolicy, nowMs: number): number {
+    const meta = this.meta(roomId);
+    const from = meta?.lastIndex ?? 0;
+    const commit = this.store.raftState(roomId).commitIndex;
+    if (commit <= from || (policy.messages <= 0 && policy.days <= 0)) return from;
+    let point = from;
+    if (policy.messages > 0) {
+      const lastSeq = this.st.seqUpTo.get(roomId, commit)?.seq ?? 0;
+      const dropBelow = lastSeq - policy.messages;
+      if (dropBelow > (meta?.lastSeq ?? 0)) point = Math.max(point, this.st.newestAtOrBelowSeq.get(roomId, dropBelow, commit)?.idx ?? from);
+    }
+    if (policy.days > 0) point = Math.max(point, this.newestOlderThan(roomId, from, commit, nowMs - policy.days * DAY_MS));
+    if (point > from && policy.minAgeMs > 0) point = Math.min(point, this.newestOlderThan(roomId, from, point, nowMs - policy.minAgeMs));
+    return point;
+  }
+
+  /** Index of the newest message in (from, upTo] stamped before `cutoffMs`, among the oldest AGE_SCAN_ROWS; `from` if none. */
+  private newestOlderThan(roomId: string, from: number, upTo: number, cutoffMs: number): number {
+    let found = from;
+    for (const r of this.st.oldestMessages.all(roomId, from, upTo, AGE_SCAN_ROWS)) {
+      const ts = Date.parse(String((JSON.parse(r.data) as { timestamp?: unknown }).timestamp));
+      // An unreadable timestamp is never taken as old: nothing is removed on a guess.
+      if (!(ts < cutoffMs)) break;
+      found = r.idx;
+    }
+    return found;
+  }
+
+  /**
+   * Installs a snapshot sent by the room's admin, atomically: the state tables become the
+   * snapshot's, the commit index its last index; log entries up to it go, and so does the rest
+   * of the log unless it holds the snapshot's last entry (same index and term), in which case the
+   * entries after it stay (Raft §7). Returns false (nothing changed) when the snapshot is not
+   * newer than what this node has committed.
+   */
+  install(roomId: string, snap: RoomSnapshot): boolean {
+    return this.store.transaction(() => {
+      const state = this.store.raftState(roomId);
+      if (snap.lastIndex <= state.commitIndex) return false;
+      const keepsTail = this.store.termAt(roomId, snap.lastIndex) === snap.lastTerm;
+      if (keepsTail) this.st.deleteUpTo.run(roomId, snap.lastIndex);
+      else this.st.deleteAll.run(roomId);
+      this.st.raftEnsure.run(roomId);
+      this.st.raftCommit.run(snap.lastIndex, roomId);
+      if (snap.info) {
+        const i = snap.info;
+        this.st.infoReplace.run(roomId, i.roomName, i.description, i.creatorId, i.createdAt, i.adminNode, i.deleted ? 1 : 0, i.messageCount);
+      } else this.st.infoDelete.run(roomId);
+      this.st.membersDelete.run(roomId);
+      for (const m of snap.members) this.st.memberInsert.run(roomId, m.username, m.nodeId, m.joinedAt);
+      this.st.upsert.run(roomId, snap.lastIndex, snap.lastTerm, snap.lastSeq, snap.voters ? JSON.stringify(snap.voters) : null, snap.configIdx);
+      return true;
+    });
+  }
+}
