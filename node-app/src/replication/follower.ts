@@ -69,7 +69,8 @@ export class Follower {
       rt.lastHeardMs = 0;
       rt.electionDeadlineMs = now + 20 + 60 * Math.max(0, e.members.successorRankOfSelf(rt, from));
     }
-    if (!rt.caughtUp && rt.commitIndex >= it.commit) {
+    // After a snapshot the commit index runs ahead of the log until the entries up to it arrive.
+    if (!rt.caughtUp && rt.commitIndex >= it.commit && rt.lastIndex >= rt.commitIndex) {
       rt.caughtUp = true;
       e.log?.info('replication: caught up', { room_id: rt.id, commit_index: rt.commitIndex, admin: from });
     }

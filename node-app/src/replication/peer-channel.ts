@@ -158,7 +158,7 @@ export class PeerChannels {
         items.push(snap);
         const sentTerm = rt.term;
         rt.next.set(ch.peer.id, snap.snapshot.lastIndex + 1);
-        rt.sentCommit.set(ch.peer.id, Math.max(rt.sentCommit.get(ch.peer.id) ?? -1, snap.snapshot.lastIndex));
+        rt.sentCommit.set(ch.peer.id, Math.max(rt.sentCommit.get(ch.peer.id) ?? -1, snap.snapshot.appliedIndex));
         handlers.push((r) => this.onSnapshotResult(rt, ch, sentTerm, next, snap, r));
         continue;
       }

@@ -52,6 +52,8 @@ export interface RoomState {
   configIdx: number;
   /** Last index of the room's snapshot: entries up to here are compacted away (0 = none). */
   snapIndex: number;
+  /** Follower: a snapshot was installed with the state at this commit index, and the entries up to it are still arriving (0 = none). */
+  refillTo: number;
   /** Successor rank of this node for the room, computed for admin `rankFor`. */
   rank: number;
   rankFor: string | null;
@@ -62,7 +64,7 @@ export function freshRoomState(id: string, now: number): RoomState {
     id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0,
     commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
     votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], tail: [], waiters: [], caughtUp: false,
-    deleted: false, voters: null, configIdx: 0, snapIndex: 0, rank: -1, rankFor: null,
+    deleted: false, voters: null, configIdx: 0, snapIndex: 0, refillTo: 0, rank: -1, rankFor: null,
   };
 }
 

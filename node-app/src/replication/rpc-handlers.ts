@@ -100,7 +100,7 @@ class ReplGroup {
     if (it.k === 'v') return encodeVoteResult(e.election.onVote(rt, from, it, now));
     try {
       if (it.k === 's') return encodeAppendResult(e.store.transaction(() => e.snapshots.install(rt, from, it, now, applied)));
-      return encodeAppendResult(e.store.transaction(() => e.follower.onAppend(rt, from, it, now, applied)));
+      return encodeAppendResult(e.store.transaction(() => e.snapshots.afterAppend(rt, e.follower.onAppend(rt, from, it, now, applied), applied)));
     } catch (err) {
       e.log?.error('replication: append failed', { room_id: it.room, err });
       e.reloadRoom(rt);

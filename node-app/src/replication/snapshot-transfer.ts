@@ -1,9 +1,11 @@
 /**
  * Snapshots between a room's admin and a follower: when a follower needs entries the admin has
- * compacted away (its next index is at or below the admin's snapshot), the admin sends the room's
- * state at its commit index instead (a `k:"s"` item in `swarmchat_repl`, ours only), and the
- * follower installs it atomically (storage/room-snapshots.ts) and continues with the entries after
- * it. Fencing is the append's: a snapshot from a stale term is refused.
+ * compacted away (its next index is at or below the admin's snapshot), the admin sends its
+ * snapshot and the room's state at its commit index instead (a `k:"s"` item in `swarmchat_repl`,
+ * ours only); the follower installs it atomically (storage/room-snapshots.ts) and receives the
+ * entries after the snapshot as ordinary appends. Those up to the installed commit index are
+ * stored, not applied again ("refill"); when they are all in, the room's copy is refreshed (its
+ * recent history) and the follower counts as caught up. Fencing is the append's.
  */
 import type { AppliedEntry } from '../storage/room-log-store';
 import type { Engine } from './engine';
@@ -32,17 +34,25 @@ export class SnapshotTransfer {
     if (e.store.snapshots.install(rt.id, snap)) {
       e.reloadRoom(rt);
       rt.deleted = snap.info?.deleted ?? false;
+      rt.refillTo = rt.lastIndex < rt.commitIndex ? rt.commitIndex : 0;
       e.stats.snapshotsInstalled++;
-      applied.push([rt, [{
-        roomId: rt.id, entry: { idx: snap.lastIndex, term: snap.lastTerm, kind: 'noop', data: {} }, changed: true,
-        memberCount: snap.members.length, snapshot: true,
-      }]]);
-      e.log?.info('replication: installed snapshot', { room_id: rt.id, last_index: snap.lastIndex, last_seq: snap.lastSeq, admin: from });
+      this.refreshCopy(rt, applied);
+      e.log?.info('replication: installed snapshot', { room_id: rt.id, last_index: snap.lastIndex, applied_index: snap.appliedIndex, admin: from });
     }
-    if (!rt.caughtUp) {
-      rt.caughtUp = true;
-      e.log?.info('replication: caught up', { room_id: rt.id, commit_index: rt.commitIndex, admin: from });
+    return { ok: true, term: rt.term, match: Math.min(snap.lastIndex, rt.lastIndex), conflict: 0 };
+  }
+
+  /** Follower, after each append: once the entries up to an installed snapshot's commit index are in, refresh the room's copy. */
+  afterAppend(rt: RoomState, result: AppendResult, applied: [RoomState, AppliedEntry[]][]): AppendResult {
+    if (rt.refillTo > 0 && rt.lastIndex >= rt.refillTo) {
+      rt.refillTo = 0;
+      this.refreshCopy(rt, applied);
     }
-    return { ok: true, term: rt.term, match: snap.lastIndex, conflict: 0 };
+    return result;
+  }
+
+  private refreshCopy(rt: RoomState, applied: [RoomState, AppliedEntry[]][]): void {
+    const entry = { idx: rt.commitIndex, term: this.e.store.termAt(rt.id, rt.snapIndex) ?? 0, kind: 'noop' as const, data: {} };
+    applied.push([rt, [{ roomId: rt.id, entry, changed: true, memberCount: this.e.store.members(rt.id).length, snapshot: true }]]);
   }
 }

@@ -39,8 +39,9 @@ export interface VoteItem { k: 'v'; room: string; term: number; lastIndex: numbe
 export interface AliveItem { k: 'h' }
 
 /**
- * The room's state at the admin's commit index, for a follower whose next entries the admin has
- * compacted away (answered like an append: match = the snapshot's last index).
+ * For a follower whose next entries the admin has compacted away: the admin's snapshot (its
+ * compacted prefix) and the room's state at its commit index (storage/room-snapshots.ts);
+ * answered like an append: match = the snapshot's last index, the entries after it follow.
  */
 export interface SnapshotItem { k: 's'; room: string; term: number; snapshot: RoomSnapshot }
 
@@ -120,13 +121,14 @@ export function decodeItem(v: XmlRpcValue): ReplItem {
 }
 
 /**
- * Snapshot item on the wire: {k:"s", r:room_id, t:term, li:last_index, lt:last_term, d:json}; the
- * JSON carries last_seq, voters, config_idx, info and members (JSON for the same reasons as entries).
+ * Snapshot item on the wire: {k:"s", r:room_id, t:term, li:last_index, lt:last_term,
+ * ai:applied_index, at:applied_term, d:json}; the JSON carries last_seq, voters, config_idx, info
+ * and members (JSON for the same reasons as entries).
  */
 function encodeSnapshotItem(item: SnapshotItem): XmlRpcValue {
-  const { lastIndex, lastTerm, lastSeq, voters, configIdx, info, members } = item.snapshot;
+  const { lastIndex, lastTerm, appliedIndex, appliedTerm, lastSeq, voters, configIdx, info, members } = item.snapshot;
   return {
-    k: 's', r: item.room, t: item.term, li: lastIndex, lt: lastTerm,
+    k: 's', r: item.room, t: item.term, li: lastIndex, lt: lastTerm, ai: appliedIndex, at: appliedTerm,
     d: JSON.stringify({ last_seq: lastSeq, voters, config_idx: configIdx, info, members }),
   };
 }
@@ -155,10 +157,13 @@ function decodeSnapshotItem(o: Record<string, XmlRpcValue>, room: string): Snaps
     && typeof info.messageCount === 'number')) {
     throw new WireError('snapshot: bad info');
   }
+  const lastIndex = int(o.li, 'snapshot.li');
+  const appliedIndex = int(o.ai, 'snapshot.ai');
+  if (lastIndex < 1 || appliedIndex < lastIndex) throw new WireError('snapshot: applied index before the snapshot');
   return {
     k: 's', room, term: int(o.t, 'snapshot.t'),
     snapshot: {
-      lastIndex: int(o.li, 'snapshot.li'), lastTerm: int(o.lt, 'snapshot.lt'), lastSeq, configIdx,
+      lastIndex, lastTerm: int(o.lt, 'snapshot.lt'), appliedIndex, appliedTerm: int(o.at, 'snapshot.at'), lastSeq, configIdx,
       voters: voters as string[] | null, members: members as RoomSnapshot['members'], info: info as RoomSnapshot['info'],
     },
   };

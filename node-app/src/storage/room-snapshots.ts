@@ -1,12 +1,14 @@
 /**
  * Log compaction and snapshots of a room, in the same SQLite file as its log (room-log-store.ts).
  *
- * A room's snapshot is its state machine at a committed index: room info, members, the voter
- * configuration, the last chat sequence number, and the index and term of the last entry it
- * includes. Locally the state tables (room_info, members) already hold the state at the commit
- * index, so what compaction keeps of a removed log prefix is only its metadata: the `snapshots`
- * row (last included index and term, last seq, voters as of that index). A snapshot sent to a
- * peer is built from the state tables at the commit index; a peer installs it atomically.
+ * A room's snapshot stands for the compacted prefix of its log: the index and term of the last
+ * entry it includes, the last chat sequence number in it, the voter configuration as of it. The
+ * state machine (room_info, members) is not kept per snapshot: the state tables hold it at the
+ * commit index, which is at or after the snapshot. So a snapshot sent to a peer is the metadata
+ * of this node's compacted prefix (index S) plus the state tables at its commit index C, and says
+ * so (`appliedIndex`): the peer installs both atomically, sets its commit index to C, and
+ * receives the retained entries S+1..C as ordinary appends, stored without being applied again
+ * (they are in the state already). So a new node gets the retained history, not only the state.
  *
  * Compaction runs in bounded steps (at most `maxEntries` deleted per call, one transaction), so
  * a room with a long log never holds the event loop; the caller decides the target index from
@@ -28,8 +30,11 @@ export interface SnapshotMeta {
   configIdx: number;
 }
 
-/** A snapshot as sent to a peer: the metadata and the state machine at `lastIndex`. */
+/** A snapshot as sent to a peer: the compacted prefix's metadata and the state machine at `appliedIndex` (≥ lastIndex). */
 export interface RoomSnapshot extends SnapshotMeta {
+  /** The commit index the state is at, and the term of its entry. */
+  appliedIndex: number;
+  appliedTerm: number;
   info: Omit<RoomInfoRow, 'roomId'> | null;
   members: MemberRow[];
 }
@@ -102,6 +107,7 @@ export class RoomSnapshots {
       memberInsert: db.prepare('INSERT INTO members (room_id, username, node_id, joined_at) VALUES (?, ?, ?, ?)'),
       raftEnsure: db.prepare('INSERT OR IGNORE INTO raft (room_id, current_term, voted_for) VALUES (?, 0, NULL)'),
       raftCommit: db.prepare('UPDATE raft SET commit_index = ? WHERE room_id = ?'),
+      lastEntry: db.prepare<[string], { idx: number }>('SELECT idx FROM entries WHERE room_id = ? ORDER BY idx DESC LIMIT 1'),
     };
   }
 
@@ -110,6 +116,10 @@ export class RoomSnapshots {
     const r = this.st.meta.get(roomId);
     if (!r) return undefined;
     return { lastIndex: r.last_index, lastTerm: r.last_term, lastSeq: r.last_seq, voters: r.voters === null ? null : voterList(JSON.parse(r.voters)), configIdx: r.config_idx };
+  }
+
+  private writeMeta(roomId: string, m: SnapshotMeta): void {
+    this.st.upsert.run(roomId, m.lastIndex, m.lastTerm, m.lastSeq, m.voters ? JSON.stringify(m.voters) : null, m.configIdx);
   }
 
   /** Where the room's history begins here (`first_seq`): messages below it were compacted away. */
@@ -133,13 +143,17 @@ export class RoomSnapshots {
     };
   }
 
-  /** The room's state machine at its commit index, to send to a peer whose next entries are compacted here. */
+  /** The snapshot for a peer whose next entries are compacted here: this node's compacted prefix and its state at the commit index. */
   build(roomId: string): RoomSnapshot {
-    const commit = this.store.raftState(roomId).commitIndex;
-    const meta = this.metaAt(roomId, commit, this.meta(roomId));
+    const meta = this.meta(roomId);
+    if (!meta) throw new Error(`room snapshots: room ${roomId} has no snapshot`);
+    const appliedIndex = this.store.raftState(roomId).commitIndex;
     const info = this.store.roomInfo(roomId);
     const infoOut = info ? (({ roomId: _id, ...rest }) => rest)(info) : null;
-    return { ...meta, info: infoOut, members: this.store.members(roomId) };
+    return {
+      ...meta, appliedIndex, appliedTerm: this.store.termAt(roomId, appliedIndex) ?? 0,
+      info: infoOut, members: this.store.members(roomId),
+    };
   }
 
   /**
@@ -152,11 +166,14 @@ export class RoomSnapshots {
     return this.store.transaction(() => {
       const prev = this.meta(roomId);
       const from = prev?.lastIndex ?? 0;
-      const target = Math.min(upTo, this.store.raftState(roomId).commitIndex, from + Math.max(1, maxEntries));
+      // Up to the commit index, and only over entries this node has (after installing a snapshot
+      // the entries up to the commit index arrive afterwards).
+      const last = this.st.lastEntry.get(roomId)?.idx ?? from;
+      const target = Math.min(upTo, this.store.raftState(roomId).commitIndex, last, from + Math.max(1, maxEntries));
       if (target <= from) return from;
       const meta = this.metaAt(roomId, target, prev);
       this.st.deleteUpTo.run(roomId, target);
-      this.st.upsert.run(roomId, meta.lastIndex, meta.lastTerm, meta.lastSeq, meta.voters ? JSON.stringify(meta.voters) : null, meta.configIdx);
+      this.writeMeta(roomId, meta);
       return target;
     }, { durable: false });
   }
@@ -197,27 +214,31 @@ export class RoomSnapshots {
 
   /**
    * Installs a snapshot sent by the room's admin, atomically: the state tables become the
-   * snapshot's, the commit index its last index; log entries up to it go, and so does the rest
-   * of the log unless it holds the snapshot's last entry (same index and term), in which case the
-   * entries after it stay (Raft §7). Returns false (nothing changed) when the snapshot is not
-   * newer than what this node has committed.
+   * snapshot's, the commit index its `appliedIndex`. If this log holds the entry at
+   * `appliedIndex` (same term), every entry up to it matches the admin's (Raft's log matching):
+   * the entries after the snapshot stay. Otherwise the whole log goes, and the admin sends the
+   * entries after the snapshot again. Returns false (nothing changed) when this node has that
+   * much committed already.
    */
   install(roomId: string, snap: RoomSnapshot): boolean {
     return this.store.transaction(() => {
       const state = this.store.raftState(roomId);
-      if (snap.lastIndex <= state.commitIndex) return false;
-      const keepsTail = this.store.termAt(roomId, snap.lastIndex) === snap.lastTerm;
+      if (snap.appliedIndex <= state.commitIndex) return false;
+      const own = this.meta(roomId);
+      const keepsTail = this.store.termAt(roomId, snap.appliedIndex) === snap.appliedTerm;
       if (keepsTail) this.st.deleteUpTo.run(roomId, snap.lastIndex);
       else this.st.deleteAll.run(roomId);
+      // A log kept whole after a longer compaction of its own keeps its own (later) snapshot.
+      const meta = keepsTail && own && own.lastIndex > snap.lastIndex ? own : snap;
       this.st.raftEnsure.run(roomId);
-      this.st.raftCommit.run(snap.lastIndex, roomId);
+      this.st.raftCommit.run(snap.appliedIndex, roomId);
       if (snap.info) {
         const i = snap.info;
         this.st.infoReplace.run(roomId, i.roomName, i.description, i.creatorId, i.createdAt, i.adminNode, i.deleted ? 1 : 0, i.messageCount);
       } else this.st.infoDelete.run(roomId);
       this.st.membersDelete.run(roomId);
       for (const m of snap.members) this.st.memberInsert.run(roomId, m.username, m.nodeId, m.joinedAt);
-      this.st.upsert.run(roomId, snap.lastIndex, snap.lastTerm, snap.lastSeq, snap.voters ? JSON.stringify(snap.voters) : null, snap.configIdx);
+      this.writeMeta(roomId, meta);
       return true;
     });
   }

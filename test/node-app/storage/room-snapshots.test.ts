@@ -128,44 +128,49 @@ describe('room log compaction and snapshots', () => {
     again.close();
   });
 
-  test('a snapshot built on one store installs on another: state, commit, bounds; a matching tail stays, a diverged log goes', () => {
+  test('a snapshot installs on another store: state and commit index, then the retained entries refill without being applied again', () => {
     const admin = RoomLogStore.open({ file: path.join(dir, 'admin.sqlite') });
     seed(admin, 30);
     compactFully(admin, policy({ messages: 5 }), 1000);
     const snap = admin.snapshots.build(ROOM);
-    expect(snap).toMatchObject({ lastIndex: 33, lastSeq: 30, voters: ['node1', 'node2', 'node3'] });
+    // The admin's compacted prefix (up to seq 25) and its state at its commit index.
+    expect(snap).toMatchObject({ lastIndex: 28, lastSeq: 25, appliedIndex: 33, appliedTerm: 1, voters: ['node1', 'node2', 'node3'] });
     expect(snap.members.map((m) => m.username)).toEqual(['alice', 'bob']);
 
     // A new node: nothing of the room.
     const fresh = RoomLogStore.open({ file: path.join(dir, 'fresh.sqlite') });
     expect(fresh.snapshots.install(ROOM, snap)).toBe(true);
-    expect(fresh.raftState(ROOM)).toMatchObject({ commitIndex: 33, lastIndex: 33, lastTerm: 1, lastSeq: 30 });
+    expect(fresh.raftState(ROOM)).toMatchObject({ commitIndex: 33, lastIndex: 28, lastTerm: 1 });
     expect(fresh.roomInfo(ROOM)).toMatchObject({ roomName: 'general', messageCount: 30 });
     expect(fresh.members(ROOM).map((m) => m.username)).toEqual(['alice', 'bob']);
     expect(fresh.liveRoomIds()).toEqual([ROOM]);
-    expect(fresh.snapshots.firstSeq(ROOM)).toBe(31);
+    expect(fresh.snapshots.firstSeq(ROOM)).toBe(26);
     expect(fresh.latestConfig(ROOM)?.voters).toEqual(['node1', 'node2', 'node3']);
     // Not newer than what it has committed: ignored.
     expect(fresh.snapshots.install(ROOM, snap)).toBe(false);
-    // Entries after the snapshot append and commit as usual.
+    // The retained entries arrive as appends: stored, in history, not counted twice.
+    fresh.append(ROOM, admin.entries(ROOM, 29, 33, 10));
+    expect(fresh.commit(ROOM, 33)).toEqual([]);
+    expect(fresh.history(ROOM, { afterSeq: 0, limit: 100 }).map((m) => m.sequence_number)).toEqual([26, 27, 28, 29, 30]);
     fresh.append(ROOM, [msg(34, 31, T0)]);
     fresh.commit(ROOM, 34);
     expect(fresh.roomInfo(ROOM)?.messageCount).toBe(31);
 
-    // A far-behind node whose log holds the snapshot's last entry: the entries after it stay.
+    // A far-behind node whose log holds the entry at the applied index: the entries after the snapshot stay.
     const behind = RoomLogStore.open({ file: path.join(dir, 'behind.sqlite') });
     seed(behind, 10);
     behind.append(ROOM, Array.from({ length: 25 }, (_, i) => msg(14 + i, 11 + i, T0 + (11 + i) * 3600_000)));
     expect(behind.snapshots.install(ROOM, snap)).toBe(true);
     expect(behind.raftState(ROOM)).toMatchObject({ commitIndex: 33, lastIndex: 38 });
-    expect(behind.entries(ROOM, 1, 100, 100)[0].idx).toBe(34);
+    expect(behind.entries(ROOM, 1, 100, 100)[0].idx).toBe(29);
 
-    // A log that diverged at the snapshot's last index (another term there): all of it goes.
+    // A log that diverged (another term at the applied index): all of it goes, the log restarts after the snapshot.
     const diverged = RoomLogStore.open({ file: path.join(dir, 'diverged.sqlite') });
     seed(diverged, 10);
     diverged.append(ROOM, Array.from({ length: 25 }, (_, i) => msg(14 + i, 11 + i, T0, 2)));
     expect(diverged.snapshots.install(ROOM, snap)).toBe(true);
-    expect(diverged.raftState(ROOM)).toMatchObject({ commitIndex: 33, lastIndex: 33, lastTerm: 1 });
+    expect(diverged.raftState(ROOM)).toMatchObject({ commitIndex: 33, lastIndex: 28, lastTerm: 1 });
+    expect(diverged.entries(ROOM, 1, 100, 100)).toEqual([]);
     for (const s of [admin, fresh, behind, diverged]) s.close();
   });
 });
