@@ -18,34 +18,35 @@ jest.setTimeout(90_000);
 
 const KEEP = 20;
 
-describe('log compaction with real nodes', () => {
-  let cluster: LocalCluster | undefined;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'repl-compact-'));
-  const conns: ChatConnection[] = [];
-  const connect = async (url: string) => {
-    const c = await ChatConnection.connect(url, { requestTimeoutMs: 15_000 });
-    conns.push(c);
-    return c;
-  };
+/** What the test opened, for the teardown: the cluster, its folder, the client connections. */
+const opened = { root: fs.mkdtempSync(path.join(os.tmpdir(), 'repl-compact-')), cluster: undefined as LocalCluster | undefined, conns: [] as ChatConnection[] };
 
+async function client(wsUrl: string): Promise<ChatConnection> {
+  const conn = await ChatConnection.connect(wsUrl, { requestTimeoutMs: 15_000 });
+  opened.conns.push(conn);
+  return conn;
+}
+
+describe('log compaction with real nodes', () => {
   afterAll(async () => {
-    await Promise.allSettled(conns.map((c) => c.close()));
-    await cluster?.stop();
-    if (!process.env.KEEP_LOGS) fs.rmSync(root, { recursive: true, force: true });
-    else console.log(`logs kept in ${root}`);
+    await Promise.allSettled(opened.conns.map((x) => x.close()));
+    await opened.cluster?.stop();
+    if (process.env.KEEP_LOGS) console.log(`logs kept in ${opened.root}`);
+    else fs.rmSync(opened.root, { recursive: true, force: true });
   });
 
   test('history begins after the retained window; a wiped node catches up from a snapshot; a restarted admin loads from its snapshot', async () => {
-    cluster = await startLocalCluster({
+    const root = opened.root;
+    const c = await startLocalCluster({
       count: 3, wsBasePort: 0, rpcBasePort: 0, dataDir: path.join(root, 'data'), logDir: path.join(root, 'logs'),
       env: { CLUSTER_SECRET: 'compaction-test-secret', ROOM_RETAIN_MESSAGES: String(KEEP), ROOM_RETAIN_MIN_SECONDS: '0', LOG_LEVEL: 'info' },
     });
-    const c = cluster;
+    opened.cluster = c;
     const url = (id: string) => c.nodes.find((n) => n.id === id)!.wsUrl;
-    const owner = await connect(url('node1'));
+    const owner = await client(url('node1'));
     const room = (await owner.createRoom('compacted', 'owner')).room_id;
-    const alice = await connect(url('node1'));
-    const bob = await connect(url('node2'));
+    const alice = await client(url('node1'));
+    const bob = await client(url('node2'));
     await alice.joinRoom(room, 'alice');
     await bob.joinRoom(room, 'bob');
     const acked: { seq: number; id: string; content: string }[] = [];
@@ -61,7 +62,7 @@ describe('log compaction with real nodes', () => {
 
     // Compaction runs every second on every node: history begins after the newest KEEP.
     for (const id of ['node1', 'node2', 'node3']) {
-      const reader = await connect(url(id));
+      const reader = await client(url(id));
       const h = await waitFor(`${id} compacted`, async () => {
         const r = await reader.getHistory(room, { limit: 100 });
         return r.first_seq === 60 - KEEP + 1 ? r : undefined;
@@ -76,7 +77,7 @@ describe('log compaction with real nodes', () => {
     fs.rmSync(path.join(root, 'data', 'node3'), { recursive: true, force: true });
     fs.mkdirSync(path.join(root, 'data', 'node3'));
     await c.startNode('node3');
-    const carol = await connect(url('node3'));
+    const carol = await client(url('node3'));
     const h3 = await waitFor('node3 has the room back', async () => {
       const r = await carol.getHistory(room, { limit: 100 }).catch(() => undefined);
       return r && r.messages.length === KEEP ? r : undefined;
@@ -97,14 +98,14 @@ describe('log compaction with real nodes', () => {
     acked.push({ seq: 61, id: sent.message_id, content: 'back again' });
 
     // The admin restarts (kill -9): it loads from its snapshot and remaining log.
-    await Promise.allSettled(conns.splice(0).map((x) => x.close()));
+    await Promise.allSettled(opened.conns.splice(0).map((x) => x.close()));
     const n1 = c.nodes.find((n) => n.id === 'node1')!;
     await new Promise<void>((resolve) => {
       n1.process.once('exit', () => resolve());
       n1.process.kill('SIGKILL');
     });
     await c.startNode('node1');
-    const again = await connect(url('node1'));
+    const again = await client(url('node1'));
     const h1 = await waitFor('node1 back with its history', async () => {
       const r = await again.getHistory(room, { limit: 100 }).catch(() => undefined);
       return r && r.last_seq === 61 ? r : undefined;
