@@ -91,14 +91,19 @@ export class RoomSnapshots {
            last_seq = excluded.last_seq, voters = excluded.voters, config_idx = excluded.config_idx`),
       deleteUpTo: db.prepare('DELETE FROM entries WHERE room_id = ? AND idx <= ?'),
       deleteAll: db.prepare('DELETE FROM entries WHERE room_id = ?'),
+      // The last committed message: a short walk down the seq index (only uncommitted ones are above it).
       seqUpTo: db.prepare<[string, number], { seq: number }>(
         'SELECT seq FROM entries WHERE room_id = ? AND seq IS NOT NULL AND idx <= ? ORDER BY seq DESC LIMIT 1'),
-      configUpTo: db.prepare<[string, number], { idx: number; data: string }>(
-        "SELECT idx, data FROM entries WHERE room_id = ? AND kind IN ('config', 'create') AND idx <= ? ORDER BY idx DESC LIMIT 1"),
+      // Within one step's range of the primary key (at most a step's entries are read).
+      seqInRange: db.prepare<[string, number, number], { s: number | null }>(
+        'SELECT MAX(seq) AS s FROM entries WHERE room_id = ? AND idx > ? AND idx <= ?'),
+      configInRange: db.prepare<[string, number, number], { idx: number; data: string }>(
+        "SELECT idx, data FROM entries WHERE room_id = ? AND idx > ? AND idx <= ? AND kind IN ('config', 'create') ORDER BY idx DESC LIMIT 1"),
+      commitIndex: db.prepare<[string], { commit_index: number }>('SELECT commit_index FROM raft WHERE room_id = ?'),
       newestAtOrBelowSeq: db.prepare<[string, number, number], { idx: number }>(
         'SELECT idx FROM entries WHERE room_id = ? AND seq IS NOT NULL AND seq <= ? AND idx <= ? ORDER BY seq DESC LIMIT 1'),
       oldestMessages: db.prepare<[string, number, number, number], { idx: number; data: string }>(
-        'SELECT idx, data FROM entries WHERE room_id = ? AND seq IS NOT NULL AND idx > ? AND idx <= ? ORDER BY seq ASC LIMIT ?'),
+        'SELECT idx, data FROM entries WHERE room_id = ? AND idx > ? AND idx <= ? AND seq IS NOT NULL ORDER BY idx ASC LIMIT ?'),
       infoReplace: db.prepare(
         `INSERT OR REPLACE INTO room_info (room_id, room_name, description, creator_id, created_at, admin_node, deleted, message_count)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -127,12 +132,17 @@ export class RoomSnapshots {
     return (this.st.meta.get(roomId)?.last_seq ?? 0) + 1;
   }
 
-  /** The metadata a snapshot at committed index `idx` has (entries up to `idx` must still be in the log or at the snapshot). */
+  private commitIndex(roomId: string): number {
+    return this.st.commitIndex.get(roomId)?.commit_index ?? 0;
+  }
+
+  /** The metadata of a snapshot at `idx`, from the previous one and the entries after it up to `idx` (all still in the log). */
   private metaAt(roomId: string, idx: number, prev: SnapshotMeta | undefined): SnapshotMeta {
     const term = this.store.termAt(roomId, idx);
     if (term === undefined) throw new Error(`room snapshots: no entry ${idx} in room ${roomId}`);
-    const seq = this.st.seqUpTo.get(roomId, idx)?.seq;
-    const cfg = this.st.configUpTo.get(roomId, idx);
+    const from = prev?.lastIndex ?? 0;
+    const seq = this.st.seqInRange.get(roomId, from, idx)?.s ?? undefined;
+    const cfg = this.st.configInRange.get(roomId, from, idx);
     const cfgVoters = cfg ? voterList((JSON.parse(cfg.data) as { voters?: unknown }).voters) : null;
     return {
       lastIndex: idx,
@@ -147,7 +157,7 @@ export class RoomSnapshots {
   build(roomId: string): RoomSnapshot {
     const meta = this.meta(roomId);
     if (!meta) throw new Error(`room snapshots: room ${roomId} has no snapshot`);
-    const appliedIndex = this.store.raftState(roomId).commitIndex;
+    const appliedIndex = this.commitIndex(roomId);
     const info = this.store.roomInfo(roomId);
     const infoOut = info ? (({ roomId: _id, ...rest }) => rest)(info) : null;
     return {
@@ -169,7 +179,7 @@ export class RoomSnapshots {
       // Up to the commit index, and only over entries this node has (after installing a snapshot
       // the entries up to the commit index arrive afterwards).
       const last = this.st.lastEntry.get(roomId)?.idx ?? from;
-      const target = Math.min(upTo, this.store.raftState(roomId).commitIndex, last, from + Math.max(1, maxEntries));
+      const target = Math.min(upTo, this.commitIndex(roomId), last, from + Math.max(1, maxEntries));
       if (target <= from) return from;
       const meta = this.metaAt(roomId, target, prev);
       this.st.deleteUpTo.run(roomId, target);
@@ -187,7 +197,7 @@ export class RoomSnapshots {
   retentionPoint(roomId: string, policy: RetentionPolicy, nowMs: number): number {
     const meta = this.meta(roomId);
     const from = meta?.lastIndex ?? 0;
-    const commit = this.store.raftState(roomId).commitIndex;
+    const commit = this.commitIndex(roomId);
     if (commit <= from || (policy.messages <= 0 && policy.days <= 0)) return from;
     let point = from;
     if (policy.messages > 0) {
@@ -222,8 +232,7 @@ export class RoomSnapshots {
    */
   install(roomId: string, snap: RoomSnapshot): boolean {
     return this.store.transaction(() => {
-      const state = this.store.raftState(roomId);
-      if (snap.appliedIndex <= state.commitIndex) return false;
+      if (snap.appliedIndex <= this.commitIndex(roomId)) return false;
       const own = this.meta(roomId);
       const keepsTail = this.store.termAt(roomId, snap.appliedIndex) === snap.appliedTerm;
       if (keepsTail) this.st.deleteUpTo.run(roomId, snap.lastIndex);
