@@ -51,9 +51,12 @@ function compactFully(store: RoomLogStore, p: RetentionPolicy, step: number): nu
 }
 
 describe('room log compaction and snapshots', () => {
-  let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'repl-snap-')); });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // Each test gets its own folder (`dir`), all removed at the end.
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'repl-snap-'));
+  let dir = root;
+  let n = 0;
+  beforeEach(() => fs.mkdirSync((dir = path.join(root, String(++n)))));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
   test('keeping the newest N messages compacts the prefix before them, in bounded steps, and history begins after it', () => {
     const store = RoomLogStore.open({ dir });
