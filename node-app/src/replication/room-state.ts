@@ -79,6 +79,8 @@ export function reloadRoomState(rt: RoomState, store: RoomLogStore): void {
   rt.commitIndex = s.commitIndex;
   rt.lastSeq = s.lastSeq;
   rt.snapIndex = store.snapshots.meta(rt.id)?.lastIndex ?? 0;
+  // Restarted in the middle of a refill after a snapshot: the room's copy is refreshed when it ends.
+  rt.refillTo = s.lastIndex < s.commitIndex ? s.commitIndex : 0;
   reloadConfig(rt, store);
 }
 
