@@ -73,6 +73,11 @@ export interface ReplicationConfig {
   callTimeoutMs: number;
   submitTimeoutMs: number;
   synchronous: 'full' | 'normal';
+  /** Log retention (node-app/README.md "Log retention"): newest messages kept, days kept (0 = no such limit). */
+  retainMessages: number;
+  retainDays: number;
+  /** No message younger than this is compacted (the de-duplication window). */
+  retainMinSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -226,6 +231,9 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: 'REPL_SYNC', type: 'full|normal', default: 'full', meaning: 'SQLite synchronous mode: fsync per batch, or survive process crashes only',
     apply: (raw, c) => { c.replication.synchronous = oneOf<'full' | 'normal'>('REPL_SYNC', raw, 'full', ['full', 'normal']); },
   },
+  replIntVar('ROOM_RETAIN_MESSAGES', 'retainMessages', 10_000, 0, 100_000_000, 'log retention: the newest this many messages of a room are kept, older ones compacted (0 = no count limit)'),
+  replIntVar('ROOM_RETAIN_DAYS', 'retainDays', 0, 0, 36_500, 'log retention: messages older than this many days are compacted (0 = no age limit)'),
+  replIntVar('ROOM_RETAIN_MIN_SECONDS', 'retainMinSeconds', 3600, 0, 365 * 24 * 3600, 'no message younger than this is compacted, whatever the limits (the window in which a resubmitted message is recognized)'),
 ];
 
 /**

@@ -237,10 +237,14 @@ export interface DeleteRoomCancelledEvent {
   data: { room_id: string; transaction_id: string };
 }
 
-/** extension: reply to `get_history`. `has_more` = older (before_seq) / newer (after_seq) messages exist beyond this page. */
+/**
+ * extension: reply to `get_history`. `has_more` = older (before_seq) / newer (after_seq) messages
+ * exist beyond this page. `first_seq`: where the room's history begins on this node; messages
+ * numbered below it were removed by log retention (only from a replicating node).
+ */
 export interface HistoryReply {
   type: 'history';
-  data: { room_id: string; messages: ChatMessage[]; has_more: boolean; last_seq: number };
+  data: { room_id: string; messages: ChatMessage[]; has_more: boolean; last_seq: number; first_seq?: number };
 }
 
 export interface HistoryErrorReply {

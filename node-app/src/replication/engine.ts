@@ -7,12 +7,14 @@
 import type { Logger } from '../log';
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import type { AppliedEntry, EntryKind, RoomLogStore } from '../storage/room-log-store';
+import type { RetentionPolicy } from '../storage/room-snapshots';
 import type { Clock } from './clock';
 import type { Commitment } from './commitment';
 import type { Election } from './election';
 import type { Follower } from './follower';
 import { Membership } from './membership';
 import type { PeerChannels } from './peer-channel';
+import type { SnapshotTransfer } from './snapshot-transfer';
 import { freshRoomState, reloadRoomState, type RoomState } from './room-state';
 import { RoomWatch } from './room-watch';
 
@@ -52,6 +54,10 @@ export interface ReplicatorOptions {
   random?: () => number;
   timestamp?: () => string;
   validate?: SubmitValidator;
+  /** Which committed messages each node keeps (log compaction); default: everything. */
+  retention?: RetentionPolicy;
+  /** Wall-clock ms the retention ages are measured against (entries carry the admin's timestamps). */
+  wallClock?: () => number;
 }
 
 export interface EngineSettings {
@@ -72,6 +78,10 @@ export interface ReplicatorStats {
   replCallErrors: number;
   entriesSent: number;
   flushes: number;
+  /** Log entries removed by compaction, snapshots sent to followers, snapshots installed here. */
+  compactedEntries: number;
+  snapshotsSent: number;
+  snapshotsInstalled: number;
 }
 
 export const NOT_LEADER = 'NOT_LEADER';
@@ -97,7 +107,7 @@ export class Engine {
   readonly rooms = new Map<string, RoomState>();
   readonly watch: RoomWatch;
   readonly members: Membership;
-  readonly stats: ReplicatorStats = { rooms: 0, leaderOf: 0, elections: 0, replCalls: 0, replCallErrors: 0, entriesSent: 0, flushes: 0 };
+  readonly stats: ReplicatorStats = { rooms: 0, leaderOf: 0, elections: 0, replCalls: 0, replCallErrors: 0, entriesSent: 0, flushes: 0, compactedEntries: 0, snapshotsSent: 0, snapshotsInstalled: 0 };
   stopped = false;
   /** When each peer's node-level "alive" last arrived: it stands for every room it leads here. */
   readonly aliveFrom = new Map<string, number>();
@@ -108,6 +118,7 @@ export class Engine {
   commitment!: Commitment;
   channels!: PeerChannels;
   follower!: Follower;
+  snapshots!: SnapshotTransfer;
 
   constructor(
     readonly selfId: string,

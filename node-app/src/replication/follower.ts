@@ -6,7 +6,7 @@
  */
 import type { AppliedEntry, LogEntry } from '../storage/room-log-store';
 import type { Engine } from './engine';
-import { checkAppend, firstNewEntry } from './raft-rules';
+import { checkAppend, firstNewEntry, skipCompacted } from './raft-rules';
 import { reloadConfig, type RoomState } from './room-state';
 import type { AppendItem, AppendResult } from './wire';
 
@@ -21,14 +21,25 @@ export class Follower {
     this.e.aliveFrom.set(from, now);
   }
 
-  /** Runs inside the caller's transaction; committed entries are collected in `applied` for after it. */
-  onAppend(rt: RoomState, from: string, it: AppendItem, now: number, applied: [RoomState, AppliedEntry[]][]): AppendResult {
+  /**
+   * Fencing for an admin's append or snapshot of `term`: false (refuse) when the term is stale;
+   * else `from` is the room's admin, heard from now (a newer term or a non-follower steps down).
+   */
+  acceptAdmin(rt: RoomState, from: string, term: number, now: number): boolean {
     const e = this.e;
-    if (it.term < rt.term) return { ok: false, term: rt.term, match: 0, conflict: 0 };
-    if (it.term > rt.term || rt.role !== 'follower') e.election.stepDown(rt, it.term, from);
+    if (term < rt.term) return false;
+    if (term > rt.term || rt.role !== 'follower') e.election.stepDown(rt, term, from);
     e.election.setAdmin(rt, from);
     rt.lastHeardMs = now;
     e.election.resetElectionTimer(rt, now);
+    return true;
+  }
+
+  /** Runs inside the caller's transaction; committed entries are collected in `applied` for after it. */
+  onAppend(rt: RoomState, from: string, sent: AppendItem, now: number, applied: [RoomState, AppliedEntry[]][]): AppendResult {
+    const e = this.e;
+    const it = skipCompacted(sent, rt.snapIndex, e.store.termAt(rt.id, rt.snapIndex) ?? 0);
+    if (!this.acceptAdmin(rt, from, it.term, now)) return { ok: false, term: rt.term, match: 0, conflict: 0 };
     const verdict = checkAppend(
       { currentTerm: rt.term, termAtPrev: e.store.termAt(rt.id, it.prevIndex), lastIndex: rt.lastIndex, commitIndex: rt.commitIndex },
       it.term, it.prevIndex, it.prevTerm);
@@ -58,7 +69,8 @@ export class Follower {
       rt.lastHeardMs = 0;
       rt.electionDeadlineMs = now + 20 + 60 * Math.max(0, e.members.successorRankOfSelf(rt, from));
     }
-    if (!rt.caughtUp && rt.commitIndex >= it.commit) {
+    // After a snapshot the commit index runs ahead of the log until the entries up to it arrive.
+    if (!rt.caughtUp && rt.commitIndex >= it.commit && rt.lastIndex >= rt.commitIndex) {
       rt.caughtUp = true;
       e.log?.info('replication: caught up', { room_id: rt.id, commit_index: rt.commitIndex, admin: from });
     }

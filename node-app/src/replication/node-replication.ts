@@ -14,7 +14,9 @@ import { type Clock, systemClock } from './clock';
 import { ReplicatedRoomStore } from './replicated-room-store';
 import { Replicator } from './replicator';
 
-export type ReplicationSettings = Omit<ReplicationConfig, 'enabled'>;
+type RetentionKey = 'retainMessages' | 'retainDays' | 'retainMinSeconds';
+/** The REPL_* and ROOM_RETAIN_* settings; retention left out = the log is kept whole. */
+export type ReplicationSettings = Omit<ReplicationConfig, 'enabled' | RetentionKey> & Partial<Pick<ReplicationConfig, RetentionKey>>;
 
 export interface NodeReplicationOptions {
   selfId: string;
@@ -79,6 +81,7 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
     electionStepMs: settings.electionStepMs,
     callTimeoutMs: settings.callTimeoutMs,
     submitTimeoutMs: settings.submitTimeoutMs,
+    retention: { messages: settings.retainMessages ?? 0, days: settings.retainDays ?? 0, minAgeMs: (settings.retainMinSeconds ?? 0) * 1000 },
     validate: (roomId, kind, data) => store?.validate(roomId, kind, data),
   });
   store = new ReplicatedRoomStore({ selfId: opts.selfId, replicator, historyLimit: opts.historyLimit, logger: opts.logger });

@@ -14,7 +14,7 @@ import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import { type Engine, MAX_CALL_JSON_BYTES, NOT_A_PEER, type ReplicationPeer, safe } from './engine';
 import type { RoomState } from './room-state';
 import {
-  AppendItem, METHOD_REPL, ReplItem, VoteItem, VoteResult, WireError, decodeAppendResult, decodeVoteResult, encodeItem,
+  AppendItem, METHOD_REPL, ReplItem, SnapshotItem, VoteItem, VoteResult, WireError, decodeAppendResult, decodeVoteResult, encodeItem,
 } from './wire';
 
 const FULL_HEARTBEAT_EVERY = 4;
@@ -150,6 +150,18 @@ export class PeerChannels {
         continue;
       }
       const next = rt.next.get(ch.peer.id) ?? rt.lastIndex + 1;
+      if (next <= rt.snapIndex) {
+        // The entries it needs are compacted away here: it gets the room's state instead.
+        if (byteBudget <= 0) continue;
+        const snap = e.snapshots.itemFor(rt);
+        byteBudget -= JSON.stringify(snap.snapshot).length;
+        items.push(snap);
+        const sentTerm = rt.term;
+        rt.next.set(ch.peer.id, snap.snapshot.lastIndex + 1);
+        rt.sentCommit.set(ch.peer.id, Math.max(rt.sentCommit.get(ch.peer.id) ?? -1, snap.snapshot.appliedIndex));
+        handlers.push((r) => this.onSnapshotResult(rt, ch, sentTerm, next, snap, r));
+        continue;
+      }
       const hasEntries = next <= rt.lastIndex;
       const commitNews = (rt.sentCommit.get(ch.peer.id) ?? -1) < rt.commitIndex;
       if (!hasEntries && !commitNews) {
@@ -225,6 +237,28 @@ export class PeerChannels {
         ch.inFlight--;
         // Retry at the next heartbeat tick, not at once: a dead peer must not cost a busy loop.
       });
+  }
+
+  /** The peer's answer to a snapshot: it holds the log up to the snapshot's last index, or (failed) it is sent again. */
+  private onSnapshotResult(rt: RoomState, ch: Channel, sentTerm: number, sentNext: number, item: SnapshotItem, raw: XmlRpcValue | undefined): void {
+    const peerId = ch.peer.id;
+    if (rt.role !== 'leader' || rt.term !== sentTerm) return;
+    const r = raw === undefined ? null : safe(() => decodeAppendResult(raw));
+    if (r && r.term > rt.term) {
+      this.e.election.stepDown(rt, r.term, null);
+      return;
+    }
+    if (!r || !r.ok) {
+      rt.next.set(peerId, Math.min(rt.next.get(peerId) ?? sentNext, sentNext));
+      ch.mismatch ||= !!r;
+      this.wake(rt, peerId);
+      return;
+    }
+    const m = item.snapshot.lastIndex;
+    if (m > (rt.match.get(peerId) ?? 0)) rt.match.set(peerId, m);
+    rt.next.set(peerId, Math.max(rt.next.get(peerId) ?? 0, m + 1));
+    this.wake(rt);
+    this.e.commitment.advanceCommit(rt);
   }
 
   /**

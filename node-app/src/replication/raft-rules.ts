@@ -103,6 +103,18 @@ export function checkAppend(me: AppendCheck, term: number, prevIndex: number, pr
 }
 
 /**
+ * An append whose `prevIndex` lies inside the follower's snapshot (entries it compacted, all
+ * committed, so they match the admin's log): the part up to the snapshot is already there.
+ * Returns the append as if it started right after the snapshot (`snapTerm` = its last term).
+ */
+export function skipCompacted<A extends { prevIndex: number; prevTerm: number; entries: { idx: number }[] }>(
+  it: A, snapIndex: number, snapTerm: number,
+): A {
+  if (it.prevIndex >= snapIndex) return it;
+  return { ...it, prevIndex: snapIndex, prevTerm: snapTerm, entries: it.entries.filter((x) => x.idx > snapIndex) };
+}
+
+/**
  * Given incoming entries starting at `prevIndex + 1`, returns the index of the first one that is
  * new or conflicts with the local log (entries already present with the same term are skipped,
  * so a re-sent batch never truncates anything), or undefined when all are already present.

@@ -62,24 +62,61 @@ export class ReplicatedRoomStore implements RoomStore {
 
   /** Rebuilds the room copies from the durable state (a restart reads no log, only the applied tables). */
   private load(): void {
-    const now = Date.now();
     for (const roomId of this.logStore.liveRoomIds()) {
-      const info = this.logStore.roomInfo(roomId);
-      if (!info) continue;
-      // Nobody is admin after a restart until an election says so; never claim it from old state.
-      const admin = this.repl.adminOf(roomId) ?? (info.adminNode === this.opts.selfId ? '' : info.adminNode);
-      const room = new Room(
-        { roomId, roomName: info.roomName, description: info.description, creatorId: info.creatorId, adminNode: admin, createdAt: info.createdAt },
-        this.opts.historyLimit,
-      );
-      for (const m of this.logStore.members(roomId)) {
-        room.members.set(m.username, { username: m.username, nodeId: m.nodeId, joinedAt: now, lastActivity: now });
-      }
-      const recent = this.logStore.history(roomId, { limit: Math.max(1, this.opts.historyLimit) });
-      if (this.opts.historyLimit > 0) room.history.push(...recent);
-      room.lastSeq = recent.length ? recent[recent.length - 1].sequence_number : 0;
-      this.rooms.set(roomId, room);
+      const room = this.roomFromStore(roomId);
+      if (room) this.rooms.set(roomId, room);
     }
+  }
+
+  /** The room's copy as the durable state has it (after a restart, or a snapshot installed here). */
+  private roomFromStore(roomId: string): Room | undefined {
+    const now = Date.now();
+    const info = this.logStore.roomInfo(roomId);
+    if (!info || info.deleted) return undefined;
+    // Nobody is admin after a restart until an election says so; never claim it from old state.
+    const admin = this.repl.adminOf(roomId) ?? (info.adminNode === this.opts.selfId ? '' : info.adminNode);
+    const room = new Room(
+      { roomId, roomName: info.roomName, description: info.description, creatorId: info.creatorId, adminNode: admin, createdAt: info.createdAt },
+      this.opts.historyLimit,
+    );
+    this.fillFromStore(room, now);
+    return room;
+  }
+
+  /** Members, recent history and last seq of a room copy, from the durable state. */
+  private fillFromStore(room: Room, now: number): void {
+    const roomId = room.roomId;
+    room.members.clear();
+    for (const m of this.logStore.members(roomId)) {
+      room.members.set(m.username, { username: m.username, nodeId: m.nodeId, joinedAt: now, lastActivity: now });
+    }
+    room.history.length = 0;
+    const recent = this.logStore.history(roomId, { limit: Math.max(1, this.opts.historyLimit) });
+    if (this.opts.historyLimit > 0) room.history.push(...recent);
+    room.lastSeq = this.lastCommittedSeq(roomId);
+  }
+
+  /**
+   * A snapshot replaced this node's copy of the room's log: the copy is rebuilt from the store.
+   * Nothing is delivered for it (the messages it covers were committed before this node had them;
+   * clients page them with get_history, from `first_seq`).
+   */
+  private onSnapshot(roomId: string): void {
+    const had = this.rooms.get(roomId);
+    const live = this.logStore.roomInfo(roomId)?.deleted === false;
+    if (had && live) {
+      this.fillFromStore(had, Date.now());
+      return;
+    }
+    if (!had) {
+      const room = this.roomFromStore(roomId);
+      if (room) this.rooms.set(roomId, room);
+      return;
+    }
+    // The snapshot says the room is deleted.
+    this.rooms.delete(roomId);
+    this.reserved.delete(roomId);
+    for (const fn of this.deletedListeners) fn(roomId, had.roomName);
   }
 
   onCommitted(fn: CommittedListener): void {
@@ -181,7 +218,13 @@ export class ReplicatedRoomStore implements RoomStore {
 
   lastCommittedSeq(roomId: string): number {
     const last = this.logStore.history(roomId, { limit: 1 });
-    return last.length ? last[0].sequence_number : 0;
+    // None left in the log: all compacted, the snapshot knows the last.
+    return last.length ? last[0].sequence_number : this.logStore.snapshots.firstSeq(roomId) - 1;
+  }
+
+  /** Where the room's history begins on this node: older messages were compacted away (log retention). */
+  firstSeq(roomId: string): number {
+    return this.logStore.snapshots.firstSeq(roomId);
   }
 
   /** True when `nodeId` is one of our nodes and has not answered replication for a while. */
@@ -212,6 +255,10 @@ export class ReplicatedRoomStore implements RoomStore {
 
   private onApplied(a: AppliedEntry): void {
     const { roomId, entry } = a;
+    if (a.snapshot) {
+      this.onSnapshot(roomId);
+      return;
+    }
     const d = entry.data;
     let room = this.rooms.get(roomId);
     if (entry.kind === 'create') {

@@ -16,10 +16,12 @@ import type { EntryKind, LogEntry, RoomLogStore } from '../storage/room-log-stor
 import { pythonIsoNow } from '../util/time';
 import { type Clock, type Timer, systemClock } from './clock';
 import { Commitment } from './commitment';
+import { COMPACT_EVERY_MS, Compactor, KEEP_EVERYTHING } from './compaction';
 import { Election } from './election';
 import { Engine, type ReplicatorOptions, type ReplicatorStats, ReplicationError, shuttingDown } from './engine';
 import { Follower } from './follower';
 import { PeerChannels } from './peer-channel';
+import { SnapshotTransfer } from './snapshot-transfer';
 import type { Role } from './room-state';
 import { replicationHandlers, type ReplicationHandler } from './rpc-handlers';
 import { SubmitRouter, type SubmitOptions } from './submit-router';
@@ -36,6 +38,7 @@ export class Replicator extends EventEmitter {
   private readonly e: Engine;
   private readonly clock: Clock;
   private readonly router: SubmitRouter;
+  private readonly compactor: Compactor;
   private timers: Timer[] = [];
   /** When the last peer that refused this node started counting it (0: none ever refused). */
   private countedSinceMs = 0;
@@ -67,6 +70,8 @@ export class Replicator extends EventEmitter {
     e.commitment = new Commitment(e);
     e.channels = new PeerChannels(e, opts.peers);
     e.follower = new Follower(e);
+    e.snapshots = new SnapshotTransfer(e);
+    this.compactor = new Compactor(e, opts.retention ?? KEEP_EVERYTHING, opts.wallClock ?? (() => Date.now()));
     this.e = e;
     this.stats = e.stats;
     this.router = new SubmitRouter(e);
@@ -83,6 +88,7 @@ export class Replicator extends EventEmitter {
     for (const id of this.store.roomIds()) e.loadRoom(id, now);
     this.timers.push(this.clock.every(e.cfg.heartbeatMs, () => e.channels.heartbeatTick()));
     this.timers.push(this.clock.every(Math.max(10, Math.floor(e.cfg.heartbeatMs / 2)), () => e.election.tick()));
+    if (this.compactor.enabled) this.timers.push(this.clock.every(COMPACT_EVERY_MS, () => this.compactor.tick()));
   }
 
   /**
@@ -150,6 +156,11 @@ export class Replicator extends EventEmitter {
 
   roomIds(): string[] {
     return [...this.e.rooms.keys()];
+  }
+
+  /** Last index of the room's snapshot here (entries up to it are compacted away; 0 = none). */
+  snapshotIndex(roomId: string): number {
+    return this.e.rooms.get(roomId)?.snapIndex ?? 0;
   }
 
   /**

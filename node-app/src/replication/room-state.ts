@@ -50,6 +50,10 @@ export interface RoomState {
   voters: string[] | null;
   /** Index of the entry that set `voters` (0 = none). */
   configIdx: number;
+  /** Last index of the room's snapshot: entries up to here are compacted away (0 = none). */
+  snapIndex: number;
+  /** Follower: a snapshot was installed with the state at this commit index, and the entries up to it are still arriving (0 = none). */
+  refillTo: number;
   /** Successor rank of this node for the room, computed for admin `rankFor`. */
   rank: number;
   rankFor: string | null;
@@ -60,7 +64,7 @@ export function freshRoomState(id: string, now: number): RoomState {
     id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0,
     commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
     votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], tail: [], waiters: [], caughtUp: false,
-    deleted: false, voters: null, configIdx: 0, rank: -1, rankFor: null,
+    deleted: false, voters: null, configIdx: 0, snapIndex: 0, refillTo: 0, rank: -1, rankFor: null,
   };
 }
 
@@ -74,6 +78,9 @@ export function reloadRoomState(rt: RoomState, store: RoomLogStore): void {
   rt.durableIndex = s.lastIndex;
   rt.commitIndex = s.commitIndex;
   rt.lastSeq = s.lastSeq;
+  rt.snapIndex = store.snapshots.meta(rt.id)?.lastIndex ?? 0;
+  // Restarted in the middle of a refill after a snapshot: the room's copy is refreshed when it ends.
+  rt.refillTo = s.lastIndex < s.commitIndex ? s.commitIndex : 0;
   reloadConfig(rt, store);
 }
 

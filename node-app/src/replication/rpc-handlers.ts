@@ -74,7 +74,7 @@ class ReplGroup {
     const applied: [RoomState, AppliedEntry[]][] = [];
     // Entries, votes and term changes must be on disk before we answer; plain heartbeats only
     // move commit indexes, which are recomputable, and skip the fsync (alive-only: no transaction).
-    const durable = calls.some((c) => c.items.some((it) => it.k === 'h' ? false : it.k === 'v'
+    const durable = calls.some((c) => c.items.some((it) => it.k === 'h' ? false : it.k === 's' ? true : it.k === 'v'
       ? !it.pre
       : it.entries.length > 0 || it.term !== e.rooms.get(it.room)?.term || it.resign === true));
     const handle = (c: QueuedRepl) => c.items.map((it) => this.item(c.from, it, now, applied));
@@ -99,7 +99,8 @@ class ReplGroup {
     const rt = e.rooms.get(it.room) ?? e.newRoom(it.room, now);
     if (it.k === 'v') return encodeVoteResult(e.election.onVote(rt, from, it, now));
     try {
-      return encodeAppendResult(e.store.transaction(() => e.follower.onAppend(rt, from, it, now, applied)));
+      if (it.k === 's') return encodeAppendResult(e.store.transaction(() => e.snapshots.install(rt, from, it, now, applied)));
+      return encodeAppendResult(e.store.transaction(() => e.snapshots.afterAppend(rt, e.follower.onAppend(rt, from, it, now, applied), applied)));
     } catch (err) {
       e.log?.error('replication: append failed', { room_id: it.room, err });
       e.reloadRoom(rt);

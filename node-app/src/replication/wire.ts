@@ -11,6 +11,7 @@
  */
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import type { EntryKind, LogEntry } from '../storage/room-log-store';
+import type { RoomSnapshot } from '../storage/room-snapshots';
 
 export const METHOD_REPL = 'swarmchat_repl';
 export const METHOD_SUBMIT = 'swarmchat_submit';
@@ -37,7 +38,14 @@ export interface VoteItem { k: 'v'; room: string; term: number; lastIndex: numbe
 /** Node-level liveness: "I am alive", refreshing every room whose admin the receiver knows me to be. */
 export interface AliveItem { k: 'h' }
 
-export type ReplItem = AppendItem | VoteItem | AliveItem;
+/**
+ * For a follower whose next entries the admin has compacted away: the admin's snapshot (its
+ * compacted prefix) and the room's state at its commit index (storage/room-snapshots.ts);
+ * answered like an append: match = the snapshot's last index, the entries after it follow.
+ */
+export interface SnapshotItem { k: 's'; room: string; term: number; snapshot: RoomSnapshot }
+
+export type ReplItem = AppendItem | VoteItem | AliveItem | SnapshotItem;
 
 export interface AppendResult { ok: boolean; term: number; match: number; conflict: number }
 /** `deleted`: the voter has the room's deletion committed (the candidate missed it; no admin will come). */
@@ -83,6 +91,7 @@ export function decodeEntry(v: XmlRpcValue): LogEntry {
 
 export function encodeItem(item: ReplItem): XmlRpcValue {
   if (item.k === 'h') return { k: 'h' };
+  if (item.k === 's') return encodeSnapshotItem(item);
   if (item.k === 'a') {
     const out: Record<string, XmlRpcValue> = { k: 'a', r: item.room, t: item.term, p: item.prevIndex, pt: item.prevTerm, c: item.commit, e: item.entries.map(encodeEntry) };
     if (item.resign) out.rs = true;
@@ -104,10 +113,60 @@ export function decodeItem(v: XmlRpcValue): ReplItem {
     });
     return { k: 'a', room, term: int(o.t, 'append.t'), prevIndex, prevTerm: int(o.pt, 'append.pt'), commit: int(o.c, 'append.c'), entries, resign: o.rs === true };
   }
+  if (o.k === 's') return decodeSnapshotItem(o, room);
   if (o.k === 'v') {
     return { k: 'v', room, term: int(o.t, 'vote.t'), lastIndex: int(o.li, 'vote.li'), lastTerm: int(o.lt, 'vote.lt'), pre: o.pre === true };
   }
   throw new WireError(`item: unknown kind ${String(o.k)}`);
+}
+
+/**
+ * Snapshot item on the wire: {k:"s", r:room_id, t:term, li:last_index, lt:last_term,
+ * ai:applied_index, at:applied_term, d:json}; the JSON carries last_seq, voters, config_idx, info
+ * and members (JSON for the same reasons as entries).
+ */
+function encodeSnapshotItem(item: SnapshotItem): XmlRpcValue {
+  const { lastIndex, lastTerm, appliedIndex, appliedTerm, lastSeq, voters, configIdx, info, members } = item.snapshot;
+  return {
+    k: 's', r: item.room, t: item.term, li: lastIndex, lt: lastTerm, ai: appliedIndex, at: appliedTerm,
+    d: JSON.stringify({ last_seq: lastSeq, voters, config_idx: configIdx, info, members }),
+  };
+}
+
+function decodeSnapshotItem(o: Record<string, XmlRpcValue>, room: string): SnapshotItem {
+  if (typeof o.d !== 'string') throw new WireError('snapshot: d must be a JSON string');
+  let d: Record<string, unknown>;
+  try {
+    d = JSON.parse(o.d) as Record<string, unknown>;
+  } catch {
+    throw new WireError('snapshot: d is not valid JSON');
+  }
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) throw new WireError('snapshot: d must be a JSON object');
+  const lastSeq = d.last_seq;
+  const configIdx = d.config_idx;
+  if (typeof lastSeq !== 'number' || !Number.isInteger(lastSeq) || lastSeq < 0) throw new WireError('snapshot: bad last_seq');
+  if (typeof configIdx !== 'number' || !Number.isInteger(configIdx) || configIdx < 0) throw new WireError('snapshot: bad config_idx');
+  const voters = d.voters;
+  if (voters !== null && !(Array.isArray(voters) && voters.every((v) => typeof v === 'string'))) throw new WireError('snapshot: bad voters');
+  const members = d.members;
+  const strs = (m: unknown, keys: string[]) => m !== null && typeof m === 'object' && keys.every((k) => typeof (m as Record<string, unknown>)[k] === 'string');
+  if (!Array.isArray(members) || !members.every((m) => strs(m, ['username', 'nodeId', 'joinedAt']))) throw new WireError('snapshot: bad members');
+  const info = d.info as Record<string, unknown> | null;
+  if (info !== null && !(strs(info, ['roomName', 'creatorId', 'createdAt', 'adminNode'])
+    && (info.description === null || typeof info.description === 'string') && typeof info.deleted === 'boolean'
+    && typeof info.messageCount === 'number')) {
+    throw new WireError('snapshot: bad info');
+  }
+  const lastIndex = int(o.li, 'snapshot.li');
+  const appliedIndex = int(o.ai, 'snapshot.ai');
+  if (lastIndex < 1 || appliedIndex < lastIndex) throw new WireError('snapshot: applied index before the snapshot');
+  return {
+    k: 's', room, term: int(o.t, 'snapshot.t'),
+    snapshot: {
+      lastIndex, lastTerm: int(o.lt, 'snapshot.lt'), appliedIndex, appliedTerm: int(o.at, 'snapshot.at'), lastSeq, configIdx,
+      voters: voters as string[] | null, members: members as RoomSnapshot['members'], info: info as RoomSnapshot['info'],
+    },
+  };
 }
 
 export function encodeAppendResult(r: AppendResult): XmlRpcValue {

@@ -72,6 +72,8 @@ export interface RoomStore {
   history(roomId: string, q: HistoryQuery): ChatMessage[];
   /** Sequence number of the room's last committed message (0 for none). */
   lastCommittedSeq(roomId: string): number;
+  /** Where the room's history begins (older messages were compacted away); absent: a store that compacts nothing. */
+  firstSeq?(roomId: string): number;
   /** True when `nodeId` is one of the nodes this store replicates with and it stopped answering. */
   nodeDown(nodeId: string): boolean;
   /** True when `nodeId` is one of the nodes this store replicates with and it answers. */

@@ -17,6 +17,7 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { RoomSnapshots, SNAPSHOT_SCHEMA } from './room-snapshots';
 
 /** `config`: the room's voters from here on (one server added or removed per entry); `create` carries the first set. */
 export type EntryKind = 'create' | 'noop' | 'join' | 'leave' | 'message' | 'delete' | 'config';
@@ -89,6 +90,11 @@ export interface AppliedEntry {
   /** For join/leave: whether membership actually changed (a re-join or a non-member leave does not). */
   changed: boolean;
   memberCount: number;
+  /**
+   * A snapshot was installed in place of the entries up to `entry.idx` (then `entry` is a stand-in
+   * noop): the room's state must be re-read from the store, not updated from this entry.
+   */
+  snapshot?: true;
 }
 
 const SCHEMA = `
@@ -143,11 +149,14 @@ export class RoomLogStore {
   private readonly db: Database.Database;
   private readonly st: ReturnType<RoomLogStore['prepare']>;
   private readonly fullSync: boolean;
+  /** Compaction and snapshots (room-snapshots.ts): the log may start after a snapshot's last index. */
+  readonly snapshots: RoomSnapshots;
 
   private constructor(db: Database.Database, fullSync: boolean) {
     this.db = db;
     this.fullSync = fullSync;
     this.st = this.prepare();
+    this.snapshots = new RoomSnapshots(db, this);
   }
 
   static open(opts: StoreOptions = {}): RoomLogStore {
@@ -162,6 +171,7 @@ export class RoomLogStore {
     db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     db.pragma('foreign_keys = OFF');
     db.exec(SCHEMA);
+    db.exec(SNAPSHOT_SCHEMA);
     return new RoomLogStore(db, opts.synchronous !== 'normal');
   }
 
@@ -252,14 +262,16 @@ export class RoomLogStore {
     const r = this.st.raftGet.get(roomId);
     const last = this.st.last.get(roomId);
     const seq = this.st.lastSeq.get(roomId);
+    // After compaction the log may be empty: its bounds are then the snapshot's.
+    const snap = this.snapshots.meta(roomId);
     return {
       roomId,
       currentTerm: r?.current_term ?? 0,
       votedFor: r?.voted_for ?? null,
       commitIndex: r?.commit_index ?? 0,
-      lastIndex: last?.idx ?? 0,
-      lastTerm: last?.term ?? 0,
-      lastSeq: seq?.s ?? 0,
+      lastIndex: last?.idx ?? snap?.lastIndex ?? 0,
+      lastTerm: last?.term ?? snap?.lastTerm ?? 0,
+      lastSeq: Math.max(seq?.s ?? 0, snap?.lastSeq ?? 0),
     };
   }
 
@@ -270,7 +282,10 @@ export class RoomLogStore {
 
   termAt(roomId: string, idx: number): number | undefined {
     if (idx === 0) return 0;
-    return this.st.termAt.get(roomId, idx)?.term;
+    const term = this.st.termAt.get(roomId, idx)?.term;
+    if (term !== undefined) return term;
+    const snap = this.snapshots.meta(roomId);
+    return snap?.lastIndex === idx ? snap.lastTerm : undefined;
   }
 
   /**
@@ -281,7 +296,7 @@ export class RoomLogStore {
   replaceFrom(roomId: string, fromIdx: number, entries: LogEntry[]): void {
     this.transaction(() => {
       const commit = this.st.raftGet.get(roomId)?.commit_index ?? 0;
-      const last = this.st.last.get(roomId)?.idx ?? 0;
+      const last = this.st.last.get(roomId)?.idx ?? this.snapshots.meta(roomId)?.lastIndex ?? 0;
       if (fromIdx <= commit && last >= fromIdx) {
         throw new Error(`room log store: refusing to rewrite committed entry ${fromIdx} (commit ${commit}) of room ${roomId}`);
       }
@@ -316,7 +331,11 @@ export class RoomLogStore {
   latestConfig(roomId: string): { idx: number; voters: string[] } | undefined {
     const r = this.db.prepare("SELECT idx, data FROM entries WHERE room_id = ? AND kind IN ('config', 'create') ORDER BY idx DESC LIMIT 1")
       .get(roomId) as { idx: number; data: string } | undefined;
-    if (!r) return undefined;
+    if (!r) {
+      // Compacted away: the configuration as of the snapshot.
+      const snap = this.snapshots.meta(roomId);
+      return snap?.voters ? { idx: snap.configIdx, voters: snap.voters } : undefined;
+    }
     const voters = (JSON.parse(r.data) as { voters?: unknown }).voters;
     return Array.isArray(voters) && voters.every((v) => typeof v === 'string') ? { idx: r.idx, voters: voters as string[] } : undefined;
   }

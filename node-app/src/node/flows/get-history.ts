@@ -16,5 +16,9 @@ export async function getHistory(ctx: NodeContext, session: ClientSession, req: 
   const hasMore = page.length > limit;
   if (hasMore) page = after_seq !== undefined ? page.slice(0, limit) : page.slice(page.length - limit);
   const lastSeq = ctx.store.lastCommittedSeq(room_id);
-  session.sendFrame({ type: 'history', data: { room_id, messages: page, has_more: hasMore, last_seq: lastSeq } });
+  const firstSeq = ctx.store.firstSeq?.(room_id);
+  session.sendFrame({
+    type: 'history',
+    data: { room_id, messages: page, has_more: hasMore, last_seq: lastSeq, ...(firstSeq !== undefined ? { first_seq: firstSeq } : {}) },
+  });
 }
