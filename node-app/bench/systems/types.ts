@@ -1,8 +1,12 @@
 /** What the harness needs from a system under test, whichever it is. */
 
-/** ours-mem: our cluster without DATA_DIR (replicated in memory), to show what durability costs. */
-export type SystemName = 'ours' | 'ours-mem' | 'socketio' | 'ws';
-export const SYSTEM_NAMES: readonly SystemName[] = ['ours', 'ours-mem', 'socketio', 'ws'];
+/**
+ * ours-mem: our cluster without DATA_DIR (replicated in memory), to show what durability costs;
+ * ours-inline: with DATA_DIR and REPL_SYNC=inline (the fsync inside each commit, on the event
+ * loop), to measure the off-loop sync against.
+ */
+export type SystemName = 'ours' | 'ours-mem' | 'ours-inline' | 'socketio' | 'ws';
+export const SYSTEM_NAMES: readonly SystemName[] = ['ours', 'ours-mem', 'ours-inline', 'socketio', 'ws'];
 
 /** Which client the load generator uses: our WebSocket protocol, or Socket.IO events. */
 /** Which client the load generator uses: our WebSocket protocol, Socket.IO on the wire, or socket.io-client. */
