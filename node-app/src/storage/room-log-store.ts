@@ -193,9 +193,6 @@ export class RoomLogStore {
   private prepare() {
     const db = this.db;
     return {
-      // Prepared once: the non-durable transactions (commit indexes, several per turn) switch these.
-      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
-      syncFull: db.prepare('PRAGMA synchronous = FULL'),
       raftGet: db.prepare<[string], { current_term: number; voted_for: string | null; commit_index: number }>(
         'SELECT current_term, voted_for, commit_index FROM raft WHERE room_id = ?'),
       raftUpsert: db.prepare(
@@ -253,11 +250,11 @@ export class RoomLogStore {
   transaction<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
     const outermost = !this.db.inTransaction;
     if (opts.durable === false && this.fullSync && outermost) {
-      this.st.syncNormal.run();
+      this.setSynchronous('NORMAL');
       try {
         return this.db.transaction(fn)();
       } finally {
-        this.st.syncFull.run();
+        this.setSynchronous('FULL');
       }
     }
     const result = this.db.transaction(fn)();
@@ -291,12 +288,26 @@ export class RoomLogStore {
       this.db.transaction(fn)();
       return;
     }
-    this.st.syncFull.run();
+    this.setSynchronous('FULL');
     try {
       this.db.transaction(fn)();
     } finally {
-      this.st.syncNormal.run();
+      this.setSynchronous('NORMAL');
     }
+  }
+
+  /**
+   * SQLite applies `PRAGMA synchronous` when the statement is prepared, and running a prepared one
+   * again does nothing (preparing `= FULL` once switched the connection to FULL for good): it is
+   * prepared each time it is switched.
+   */
+  private setSynchronous(level: 'NORMAL' | 'FULL'): void {
+    this.db.pragma(`synchronous = ${level}`);
+  }
+
+  /** SQLite's `synchronous` level now (1 NORMAL, 2 FULL): what each durability mode promises, checked by tests. */
+  get sqliteSynchronous(): number {
+    return this.db.pragma('synchronous', { simple: true }) as number;
   }
 
   close(): void {

@@ -113,6 +113,22 @@ describe('WAL sync off the event loop', () => {
     again.close();
   });
 
+  test('commits of full and normal durability do not fsync in SQLite; inline ones do, except non-durable ones', () => {
+    const levels: Record<string, number[]> = {};
+    for (const synchronous of ['full', 'inline', 'normal'] as const) {
+      const store = RoomLogStore.open({ dir: path.join(dir, synchronous), synchronous });
+      const seen: number[] = [store.sqliteSynchronous];
+      store.setTermAndVote(ROOM, 1, 'node1');
+      store.transaction(() => seen.push(store.sqliteSynchronous), { durable: false });
+      store.append(ROOM, [msg(1)]);
+      seen.push(store.sqliteSynchronous);
+      levels[synchronous] = seen;
+      store.close();
+    }
+    // 1 = NORMAL (the WAL is not synced at commit), 2 = FULL.
+    expect(levels).toEqual({ full: [1, 1, 1], inline: [2, 1, 2], normal: [1, 1, 1] });
+  });
+
   test('inline and normal durability, and an in-memory store, answer at once', () => {
     for (const synchronous of ['inline', 'normal'] as const) {
       const store = RoomLogStore.open({ dir: path.join(dir, synchronous), synchronous });
