@@ -32,6 +32,17 @@ function send(set: ReplicaSet, room: string): { acked: () => boolean; done: Prom
 
 const written = (n: TestReplica, room: string) => n.store.raftState(room).lastSeq >= 1;
 
+/** Three replicas with `full` durability and a room; from then on the syncs of the `held` nodes complete only when released. */
+async function startHolding(held: string[]): Promise<{ set: ReplicaSet; room: string; syncs: HeldSync[] }> {
+  const syncs = held.map(() => new HeldSync());
+  for (const s of syncs) s.holding = false;
+  const set = new ReplicaSet(IDS, {}, 7, 'full', Object.fromEntries(held.map((id, i) => [id, syncs[i].call])));
+  await set.start();
+  const room = await newRoom(set);
+  for (const s of syncs) s.holding = true;
+  return { set, room, syncs };
+}
+
 describe('acknowledged only once a majority has synced it', () => {
   let set: ReplicaSet | undefined;
   afterEach(async () => {
@@ -40,15 +51,9 @@ describe('acknowledged only once a majority has synced it', () => {
   });
 
   test('a message is not acknowledged while both followers have written it but not synced it', async () => {
-    const s2 = new HeldSync();
-    const s3 = new HeldSync();
-    s2.holding = false;
-    s3.holding = false;
-    set = new ReplicaSet(IDS, {}, 7, 'full', { node2: s2.call, node3: s3.call });
-    await set.start();
-    const room = await newRoom(set);
-    s2.holding = true;
-    s3.holding = true;
+    const started = await startHolding(['node2', 'node3']);
+    set = started.set;
+    const { room, syncs: [s2, s3] } = started;
     const m = send(set, room);
     await waitFor('both followers to write the message and wait for their sync', () =>
       written(set!.node('node2'), room) && written(set!.node('node3'), room) && s2.waiting > 0 && s3.waiting > 0, 10_000);
@@ -63,16 +68,10 @@ describe('acknowledged only once a majority has synced it', () => {
   });
 
   test('the admin counts its own copy only once its sync completes', async () => {
-    const s1 = new HeldSync();
-    const s2 = new HeldSync();
-    s1.holding = false;
-    s2.holding = false;
-    set = new ReplicaSet(IDS, {}, 7, 'full', { node1: s1.call, node2: s2.call });
-    await set.start();
-    const room = await newRoom(set);
     // node3 answers at once; node1 (the admin) and node2 sync, but their syncs do not complete.
-    s1.holding = true;
-    s2.holding = true;
+    const started = await startHolding(['node1', 'node2']);
+    set = started.set;
+    const { room, syncs: [s1, s2] } = started;
     const m = send(set, room);
     await waitFor('the admin and node3 to write the message, the admin waiting for its sync', () =>
       written(set!.node('node1'), room) && written(set!.node('node3'), room) && s1.waiting > 0, 10_000);
