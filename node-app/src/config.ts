@@ -223,9 +223,9 @@ export const ENV_VARS: readonly EnvVar[] = [
   replIntVar('REPL_CALL_TIMEOUT_MS', 'callTimeoutMs', 600, 50, 60_000, 'deadline of one replication call'),
   replIntVar('REPL_SUBMIT_TIMEOUT_MS', 'submitTimeoutMs', 8000, 500, 120_000, 'how long a client request may wait for an admin to commit it'),
   {
-    name: 'REPL_SYNC', type: 'full|inline|normal', default: 'full',
-    meaning: 'durability: fdatasync off the event loop before acking, fsync inside each commit on the event loop, or survive process crashes only',
-    apply: (raw, c) => { c.replication.synchronous = oneOf<'full' | 'inline' | 'normal'>('REPL_SYNC', raw, 'full', ['full', 'inline', 'normal']); },
+    name: 'REPL_SYNC', type: 'inline|full|normal', default: 'inline',
+    meaning: 'durability: fsync inside each commit on the event loop, fdatasync off the event loop before acking, or survive process crashes only',
+    apply: (raw, c) => { c.replication.synchronous = oneOf<'full' | 'inline' | 'normal'>('REPL_SYNC', raw, 'inline', ['inline', 'full', 'normal']); },
   },
 ];
 

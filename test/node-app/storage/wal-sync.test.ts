@@ -31,7 +31,7 @@ describe('WAL sync off the event loop', () => {
 
   test('a write is reported durable only after the fdatasync that started after it completes', async () => {
     const sync = new HeldSync();
-    const store = RoomLogStore.open({ dir, syncCall: sync.call });
+    const store = RoomLogStore.open({ dir, synchronous: 'full', syncCall: sync.call });
     const r = recorder();
     store.append(ROOM, [msg(1)]);
     store.whenDurable(r.done('first'));
@@ -50,7 +50,7 @@ describe('WAL sync off the event loop', () => {
 
   test('writes made while a sync runs wait for the next one, which covers them all (one sync in flight)', async () => {
     const sync = new HeldSync();
-    const store = RoomLogStore.open({ dir, syncCall: sync.call });
+    const store = RoomLogStore.open({ dir, synchronous: 'full', syncCall: sync.call });
     const r = recorder();
     store.append(ROOM, [msg(1)]);
     store.whenDurable(r.done('a'));
@@ -73,7 +73,7 @@ describe('WAL sync off the event loop', () => {
 
   test('transactions that need no durability start no sync', () => {
     const sync = new HeldSync();
-    const store = RoomLogStore.open({ dir, syncCall: sync.call });
+    const store = RoomLogStore.open({ dir, synchronous: 'full', syncCall: sync.call });
     store.transaction(() => store.append(ROOM, [msg(1)]), { durable: false });
     const r = recorder();
     store.whenDurable(r.done('x'));
@@ -85,7 +85,7 @@ describe('WAL sync off the event loop', () => {
   test('a failed sync is reported to every waiter and to every later one', async () => {
     // A real failure from the kernel: fdatasync of a descriptor that is not open.
     const failing = (_fd: number, done: (err: NodeJS.ErrnoException | null) => void) => fs.fdatasync(2 ** 30, done);
-    const store = RoomLogStore.open({ dir, syncCall: failing });
+    const store = RoomLogStore.open({ dir, synchronous: 'full', syncCall: failing });
     const r = recorder();
     store.append(ROOM, [msg(1)]);
     store.whenDurable(r.done('a'));
@@ -99,7 +99,7 @@ describe('WAL sync off the event loop', () => {
 
   test('closing the store fails the waiters and waits for the sync in flight before closing its descriptor', async () => {
     const sync = new HeldSync();
-    const store = RoomLogStore.open({ dir, syncCall: sync.call });
+    const store = RoomLogStore.open({ dir, synchronous: 'full', syncCall: sync.call });
     const r = recorder();
     store.append(ROOM, [msg(1)]);
     store.whenDurable(r.done('a'));
@@ -154,7 +154,7 @@ describe('WAL sync off the event loop', () => {
     if (!fs.existsSync(storeModule)) throw new Error(`build first (npm run build): ${storeModule} is missing`);
     const script = `
       const { RoomLogStore } = require(${JSON.stringify(storeModule)});
-      const store = RoomLogStore.open({ dir: ${JSON.stringify(dir)} });
+      const store = RoomLogStore.open({ dir: ${JSON.stringify(dir)}, synchronous: 'full' });
       let next = 1;
       const batch = () => {
         const entries = [];
