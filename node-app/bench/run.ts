@@ -118,6 +118,7 @@ export interface BenchResult {
 export function systemFor(name: SystemName, config: BenchConfig): BenchSystem {
   if (name === 'ours') return oursSystem(config.oursEnv, config.oursDurable, config.oursNodeArgs);
   if (name === 'ours-mem') return oursSystem(config.oursEnv, false, config.oursNodeArgs, 'ours-mem');
+  if (name === 'ours-offloop') return oursSystem({ ...config.oursEnv, REPL_SYNC: 'full' }, config.oursDurable, config.oursNodeArgs, 'ours-offloop');
   if (name === 'socketio') return socketioRedis(config.socketioLibraryClient);
   return wsCeiling;
 }

@@ -72,7 +72,7 @@ export interface ReplicationConfig {
   electionStepMs: number;
   callTimeoutMs: number;
   submitTimeoutMs: number;
-  synchronous: 'full' | 'normal';
+  synchronous: 'full' | 'inline' | 'normal';
   /** Log retention (node-app/README.md "Log retention"): newest messages kept, days kept (0 = no such limit). */
   retainMessages: number;
   retainDays: number;
@@ -228,8 +228,9 @@ export const ENV_VARS: readonly EnvVar[] = [
   replIntVar('REPL_CALL_TIMEOUT_MS', 'callTimeoutMs', 600, 50, 60_000, 'deadline of one replication call'),
   replIntVar('REPL_SUBMIT_TIMEOUT_MS', 'submitTimeoutMs', 8000, 500, 120_000, 'how long a client request may wait for an admin to commit it'),
   {
-    name: 'REPL_SYNC', type: 'full|normal', default: 'full', meaning: 'SQLite synchronous mode: fsync per batch, or survive process crashes only',
-    apply: (raw, c) => { c.replication.synchronous = oneOf<'full' | 'normal'>('REPL_SYNC', raw, 'full', ['full', 'normal']); },
+    name: 'REPL_SYNC', type: 'inline|full|normal', default: 'inline',
+    meaning: 'durability: fsync inside each commit on the event loop, fdatasync off the event loop before acking, or survive process crashes only',
+    apply: (raw, c) => { c.replication.synchronous = oneOf<'full' | 'inline' | 'normal'>('REPL_SYNC', raw, 'inline', ['inline', 'full', 'normal']); },
   },
   replIntVar('ROOM_RETAIN_MESSAGES', 'retainMessages', 10_000, 0, 100_000_000, 'log retention: the newest this many messages of a room are kept, older ones compacted (0 = no count limit)'),
   replIntVar('ROOM_RETAIN_DAYS', 'retainDays', 0, 0, 36_500, 'log retention: messages older than this many days are compacted (0 = no age limit)'),

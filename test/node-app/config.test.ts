@@ -70,7 +70,7 @@ describe('loadConfig', () => {
 describe('replication settings', () => {
   it('are read with the rest of the configuration, with their defaults', () => {
     expect(loadConfig({}).replication).toEqual({
-      enabled: true, heartbeatMs: 100, electionBaseMs: 700, electionStepMs: 301, callTimeoutMs: 600, submitTimeoutMs: 8000, synchronous: 'full',
+      enabled: true, heartbeatMs: 100, electionBaseMs: 700, electionStepMs: 301, callTimeoutMs: 600, submitTimeoutMs: 8000, synchronous: 'inline',
       retainMessages: 10_000, retainDays: 0, retainMinSeconds: 3600,
     });
     expect(loadConfig({ REPLICATION: 'off', REPL_SYNC: 'Normal' }).replication).toMatchObject({ enabled: false, synchronous: 'normal' });

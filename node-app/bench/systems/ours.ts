@@ -8,10 +8,10 @@ import { freePortRun, READY_TIMEOUT_MS, trackChild } from './child';
 import { BenchSystem, RunningSystem, StartOptions } from './types';
 
 /** Extra environment for our nodes (e.g. from --ours-env), merged over the bench defaults. */
-export function oursSystem(extraEnv: Record<string, string> = {}, durable = true, nodeArgs: string[] = [], name: 'ours' | 'ours-mem' = 'ours'): BenchSystem {
+export function oursSystem(extraEnv: Record<string, string> = {}, durable = true, nodeArgs: string[] = [], name: 'ours' | 'ours-mem' | 'ours-offloop' = 'ours'): BenchSystem {
   return {
     name,
-    label: durable ? 'swarm-chat (3 nodes)' : 'swarm-chat (3 nodes, no DATA_DIR)',
+    label: !durable ? 'swarm-chat (3 nodes, no DATA_DIR)' : name === 'ours-offloop' ? 'swarm-chat (3 nodes, sync off the event loop)' : 'swarm-chat (3 nodes)',
     async start(opts: StartOptions): Promise<RunningSystem> {
       // Ports from the bench's range (22000-22999; Redis has 22800 up), ws and XML-RPC runs of three each.
       const wsBase = await freePortRun(3, 22000, 22399);

@@ -1,8 +1,12 @@
 /** What the harness needs from a system under test, whichever it is. */
 
-/** ours-mem: our cluster without DATA_DIR (replicated in memory), to show what durability costs. */
-export type SystemName = 'ours' | 'ours-mem' | 'socketio' | 'ws';
-export const SYSTEM_NAMES: readonly SystemName[] = ['ours', 'ours-mem', 'socketio', 'ws'];
+/**
+ * ours-mem: our cluster without DATA_DIR (replicated in memory), to show what durability costs;
+ * ours-offloop: with DATA_DIR and REPL_SYNC=full (the WAL's fdatasync off the event loop), to
+ * measure against the default fsync inside each commit.
+ */
+export type SystemName = 'ours' | 'ours-mem' | 'ours-offloop' | 'socketio' | 'ws';
+export const SYSTEM_NAMES: readonly SystemName[] = ['ours', 'ours-mem', 'ours-offloop', 'socketio', 'ws'];
 
 /** Which client the load generator uses: our WebSocket protocol, or Socket.IO events. */
 /** Which client the load generator uses: our WebSocket protocol, Socket.IO on the wire, or socket.io-client. */

@@ -2,9 +2,10 @@
  * The admin's log and commitment: a client request becomes an entry (de-duplicated by
  * `message_id`, validated against committed state, stamped, numbered); the entries appended in one
  * event-loop turn are sent to the peers first and then written locally in one transaction (the
- * flush), so the admin's fsync runs while the followers store theirs; the admin's own copy counts
- * towards the majority once its write is done. The commit index advances once a majority has an
- * entry on disk. Applying committed entries resolves the waiting submits and emits `applied`
+ * flush), so the admin's write and sync run while the followers store theirs; the admin's own copy
+ * counts towards the majority once the store says the write is on disk (`whenDurable`: an
+ * fdatasync off the event loop, shared by every write made while the previous one ran). The
+ * commit index advances once a majority has an entry on disk. Applying committed entries resolves the waiting submits and emits `applied`
  * (followers commit through `commitTo` too).
  */
 import type { AppliedEntry, EntryKind, LogEntry } from '../storage/room-log-store';
@@ -109,9 +110,9 @@ export class Commitment {
   /**
    * Sends every led room's new entries to the peers, then (next turn, once the calls are on the
    * wire) writes them in one transaction. The admin's write and the followers' run in parallel;
-   * nothing commits before a majority, the admin's copy counting only once written, has it on
-   * disk. A write that fails steps the admin down: its entries may already be on followers, and
-   * their indexes must not be reused in this term with other content.
+   * nothing commits before a majority, the admin's copy counting only once synced, has it on
+   * disk. A write or sync that fails steps the admin down: its entries may already be on
+   * followers, and their indexes must not be reused in this term with other content.
    */
   private flush(): void {
     const e = this.e;
@@ -139,17 +140,32 @@ export class Commitment {
       });
       e.stats.flushes++;
     } catch (err) {
-      e.log?.error('replication: local append failed; stepping down', { err });
-      for (const [rt] of live) {
-        if (rt.role !== 'leader') continue;
-        e.election.stepDown(rt, rt.term, null);
-        e.reloadRoom(rt);
-      }
+      this.stepDownAfterFailedWrite(live, 'replication: local append failed; stepping down', err);
       return;
     }
-    for (const [rt, , entries] of live) {
-      rt.durableIndex = Math.max(rt.durableIndex, entries[entries.length - 1].idx);
-      this.advanceCommit(rt);
+    for (const [rt, , entries] of live) rt.durableIndex = Math.max(rt.durableIndex, entries[entries.length - 1].idx);
+    // Counted once on disk; the event loop runs on meanwhile (more appends, the peers' answers).
+    e.store.whenDurable((err) => {
+      if (err) {
+        this.stepDownAfterFailedWrite(live, 'replication: local log sync failed; stepping down', err);
+        return;
+      }
+      for (const [rt, term, entries] of live) {
+        if (rt.role !== 'leader' || rt.term !== term) continue;
+        rt.syncedIndex = Math.max(rt.syncedIndex, entries[entries.length - 1].idx);
+        this.advanceCommit(rt);
+      }
+    });
+  }
+
+  private stepDownAfterFailedWrite(live: [RoomState, number, LogEntry[]][], what: string, err: unknown): void {
+    const e = this.e;
+    if (e.stopped) return;
+    e.log?.error(what, { err });
+    for (const [rt, term] of live) {
+      if (rt.role !== 'leader' || rt.term !== term) continue;
+      e.election.stepDown(rt, rt.term, null);
+      e.reloadRoom(rt);
     }
   }
 
@@ -181,10 +197,12 @@ export class Commitment {
     const due: [RoomState, number][] = [];
     for (const rt of this.commitDue) {
       if (rt.role !== 'leader') continue;
-      // Only up to what the admin itself has written: it applies committed entries from its store.
-      // Counted over the room's voters (its latest configuration); learners receive the log but do not count.
+      // Only up to what the admin itself has written: it applies committed entries from its store;
+      // its own copy counts up to what is synced. Counted over the room's voters (its latest
+      // configuration); learners receive the log but do not count.
       const voters = e.members.votersOf(rt);
-      const matches = voters.map((v) => (v === e.selfId ? rt.durableIndex : Math.min(rt.durableIndex, rt.match.get(v) ?? 0)));
+      const own = Math.min(rt.durableIndex, rt.syncedIndex);
+      const matches = voters.map((v) => (v === e.selfId ? own : Math.min(rt.durableIndex, rt.match.get(v) ?? 0)));
       const next = majorityCommitIndex(matches, voters.length, rt.commitIndex, rt.term,
         (i) => (i <= rt.durableIndex ? this.termAt(rt, i) : undefined));
       if (next > rt.commitIndex) due.push([rt, next]);

@@ -177,6 +177,7 @@ export class Election {
     rt.electionTerm = 0;
     rt.electionPhase = 'none';
     rt.durableIndex = rt.lastIndex;
+    rt.syncedIndex = rt.lastIndex;
     rt.tail = [];
     rt.lastSeq = e.store.raftState(rt.id).lastSeq;
     for (const p of e.members.peerIds) {

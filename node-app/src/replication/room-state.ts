@@ -20,6 +20,12 @@ export interface RoomState {
   lastTerm: number;
   /** Leader only: entries up to here are in SQLite; above, they wait for the next flush. */
   durableIndex: number;
+  /**
+   * Leader only: entries up to here are on disk (the WAL sync after their write has completed);
+   * the admin's own copy counts towards a majority only up to here. Set to `lastIndex` on
+   * becoming admin: only the new term's entries are counted, and each of them goes through a sync.
+   */
+  syncedIndex: number;
   commitIndex: number;
   lastSeq: number;
   lastHeardMs: number;
@@ -61,7 +67,7 @@ export interface RoomState {
 
 export function freshRoomState(id: string, now: number): RoomState {
   return {
-    id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0,
+    id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0, syncedIndex: 0,
     commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
     votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], tail: [], waiters: [], caughtUp: false,
     deleted: false, voters: null, configIdx: 0, snapIndex: 0, refillTo: 0, rank: -1, rankFor: null,
@@ -76,6 +82,7 @@ export function reloadRoomState(rt: RoomState, store: RoomLogStore): void {
   rt.lastIndex = s.lastIndex;
   rt.lastTerm = s.lastTerm;
   rt.durableIndex = s.lastIndex;
+  rt.syncedIndex = s.lastIndex;
   rt.commitIndex = s.commitIndex;
   rt.lastSeq = s.lastSeq;
   rt.snapIndex = store.snapshots.meta(rt.id)?.lastIndex ?? 0;

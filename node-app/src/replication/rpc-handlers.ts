@@ -2,7 +2,8 @@
  * The engine's XML-RPC methods as the peer server serves them: `swarmchat_repl` (appends, votes
  * and "alive" from a peer; the calls that arrive in one event-loop turn, from one admin's pipeline
  * or from several admins, are handled in one transaction, on disk before any of them is answered:
- * group commit, no waiting when calls come one at a time),
+ * group commit, no waiting when calls come one at a time; the sync runs off the event loop and
+ * covers every transaction made while the previous one ran),
  * `swarmchat_submit` and `swarmchat_submit_batch` (client requests forwarded to this node as
  * admin). Checks who is calling and the shape of what arrives; decisions are the engine's.
  */
@@ -86,8 +87,17 @@ class ReplGroup {
       for (const c of calls) c.reject(err as Error);
       return;
     }
+    // Entries the admin says are committed are on a majority's disks already: applied (delivered)
+    // at once. Our answer, which counts our copy, waits until it is on our disk too.
     for (const [rt, a] of applied) e.commitment.afterApply(rt, a);
-    calls.forEach((c, i) => c.resolve(results[i]));
+    if (!durable) {
+      calls.forEach((c, i) => c.resolve(results[i]));
+      return;
+    }
+    e.store.whenDurable((err) => {
+      if (err) for (const c of calls) c.reject(err);
+      else calls.forEach((c, i) => c.resolve(results[i]));
+    });
   }
 
   private item(from: string, it: ReplItem, now: number, applied: [RoomState, AppliedEntry[]][]): XmlRpcValue {

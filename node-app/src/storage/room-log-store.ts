@@ -11,13 +11,16 @@
  *    replay the log to know who is in a room.
  *
  * better-sqlite3 is synchronous: each call is a short, bounded piece of work on the event loop and
- * `transaction()` lets the replication layer write a whole batch (many rooms, many entries) with one
- * fsync, which is what makes majority-acknowledged writes cheap.
+ * `transaction()` lets the replication layer write a whole batch (many rooms, many entries) at once.
+ * A durable write is on disk once `whenDurable` says so: at once with `inline` (the default: the
+ * commit fsyncs), or, with `full`, when an fdatasync off the event loop has covered it
+ * (`wal-sync.ts`); the replication layer acknowledges only then.
  */
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RoomSnapshots, SNAPSHOT_SCHEMA } from './room-snapshots';
+import { type SyncCall, WalSync } from './wal-sync';
 
 /** `config`: the room's voters from here on (one server added or removed per entry); `create` carries the first set. */
 export type EntryKind = 'create' | 'noop' | 'join' | 'leave' | 'message' | 'delete' | 'config';
@@ -77,11 +80,23 @@ export interface StoreOptions {
   /** Explicit file, or `:memory:` for tests. */
   file?: string;
   /**
-   * `full` fsyncs every commit (survives power loss); `normal` is durable across process crashes
-   * (kill -9) but may lose the last transactions on an OS crash. Default `full`.
+   * How a durable write reaches the disk (see `Durability`). Default `inline`. Ignored for `:memory:`.
    */
-  synchronous?: 'full' | 'normal';
+  synchronous?: Durability;
+  /** The fdatasync `full` runs (default `fs.fdatasync`); tests wrap the real one to hold its completion. */
+  syncCall?: SyncCall;
 }
+
+/**
+ * - `full`: durable against power loss once `whenDurable` says so: commits write the WAL without
+ *   an fsync (SQLite `synchronous=NORMAL`) and one fdatasync at a time runs off the event loop,
+ *   covering every commit before it (group commit);
+ * - `inline`: SQLite `synchronous=FULL`: every durable commit fsyncs on the event loop (cheaper in
+ *   CPU per commit than `full` where measured: node-app/bench/README.md);
+ * - `normal`: no fsync of commits: durable across process crashes (kill -9) only; an OS crash may
+ *   lose the last transactions.
+ */
+export type Durability = 'full' | 'inline' | 'normal';
 
 /** A state-machine change caused by applying one committed entry; returned so callers can emit events. */
 export interface AppliedEntry {
@@ -148,13 +163,17 @@ function str(v: unknown, fallback = ''): string {
 export class RoomLogStore {
   private readonly db: Database.Database;
   private readonly st: ReturnType<RoomLogStore['prepare']>;
+  /** `inline`: SQLite syncs each commit itself; non-durable transactions switch that off. */
   private readonly fullSync: boolean;
   /** Compaction and snapshots (room-snapshots.ts): the log may start after a snapshot's last index. */
   readonly snapshots: RoomSnapshots;
+  /** `full` on a file: the off-loop syncs of the WAL. */
+  private readonly walSync: WalSync | null;
 
-  private constructor(db: Database.Database, fullSync: boolean) {
+  private constructor(db: Database.Database, fullSync: boolean, walSync: WalSync | null) {
     this.db = db;
     this.fullSync = fullSync;
+    this.walSync = walSync;
     this.st = this.prepare();
     this.snapshots = new RoomSnapshots(db, this);
   }
@@ -166,21 +185,24 @@ export class RoomLogStore {
       fs.mkdirSync(opts.dir, { recursive: true });
       file = path.join(opts.dir, 'rooms.sqlite');
     }
+    const mode = opts.synchronous ?? 'inline';
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${opts.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`synchronous = ${mode === 'inline' ? 'FULL' : 'NORMAL'}`);
     db.pragma('foreign_keys = OFF');
     db.exec(SCHEMA);
     db.exec(SNAPSHOT_SCHEMA);
-    return new RoomLogStore(db, opts.synchronous !== 'normal');
+    let walSync: WalSync | null = null;
+    if (mode === 'full' && file !== ':memory:') {
+      // The schema read above opened the WAL (SQLite creates the file on a WAL-mode connection's first read).
+      walSync = new WalSync(`${file}-wal`, opts.syncCall);
+    }
+    return new RoomLogStore(db, mode === 'inline', walSync);
   }
 
   private prepare() {
     const db = this.db;
     return {
-      // Prepared once: the non-durable transactions (commit indexes, several per turn) switch these.
-      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
-      syncFull: db.prepare('PRAGMA synchronous = FULL'),
       raftGet: db.prepare<[string], { current_term: number; voted_for: string | null; commit_index: number }>(
         'SELECT current_term, voted_for, commit_index FROM raft WHERE room_id = ?'),
       raftUpsert: db.prepare(
@@ -230,23 +252,76 @@ export class RoomLogStore {
   }
 
   /**
-   * Runs `fn` in one transaction (one fsync); nested calls join the outer one. `durable: false`
-   * skips the fsync for work that is recomputable after a crash (commit index, applied state) —
-   * it still survives a process crash, and reaches disk with the next synced transaction.
+   * Runs `fn` in one transaction; nested calls join the outer one. A durable transaction is on
+   * disk once `whenDurable` (called after it) says so. `durable: false` is for work that is
+   * recomputable after a crash (commit index, applied state): nobody waits for it — it still
+   * survives a process crash, and reaches disk with the next synced transaction.
    */
   transaction<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
-    if (opts.durable === false && this.fullSync && !this.db.inTransaction) {
-      this.st.syncNormal.run();
+    const outermost = !this.db.inTransaction;
+    if (opts.durable === false && this.fullSync && outermost) {
+      this.setSynchronous('NORMAL');
       try {
         return this.db.transaction(fn)();
       } finally {
-        this.st.syncFull.run();
+        this.setSynchronous('FULL');
       }
     }
-    return this.db.transaction(fn)();
+    const result = this.db.transaction(fn)();
+    if (outermost && opts.durable !== false) this.walSync?.noteWrite();
+    return result;
+  }
+
+  /**
+   * `done()` once every durable transaction committed so far is on disk (at once, synchronously,
+   * unless `full` durability has an fdatasync to wait for); `done(err)` when that cannot be
+   * promised (the sync failed, or the store is closing): whatever waited must not be acknowledged.
+   */
+  whenDurable(done: (err?: Error) => void): void {
+    if (this.walSync) this.walSync.whenSynced(done);
+    else done();
+  }
+
+  /** Off-loop WAL syncs completed so far (0 unless `full` durability on a file). */
+  get walSyncs(): number {
+    return this.walSync?.syncs ?? 0;
+  }
+
+  /**
+   * Runs `fn` as a transaction that is on disk when it returns (the event loop waits for the
+   * fsync), for Raft's persistent state outside a batch: rare (elections, new rooms), and a vote
+   * must be durable before anything acts on it. Inside an outer transaction it joins it, and the
+   * caller's `whenDurable` covers it.
+   */
+  private durableNow(fn: () => void): void {
+    if (!this.walSync || this.db.inTransaction) {
+      this.db.transaction(fn)();
+      return;
+    }
+    this.setSynchronous('FULL');
+    try {
+      this.db.transaction(fn)();
+    } finally {
+      this.setSynchronous('NORMAL');
+    }
+  }
+
+  /**
+   * SQLite applies `PRAGMA synchronous` when the statement is prepared, and running a prepared one
+   * again does nothing (preparing `= FULL` once switched the connection to FULL for good): it is
+   * prepared each time it is switched.
+   */
+  private setSynchronous(level: 'NORMAL' | 'FULL'): void {
+    this.db.pragma(`synchronous = ${level}`);
+  }
+
+  /** SQLite's `synchronous` level now (1 NORMAL, 2 FULL): what each durability mode promises, checked by tests. */
+  get sqliteSynchronous(): number {
+    return this.db.pragma('synchronous', { simple: true }) as number;
   }
 
   close(): void {
+    this.walSync?.close();
     if (this.db.open) this.db.close();
   }
 
@@ -275,9 +350,13 @@ export class RoomLogStore {
     };
   }
 
-  /** Must be durable before a vote is granted or a higher term acknowledged (Raft's persistent state). */
+  /**
+   * Must be durable before a vote is granted or a higher term acknowledged (Raft's persistent
+   * state): synced before it returns, unless it joins an outer transaction (then that
+   * transaction's `whenDurable` covers it).
+   */
   setTermAndVote(roomId: string, term: number, votedFor: string | null): void {
-    this.st.raftUpsert.run(roomId, term, votedFor);
+    this.durableNow(() => this.st.raftUpsert.run(roomId, term, votedFor));
   }
 
   termAt(roomId: string, idx: number): number | undefined {

@@ -14,7 +14,8 @@ import { PeerServer, startPeerServer } from '../../../node-app/src/peers/peer-se
 import { REPLICATION_METHODS } from '../../../node-app/src/replication/wire';
 import { ReplicatedRoomStore } from '../../../node-app/src/replication/replicated-room-store';
 import { Replicator, ReplicatorOptions } from '../../../node-app/src/replication/replicator';
-import { AppliedEntry, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
+import { AppliedEntry, type Durability, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
+import type { SyncCall } from '../../../node-app/src/storage/wal-sync';
 import { seededRandom } from '../../support/random';
 
 export interface TestReplica {
@@ -38,7 +39,9 @@ export class ReplicaSet {
   readonly nodes: TestReplica[] = [];
   private ports = new Map<string, number>();
 
-  constructor(readonly ids: string[], readonly tuning: EngineTuning = {}, readonly seed = 1, readonly synchronous: 'full' | 'normal' = 'normal') {}
+  /** `syncCalls`: per node, the fdatasync its store runs with `full` durability (a test may hold its completion). */
+  constructor(readonly ids: string[], readonly tuning: EngineTuning = {}, readonly seed = 1, readonly synchronous: Durability = 'normal',
+    readonly syncCalls: Record<string, SyncCall> = {}) {}
 
   async start(): Promise<void> {
     // Bind every server first (port 0), then wire the links to the ports the kernel chose.
@@ -57,7 +60,7 @@ export class ReplicaSet {
 
   private async bind(id: string, port: number): Promise<TestReplica> {
     const dir = path.join(this.root, id);
-    const store = RoomLogStore.open({ dir, synchronous: this.synchronous });
+    const store = RoomLogStore.open({ dir, synchronous: this.synchronous, syncCall: this.syncCalls[id] });
     const node: TestReplica = { id, dir, port: 0, store, repl: undefined as unknown as Replicator, server: undefined as unknown as PeerServer, links: [], applied: [], rooms: undefined as unknown as ReplicatedRoomStore, up: true };
     const handlers: Record<string, (p: never, c: never) => never> = {};
     // Handlers are looked up at call time so the server can exist before the engine.

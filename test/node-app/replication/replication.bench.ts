@@ -1,10 +1,12 @@
 /**
  * What replication costs and how fast it recovers, measured (not asserted).
  * Run after a build:  node dist/test/node-app/replication/replication.bench.js [--messages N] [--rounds R] [--seed S]
- *   [--only store,commit,failover,catchup] [--sync full,normal]
+ *   [--only store,commit,failover,catchup] [--sync full,inline,normal]
  *
- *  1. store: batched appends per second into SQLite (synchronous=FULL and NORMAL), and the time to
- *     read one 100-message history page from a 100 000-message room;
+ *  1. store: batched appends per second into SQLite, each batch waited on until durable (REPL_SYNC
+ *     full: off-loop WAL sync; inline: fsync in the commit; normal: none), one-entry commits
+ *     waited on the same way with the process CPU each costs, and the time to read one
+ *     100-message history page from a 100 000-message room;
  *  2. commit: three replicas (real peer servers and links on 127.0.0.1, own SQLite files):
  *     sequential submit latency through a follower and through the admin, and pipelined
  *     throughput with 32 requests in flight, for FULL and NORMAL;
@@ -19,7 +21,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LogEntry, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
+import { type Durability, LogEntry, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
 import { waitFor } from '../../support/wait';
 import { ReplicaSet } from './replica-set';
 
@@ -36,7 +38,7 @@ const list = (name: string, def: string[]) => {
 };
 const ONLY = new Set(list('only', ['store', 'commit', 'failover', 'catchup', 'idle']));
 const IDLE_ROOMS = arg('idle-rooms', 1000);
-const SYNCS = list('sync', ['full', 'normal']) as ('full' | 'normal')[];
+const SYNCS = list('sync', ['full', 'inline', 'normal']) as Durability[];
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,8 +46,10 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
 
-function storeBench(): void {
-  for (const sync of ['full', 'normal'] as const) {
+const durable = (store: RoomLogStore) => new Promise<void>((resolve, reject) => store.whenDurable((err) => (err ? reject(err) : resolve())));
+
+async function storeBench(): Promise<void> {
+  for (const sync of SYNCS) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'repl-bench-store-'));
     const store = RoomLogStore.open({ dir, synchronous: sync });
     const room = randomUUID();
@@ -62,16 +66,21 @@ function storeBench(): void {
         store.append(room, entries);
         store.commit(room, i + batch);
       });
+      await durable(store);
     }
     const ms = performance.now() - t0;
     const singleT0 = performance.now();
-    const singles = 200;
+    const cpu0 = process.cpuUsage();
+    const singles = 1000;
     for (let k = 1; k <= singles; k++) {
       const idx = total + k;
       store.append(room, [{ idx, term: 1, kind: 'message', data: { message_id: randomUUID(), username: 'u', content: 'x', seq: idx, timestamp: 't' } }]);
+      await durable(store);
     }
     const singleMs = (performance.now() - singleT0) / singles;
-    console.log(`store ${sync}: ${fmt((total / ms) * 1000)} entries/s in batches of ${batch} (${fmt(ms / (total / batch))} ms per batch); one entry per transaction: ${fmt(singleMs)} ms`);
+    const cpu = process.cpuUsage(cpu0);
+    console.log(`store ${sync}: ${fmt((total / ms) * 1000)} entries/s in batches of ${batch} (${fmt(ms / (total / batch))} ms per durable batch); ` +
+      `one entry per durable transaction: ${fmt(singleMs * 1000)} µs, process CPU ${fmt(cpu.user / singles)} µs user + ${fmt(cpu.system / singles)} µs system`);
     store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -95,7 +104,7 @@ function storeBench(): void {
   store.close();
 }
 
-async function commitBench(sync: 'full' | 'normal'): Promise<void> {
+async function commitBench(sync: Durability): Promise<void> {
   const set2 = new ReplicaSet(['node1', 'node2', 'node3'], {}, SEED, sync);
   await set2.start();
   try {
@@ -215,7 +224,7 @@ async function idleBench(): Promise<void> {
 
 async function main(): Promise<void> {
   console.log(`replication bench (seed ${SEED}, ${os.cpus().length} cores, node ${process.version})`);
-  if (ONLY.has('store')) storeBench();
+  if (ONLY.has('store')) await storeBench();
   if (ONLY.has('commit')) for (const sync of SYNCS) await commitBench(sync);
   if (ONLY.has('failover')) await failoverBench();
   if (ONLY.has('catchup')) await catchUpBench();
