@@ -62,12 +62,8 @@ export class Room {
   readonly history: ChatMessage[] = [];
 
   constructor(init: RoomInit, private readonly historyLimit: number) {
-    this.roomId = init.roomId;
-    this.roomName = init.roomName;
-    this.description = init.description;
-    this.creatorId = init.creatorId;
-    this.adminNode = init.adminNode;
-    this.createdAt = init.createdAt;
+    ({ roomId: this.roomId, roomName: this.roomName, description: this.description } = init);
+    ({ creatorId: this.creatorId, adminNode: this.adminNode, createdAt: this.createdAt } = init);
     this.term = init.term ?? 1;
   }
 

@@ -19,6 +19,7 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { ChatMessage } from '../protocol/messages';
 import { RoomSnapshots, SNAPSHOT_SCHEMA } from './room-snapshots';
 import { type SyncCall, WalSync } from './wal-sync';
 
@@ -57,14 +58,8 @@ export interface RoomInfoRow {
 
 export interface MemberRow { username: string; nodeId: string; joinedAt: string }
 
-export interface StoredMessage {
-  message_id: string;
-  room_id: string;
-  username: string;
-  content: string;
-  sequence_number: number;
-  timestamp: string;
-}
+/** A message as the log stores it: exactly the wire's message (protocol/messages.ts). */
+export type StoredMessage = ChatMessage;
 
 export interface HistoryQuery {
   /** Only messages with a smaller sequence number (page backwards). */
