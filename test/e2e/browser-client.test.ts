@@ -41,12 +41,27 @@ async function openAs(username: string, url: string, viewport = { width: 1000, h
   await page.goto(url);
   await page.locator('#username').fill(username);
   await page.locator('#name-form button[type=submit]').click();
-  await page.locator('#view-rooms').waitFor({ state: 'visible' });
+  await shown(page, page.locator('#view-rooms'), 30_000);
   await page.locator('#conn.ok').waitFor();
   return page;
 }
 
 const members = (page: Page): Promise<string[]> => page.locator('#member-list li').allTextContents();
+
+/** Waits for `what` on `page`; on a timeout the error says what the pages showed instead (chat lines, toast). */
+async function shown(page: Page, what: ReturnType<Page['locator']>, timeout: number, ...others: Page[]): Promise<void> {
+  try {
+    await what.waitFor({ timeout });
+  } catch (err) {
+    const states = await Promise.all([page, ...others].map(async (p) => {
+      const views = [];
+      for (const v of ['name', 'rooms', 'chat']) if (await p.locator(`#view-${v}`).isVisible()) views.push(v);
+      const lines = await p.locator('#messages li').allTextContents();
+      return `${await p.locator('#title').textContent()} (view ${views.join(',')}): lines ${JSON.stringify(lines)}, toast ${JSON.stringify(await p.locator('#toast').textContent())}`;
+    }));
+    throw new Error(`${(err as Error).message}\n${states.join('\n')}`);
+  }
+}
 
 it('two pages on two nodes chat, see each other as members, and see a deleted room go', async () => {
   const alice = await openAs('alice', http(1));
@@ -134,11 +149,11 @@ it('reconnects to its node after the node restarts and rejoins the room without 
   await dave.locator('#conn.down').waitFor();
   await cluster.startNode('node2');
   await dave.locator('#conn.ok').waitFor({ timeout: 20_000 });
-  await dave.locator('.sys', { hasText: 'Rejoined restart-room' }).waitFor({ timeout: 20_000 });
+  await shown(dave, dave.locator('.sys', { hasText: 'Rejoined restart-room' }), 20_000);
 
   await dave.locator('#message').fill('after the restart');
   await dave.locator('#message').press('Enter');
-  await carol.locator('.msg', { hasText: 'after the restart' }).waitFor();
+  await shown(carol, carol.locator('.msg', { hasText: 'after the restart' }), 30_000, dave);
   expect(await dave.locator('.msg', { hasText: 'before the restart' }).count()).toBe(1);
   expect(pageErrors).toEqual([]);
   await carol.close();

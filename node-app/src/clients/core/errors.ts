@@ -30,8 +30,10 @@ export class ChatConnectionClosedError extends Error {
 /**
  * Join refusals that pass on their own, so a rejoin after a reconnect retries them for a while:
  * USERNAME_TAKEN while the admin still binds the name to the node the client lost, NODE_NOT_READY
- * while the node it reached catches up or is not yet counted in the rooms' membership.
+ * while the node it reached catches up or is not yet counted in the rooms' membership,
+ * ADMIN_NODE_UNAVAILABLE while the room's admin changes or its majority is not reachable in time
+ * (a node just back is often the cause).
  */
 export function isPassingJoinRefusal(code: string | undefined): boolean {
-  return code === 'USERNAME_TAKEN' || code === 'NODE_NOT_READY';
+  return code === 'USERNAME_TAKEN' || code === 'NODE_NOT_READY' || code === 'ADMIN_NODE_UNAVAILABLE';
 }

@@ -15,6 +15,9 @@ import type { NodeContext } from '../node-context';
 import { isStruct } from '../../peers/rpc-params';
 import { errText, roomInfoData, toChatMessage } from '../wire-converters';
 
+/** Joins of one request: a removal committed right behind the join makes it join again. */
+const JOIN_ATTEMPTS = 3;
+
 function joinError(session: ClientSession, room_id: string) {
   return (error: string, error_code: string): void => {
     session.sendFrame({ type: 'join_room_error', data: { room_id, error, error_code } });
@@ -59,9 +62,17 @@ async function joinServed(ctx: NodeContext, session: ClientSession, room: Room, 
     member.lastActivity = Date.now();
   } else {
     try {
-      const c = await publisher.appendAndPublish(room, { kind: 'member_joined', username, nodeId: selfId, timestamp: pythonIsoNow() });
-      // Answer once this node's copy holds the membership, so the next send is not refused here.
-      if (replicated) await store.waitApplied(room.roomId, c.index, cfg.peerCallTimeoutMs);
+      // A removal of this node's members (the admin's failure sweep after this node was away) may
+      // commit right behind the join; then the member is gone before it is registered here and
+      // would never hear of it: join again (bounded).
+      for (let attempt = 1; ; attempt++) {
+        const c = await publisher.appendAndPublish(room, { kind: 'member_joined', username, nodeId: selfId, timestamp: pythonIsoNow() });
+        // Answer once this node's copy holds the membership, so the next send is not refused here.
+        if (replicated) await store.waitApplied(room.roomId, c.index, cfg.peerCallTimeoutMs);
+        if (!replicated || room.members.get(username)?.nodeId === selfId || session.closed) break;
+        if (attempt === JOIN_ATTEMPTS) return fail('Removed again while joining; try again', 'NODE_NOT_READY');
+        log.info('member removed while joining; joining again', { room_id: room.roomId, username });
+      }
     } catch (err) {
       // Replicated: the admin refused (USERNAME_TAKEN, room being deleted) or no majority in time.
       const code = (err as { code?: unknown }).code;

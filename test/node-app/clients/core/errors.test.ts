@@ -1,9 +1,10 @@
 import { isPassingJoinRefusal } from '../../../../node-app/src/clients/core/errors';
 
 describe('join refusals a rejoin retries', () => {
-  it('retries a name still bound to the lost node and a node that is not ready yet', () => {
+  it('retries a name still bound to the lost node, a node that is not ready yet and an admin not reachable in time', () => {
     expect(isPassingJoinRefusal('USERNAME_TAKEN')).toBe(true);
     expect(isPassingJoinRefusal('NODE_NOT_READY')).toBe(true);
+    expect(isPassingJoinRefusal('ADMIN_NODE_UNAVAILABLE')).toBe(true);
   });
 
   it('gives up at once on refusals that do not pass by waiting', () => {
