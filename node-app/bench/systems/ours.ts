@@ -7,6 +7,9 @@ import { pinProcess } from '../measure/proc';
 import { freePortRun, READY_TIMEOUT_MS, trackChild } from './child';
 import { BenchSystem, RunningSystem, StartOptions } from './types';
 
+/** Connection caps raised for the bench's single client address (the other limits stay as deployed). */
+const LOADGEN_LIMITS = { WS_MAX_CONNECTIONS_PER_ADDRESS: '100000', WS_MAX_CONNECTIONS: '100000' };
+
 /** Extra environment for our nodes (e.g. from --ours-env), merged over the bench defaults. */
 export function oursSystem(extraEnv: Record<string, string> = {}, durable = true, nodeArgs: string[] = [], name: 'ours' | 'ours-mem' | 'ours-offloop' = 'ours'): BenchSystem {
   return {
@@ -20,6 +23,9 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
         LOG_LEVEL: 'warn',
         // As deployed: the peer link is authenticated (HMAC), so its cost is part of the figure.
         CLUSTER_SECRET: randomBytes(24).toString('hex'),
+        // The load generator is one address standing in for thousands of clients: the per-address
+        // and per-node connection caps (256 and 10,000 by default) would refuse it, not measure us.
+        ...LOADGEN_LIMITS,
         ...extraEnv,
       };
       const cluster = await startLocalCluster({
@@ -40,6 +46,7 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
       const notes = [
         'LOG_LEVEL=warn, CLUSTER_SECRET set (HMAC-authenticated peer link, as deployed)',
         durable ? 'DATA_DIR set (durable room logs, as deployed)' : 'DATA_DIR unset (no durable room log)',
+        ...Object.entries(LOADGEN_LIMITS).map(([k, v]) => `${k}=${v} (one load-generator address)`),
       ];
       for (const [k, v] of Object.entries(extraEnv)) notes.push(`${k}=${v}`);
       if (nodeArgs.length) notes.push(`node ${nodeArgs.join(' ')}`);

@@ -52,7 +52,11 @@ export class Election {
    */
   private reconfigure(rt: RoomState): void {
     const e = this.e;
-    if (rt.pending.length > 0 || e.store.termAt(rt.id, rt.commitIndex) !== rt.term) return;
+    if (rt.pending.length > 0) return;
+    if (rt.ownTermCommitted !== rt.term) {
+      if (e.commitment.termAt(rt, rt.commitIndex) !== rt.term) return;
+      rt.ownTermCommitted = rt.term;
+    }
     const voters = e.members.nextChange(rt, (p) => rt.match.get(p) ?? 0);
     if (!voters) return;
     const before = e.members.votersOf(rt);
