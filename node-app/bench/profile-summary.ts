@@ -12,10 +12,11 @@
  *  - self time: the sampled leaf function itself (file:line), a native leaf shown with the nearest
  *    JavaScript function that called it.
  *
- *   node dist/node-app/bench/profile-summary.js [--top N] [--merge] [--skip-ms N] FILE.cpuprofile...
+ *   node dist/node-app/bench/profile-summary.js [--top N] [--merge] [--skip-ms N] [--until-ms N] FILE.cpuprofile...
  *
  * --merge adds the files up (the three nodes of a run); --skip-ms drops each profile's first N ms
- * (the node's start-up and the clients' set-up, which are not the workload).
+ * (the node's start-up and the clients' set-up, which are not the workload); --until-ms drops
+ * everything after N ms (e.g. the idle-rooms wake-up burst after the idle window).
  *
  * The profiler samples wall-clock time: with several servers pinned to one core, a process that
  * is preempted inside a system call (a loopback write that wakes a peer) is charged for the wait.
@@ -106,7 +107,7 @@ function shares(groups: Map<string, number>, busy: number): Share[] {
     .sort((a, b) => b.ms - a.ms);
 }
 
-export function summarizeProfile(profile: Profile, skipMs = 0): ProfileSummary {
+export function summarizeProfile(profile: Profile, skipMs = 0, untilMs = Infinity): ProfileSummary {
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of profile.nodes) {
@@ -117,7 +118,7 @@ export function summarizeProfile(profile: Profile, skipMs = 0): ProfileSummary {
   let elapsed = 0;
   profile.samples.forEach((id, i) => {
     elapsed += profile.timeDeltas[i] ?? 0;
-    if (elapsed >= skipMs * 1000) timeById.set(id, (timeById.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+    if (elapsed >= skipMs * 1000 && elapsed < untilMs * 1000) timeById.set(id, (timeById.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   const modules = new Map<string, number>();
   const categories = new Map<string, number>();
@@ -191,18 +192,20 @@ function main(argv: string[]): void {
   let top = 25;
   let merged = false;
   let skipMs = 0;
+  let untilMs = Infinity;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--top') top = Number(argv[++i]);
     else if (argv[i] === '--merge') merged = true;
     else if (argv[i] === '--skip-ms') skipMs = Number(argv[++i]);
+    else if (argv[i] === '--until-ms') untilMs = Number(argv[++i]);
     else files.push(argv[i]);
   }
-  if (!files.length || !Number.isInteger(top) || top <= 0 || !(skipMs >= 0)) {
-    process.stderr.write('usage: profile-summary [--top N] [--merge] [--skip-ms N] FILE.cpuprofile...\n');
+  if (!files.length || !Number.isInteger(top) || top <= 0 || !(skipMs >= 0) || !(untilMs > skipMs)) {
+    process.stderr.write('usage: profile-summary [--top N] [--merge] [--skip-ms N] [--until-ms N > skip] FILE.cpuprofile...\n');
     process.exit(2);
   }
-  const summaries = files.map((f) => summarizeProfile(JSON.parse(readFileSync(f, 'utf8')) as Profile, skipMs));
+  const summaries = files.map((f) => summarizeProfile(JSON.parse(readFileSync(f, 'utf8')) as Profile, skipMs, untilMs));
   if (merged) print(`${files.length} profiles together`, mergeSummaries(summaries), top);
   else summaries.forEach((s, i) => print(files[i], s, top));
 }

@@ -204,7 +204,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   intVar('DELETE_PHASE_TIMEOUT_MS', 'deletePhaseTimeoutMs', 3000, 50, 120_000, 'each 2PC phase'),
   intVar('HISTORY_LIMIT', 'historyLimit', 100, 0, 100_000, 'messages replayed on join'),
   intVar('SHUTDOWN_GRACE_MS', 'shutdownGraceMs', 8000, 0, 300_000, 'SIGTERM drain budget'),
-  intVar('WS_PING_INTERVAL_MS', 'wsPingIntervalMs', 10_000, 100, 600_000, 'WebSocket protocol pings'),
+  intVar('WS_PING_INTERVAL_MS', 'wsPingIntervalMs', 20_000, 100, 600_000, 'WebSocket protocol pings (20 s, the original websockets server\'s ping_interval and ping_timeout)'),
   intVar('WS_MAX_BUFFERED_BYTES', 'wsMaxBufferedBytes', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024, 'a client with more unread data is disconnected'),
   intVar('MAX_FRAME_BYTES', 'maxFrameBytes', 1024 * 1024, 1024, 64 * 1024 * 1024, 'larger frames close the connection'),
   intVar('WS_MAX_CONNECTIONS', 'wsMaxConnections', 10_000, 1, 1_000_000, 'open client connections (and handshakes) per node; more get HTTP 503'),

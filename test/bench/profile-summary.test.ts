@@ -68,4 +68,11 @@ describe('profile summary by kind of work', () => {
     expect(s.selfTime[0]).toEqual({ key: 'writev ← writeGeneric node:internal/stream_base_commons', ms: 2, share: 40 });
     expect(share(s.selfTime, 'encodeValue src/peers/xmlrpc-codec.js:10')).toBe(20);
   });
+
+  test('a window (--skip-ms, --until-ms) keeps only the samples inside it', () => {
+    // Samples end at 1, 2, 3, 4, 5 ms: [3 ms, 5 ms) keeps the third and fourth (both writev).
+    const w = summarizeProfile(profile, 3, 5);
+    expect(w.busyMs).toBe(2);
+    expect(share(w.categories, 'socket I/O (writev/read, any caller)')).toBe(100);
+  });
 });
