@@ -29,10 +29,14 @@ describe('WAL sync off the event loop', () => {
   beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wal-sync-')); });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('a write is reported durable only after the fdatasync that started after it completes', async () => {
+  /** A `full` store whose syncs the test releases by hand, and a recorder of what `whenDurable` told. */
+  function heldStore(): { sync: HeldSync; store: RoomLogStore; r: ReturnType<typeof recorder> } {
     const sync = new HeldSync();
-    const store = RoomLogStore.open({ dir, synchronous: 'full', syncCall: sync.call });
-    const r = recorder();
+    return { sync, store: RoomLogStore.open({ dir, synchronous: 'full', syncCall: sync.call }), r: recorder() };
+  }
+
+  test('a write is reported durable only after the fdatasync that started after it completes', async () => {
+    const { sync, store, r } = heldStore();
     store.append(ROOM, [msg(1)]);
     store.whenDurable(r.done('first'));
     expect(sync.started).toBe(1);
@@ -49,9 +53,7 @@ describe('WAL sync off the event loop', () => {
   });
 
   test('writes made while a sync runs wait for the next one, which covers them all (one sync in flight)', async () => {
-    const sync = new HeldSync();
-    const store = RoomLogStore.open({ dir, synchronous: 'full', syncCall: sync.call });
-    const r = recorder();
+    const { sync, store, r } = heldStore();
     store.append(ROOM, [msg(1)]);
     store.whenDurable(r.done('a'));
     store.append(ROOM, [msg(2)]);
@@ -72,10 +74,8 @@ describe('WAL sync off the event loop', () => {
   });
 
   test('transactions that need no durability start no sync', () => {
-    const sync = new HeldSync();
-    const store = RoomLogStore.open({ dir, synchronous: 'full', syncCall: sync.call });
+    const { sync, store, r } = heldStore();
     store.transaction(() => store.append(ROOM, [msg(1)]), { durable: false });
-    const r = recorder();
     store.whenDurable(r.done('x'));
     expect(r.calls).toEqual(['x']);
     expect(sync.started).toBe(0);
@@ -98,9 +98,7 @@ describe('WAL sync off the event loop', () => {
   });
 
   test('closing the store fails the waiters and waits for the sync in flight before closing its descriptor', async () => {
-    const sync = new HeldSync();
-    const store = RoomLogStore.open({ dir, synchronous: 'full', syncCall: sync.call });
-    const r = recorder();
+    const { sync, store, r } = heldStore();
     store.append(ROOM, [msg(1)]);
     store.whenDurable(r.done('a'));
     store.close();
