@@ -8,6 +8,7 @@ import { parseNodeList } from '../core/address';
 import { ChatSession } from '../core/chat-session';
 import { ChatRequestError } from '../core/errors';
 import { clockTime, findRoom, terminalSafe } from '../core/format';
+import { describeGap } from '../core/message-buffer';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
@@ -196,7 +197,7 @@ async function follow(
     printed++;
     if (opts.count !== undefined && printed >= opts.count) resolveDone(EXIT.ok);
   });
-  session.on('gap', (g) => event({ event: 'gap', ...g }, `! ${g.missing} message(s) #${g.from}-#${g.to} did not arrive and are skipped`));
+  session.on('gap', (g) => event({ event: 'gap', ...g }, `! ${describeGap(g)}`));
   session.on('members', (c) => {
     if (c.change.kind === 'snapshot') event({ event: 'members', room_id: c.room_id, members: c.members }, `* members: ${c.members.join(', ')}`);
     else event({ event: `member_${c.change.kind}`, room_id: c.room_id, username: c.change.username, reason: c.change.reason, members: c.members },

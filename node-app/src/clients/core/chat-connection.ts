@@ -235,7 +235,7 @@ export class ChatConnection extends TypedEmitter<ChatConnectionEvents> {
   private fetchMissing(roomId: string, from: number, to: number): void {
     if (!this.historySupported || !this.isOpen) return;
     this.getHistory(roomId, gapFillPage(from, to, LIMITS.maxHistoryPage)).then(
-      (page) => this.joined.addMessages(roomId, page.messages ?? []),
+      (page) => this.joined.addMessages(roomId, page.messages ?? [], page.first_seq),
       () => undefined, // the gap timer reports what stays missing
     );
   }

@@ -85,8 +85,10 @@ export class JoinedRooms {
   }
 
   /** Adds messages (a history page) to a joined room's buffer. */
-  addMessages(roomId: string, messages: readonly unknown[]): void {
+  /** A page of history for a room's gap; `firstSeq` (where the node's history begins) closes a compacted gap at once. */
+  addMessages(roomId: string, messages: readonly unknown[], firstSeq?: number): void {
     const room = this.rooms.get(roomId);
+    if (firstSeq !== undefined) room?.buffer.historyStartsAt(firstSeq);
     for (const m of messages) room?.buffer.add(m);
   }
 

@@ -17,7 +17,16 @@ export interface GapReport {
   /** Last missing sequence number (inclusive). */
   to: number;
   missing: number;
-  why: 'timeout' | 'overflow';
+  /** `compacted`: the node's history now begins after the gap (log retention), so it can never be filled. */
+  why: 'timeout' | 'overflow' | 'compacted';
+}
+
+/** How every client words a gap it gave up (the terminal UI, the CLI and the browser). */
+export function describeGap(g: GapReport): string {
+  const span = g.to > g.from ? `#${g.from}-#${g.to}` : `#${g.from}`;
+  return g.why === 'compacted'
+    ? `${g.missing} message(s) (${span}) are no longer kept by the node (log retention) and were skipped`
+    : `${g.missing} message(s) (${span}) did not arrive and were skipped`;
 }
 
 export type AddResult = 'delivered' | 'buffered' | 'duplicate' | 'invalid';
@@ -128,6 +137,24 @@ export class RoomMessageBuffer {
     for (const seq of [...this.pending.keys()]) {
       if (seq <= lastShown) this.pending.delete(seq);
     }
+    const before = this.stats.delivered;
+    this.flush();
+    this.armTimer(this.stats.delivered > before);
+  }
+
+  /**
+   * The node said its history of the room begins at `firstSeq` (`get_history`'s `first_seq`): a gap
+   * below it was compacted away and is reported at once instead of after the gap wait.
+   */
+  historyStartsAt(firstSeq: number): void {
+    if (this.disposed || this.last === undefined || !Number.isSafeInteger(firstSeq) || firstSeq <= this.last + 1) return;
+    const from = this.last + 1;
+    const to = firstSeq - 1;
+    for (const seq of [...this.pending.keys()]) if (seq <= to) this.pending.delete(seq);
+    this.last = to;
+    this.stats.gaps++;
+    this.stats.skipped += to - from + 1;
+    this.onGap({ room_id: this.roomId, from, to, missing: to - from + 1, why: 'compacted' });
     const before = this.stats.delivered;
     this.flush();
     this.armTimer(this.stats.delivered > before);

@@ -7,6 +7,7 @@ import type { ChatMessage, RoomSummary } from '../../protocol/messages';
 import { parseNodeList } from '../core/address';
 import { ChatSession, SessionStatus } from '../core/chat-session';
 import { ChatRequestError } from '../core/errors';
+import { describeGap } from '../core/message-buffer';
 import { TypedEmitter } from '../core/typed-emitter';
 
 export type Screen = 'connect' | 'rooms' | 'create' | 'chat' | 'confirm-delete' | 'bye';
@@ -280,7 +281,7 @@ export class TuiController extends TypedEmitter<{ change: () => void; quit: () =
     session.on('message', (m) => this.onMessage(m));
     session.on('gap', (g) => {
       if (g.room_id !== this.state.room?.room_id) return;
-      this.system(`${g.missing} message(s) (#${g.from}${g.to > g.from ? `-#${g.to}` : ''}) did not arrive and were skipped`, 'warn');
+      this.system(describeGap(g), 'warn');
     });
     session.on('members', (c) => {
       const room = this.state.room;

@@ -1,4 +1,4 @@
-import { GapReport, RoomMessageBuffer } from '../../../../node-app/src/clients/core/message-buffer';
+import { describeGap, GapReport, RoomMessageBuffer } from '../../../../node-app/src/clients/core/message-buffer';
 import type { ChatMessage } from '../../../../node-app/src/protocol/messages';
 
 const ROOM = 'room-1';
@@ -185,6 +185,33 @@ describe('RoomMessageBuffer', () => {
     expect(shown).toEqual([1, 2, 3, 4, 5]);
     expect(gaps).toEqual([]);
     expect(asked).toEqual([[2, 3]]);
+  });
+
+  it('reports a gap below where the node\'s history begins at once, as compacted, and delivers what follows', () => {
+    const { buffer, shown, gaps } = harness({ resumeAfter: 10 });
+    buffer.add(msg(40));
+    expect(shown).toEqual([]);
+    // The gap fill's history page says the node keeps nothing before 35: 11-34 cannot come.
+    buffer.historyStartsAt(35);
+    expect(gaps).toEqual([{ room_id: ROOM, from: 11, to: 34, missing: 24, why: 'compacted' }]);
+    for (const s of [35, 36, 37, 38, 39]) buffer.add(msg(s));
+    expect(shown).toEqual([35, 36, 37, 38, 39, 40]);
+    // Nothing missing any more: the gap timer reports nothing later.
+    jest.advanceTimersByTime(5000);
+    expect(gaps).toHaveLength(1);
+  });
+
+  it('ignores a history start at or below what is already shown', () => {
+    const { buffer, gaps } = harness({ resumeAfter: 10 });
+    buffer.historyStartsAt(11);
+    buffer.historyStartsAt(3);
+    expect(gaps).toEqual([]);
+  });
+
+  it('words a compacted gap differently from one that did not arrive', () => {
+    expect(describeGap({ room_id: ROOM, from: 11, to: 34, missing: 24, why: 'compacted' }))
+      .toBe('24 message(s) (#11-#34) are no longer kept by the node (log retention) and were skipped');
+    expect(describeGap({ room_id: ROOM, from: 7, to: 7, missing: 1, why: 'timeout' })).toBe('1 message(s) (#7) did not arrive and were skipped');
   });
 
   it('refuses a negative resume point', () => {

@@ -6,7 +6,7 @@
  */
 import { LIMITS, type ChatMessage, type GlobalRoomsListReply, type JoinRoomSuccessReply, type RoomsListReply, type ServerFrame } from '../../../protocol/messages';
 import { isPassingJoinRefusal } from '../../core/errors';
-import { RoomMessageBuffer } from '../../core/message-buffer';
+import { describeGap, RoomMessageBuffer } from '../../core/message-buffer';
 import { gapFillPage, requests, type OutgoingRequest } from '../../core/requests';
 import { $, clock, el, showView, toast, type View } from './dom';
 
@@ -125,6 +125,7 @@ export class ChatPage {
         return;
       case 'history':
         if (this.room && frame.data.room_id === this.room.room_id && Array.isArray(frame.data.messages)) {
+          if (typeof frame.data.first_seq === 'number') this.room.buffer.historyStartsAt(frame.data.first_seq);
           for (const m of frame.data.messages) this.room.buffer.add(m);
         }
         return;
@@ -195,8 +196,7 @@ export class ChatPage {
       resumeAfter: this.lastSeq.get(d.room_id),
       onReady: (messages) => messages.forEach((m) => this.showMessage(m)),
       onGap: (gap) => {
-        const span = gap.to > gap.from ? `#${gap.from}-#${gap.to}` : `#${gap.from}`;
-        this.sys(`${gap.missing} message(s) (${span}) did not arrive and were skipped`, 'warn');
+        this.sys(describeGap(gap), 'warn');
         this.lastSeq.set(d.room_id, gap.to);
       },
       onMissing: ({ from, to }) => {
