@@ -52,11 +52,7 @@ export class Election {
    */
   private reconfigure(rt: RoomState): void {
     const e = this.e;
-    if (rt.pending.length > 0) return;
-    if (rt.ownTermCommitted !== rt.term) {
-      if (e.commitment.termAt(rt, rt.commitIndex) !== rt.term) return;
-      rt.ownTermCommitted = rt.term;
-    }
+    if (rt.pending.length > 0 || rt.commitIndex < rt.termStartIdx) return;
     const voters = e.members.nextChange(rt, (p) => rt.match.get(p) ?? 0);
     if (!voters) return;
     const before = e.members.votersOf(rt);
@@ -193,7 +189,7 @@ export class Election {
     e.log?.info('replication: became admin', { room_id: rt.id, term: rt.term, last_index: rt.lastIndex });
     // The term's first entry: commits everything before it (Raft §5.4.2) and records the admin change.
     const entry = first ?? { kind: 'noop' as EntryKind, data: { admin_node: e.selfId, term: rt.term } };
-    e.commitment.appendLocal(rt, entry.kind, entry.data);
+    rt.termStartIdx = e.commitment.appendLocal(rt, entry.kind, entry.data).idx;
     e.emit('admin', { roomId: rt.id, adminId: e.selfId, term: rt.term });
     e.watch.notify(rt.id);
   }

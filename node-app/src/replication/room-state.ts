@@ -61,11 +61,11 @@ export interface RoomState {
   /** Follower: a snapshot was installed with the state at this commit index, and the entries up to it are still arriving (0 = none). */
   refillTo: number;
   /**
-   * Leader only: the term in which an entry of the admin's own term is known committed (Raft's
-   * precondition for a membership change). Once true it holds for the rest of the term, so the
-   * check that runs every tick for every led room is a comparison, not a log read.
+   * Leader only: index of the term's first entry (the noop or create it appends on becoming
+   * admin). Every later entry is of its term too, so "an entry of its own term is committed"
+   * (Raft's precondition for a membership change) is `commitIndex >= termStartIdx`.
    */
-  ownTermCommitted: number;
+  termStartIdx: number;
   /** Successor rank of this node for the room, computed for admin `rankFor`. */
   rank: number;
   rankFor: string | null;
@@ -76,7 +76,7 @@ export function freshRoomState(id: string, now: number): RoomState {
     id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0, syncedIndex: 0,
     commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
     votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], tail: [], waiters: [], caughtUp: false,
-    deleted: false, voters: null, configIdx: 0, snapIndex: 0, refillTo: 0, ownTermCommitted: 0, rank: -1, rankFor: null,
+    deleted: false, voters: null, configIdx: 0, snapIndex: 0, refillTo: 0, termStartIdx: 0, rank: -1, rankFor: null,
   };
 }
 
