@@ -147,16 +147,12 @@ export class RoomMessageBuffer {
    * below it was compacted away and is reported at once instead of after the gap wait.
    */
   historyStartsAt(firstSeq: number): void {
-    if (this.disposed || this.last === undefined || !Number.isSafeInteger(firstSeq) || firstSeq <= this.last + 1) return;
-    const from = this.last + 1;
-    const to = firstSeq - 1;
-    for (const seq of [...this.pending.keys()]) if (seq <= to) this.pending.delete(seq);
-    this.last = to;
-    this.stats.gaps++;
-    this.stats.skipped += to - from + 1;
-    this.onGap({ room_id: this.roomId, from, to, missing: to - from + 1, why: 'compacted' });
+    if (this.disposed || !Number.isSafeInteger(firstSeq)) return;
     const before = this.stats.delivered;
-    this.flush();
+    // Each missing run below firstSeq is gone for good; messages received in between are still shown.
+    for (let next = this.nextSeq(); next !== undefined && next < firstSeq && !this.pending.has(next); next = this.nextSeq()) {
+      this.giveUp(Math.min(firstSeq, ...this.pending.keys()) - 1, 'compacted');
+    }
     this.armTimer(this.stats.delivered > before);
   }
 
@@ -185,9 +181,17 @@ export class RoomMessageBuffer {
   /** Gives up on the missing range below the lowest buffered message, reports it, flushes. */
   private skipGap(why: GapReport['why']): void {
     if (this.pending.size === 0 || this.last === undefined) return;
-    const lowest = Math.min(...this.pending.keys());
-    const from = this.last + 1;
-    const to = lowest - 1;
+    this.giveUp(Math.min(...this.pending.keys()) - 1, why);
+  }
+
+  /** The sequence number shown next, once a baseline exists. */
+  private nextSeq(): number | undefined {
+    return this.last === undefined ? undefined : this.last + 1;
+  }
+
+  /** Reports the missing range up to `to` (inclusive) as given up, once, and shows what follows it. */
+  private giveUp(to: number, why: GapReport['why']): void {
+    const from = (this.last ?? 0) + 1;
     this.last = to;
     this.stats.gaps++;
     this.stats.skipped += to - from + 1;

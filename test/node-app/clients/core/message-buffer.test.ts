@@ -201,6 +201,14 @@ describe('RoomMessageBuffer', () => {
     expect(gaps).toHaveLength(1);
   });
 
+  it('keeps a message received below where the node\'s history begins and reports the runs around it', () => {
+    const { buffer, shown, gaps } = harness({ resumeAfter: 10 });
+    buffer.add(msg(20));
+    buffer.historyStartsAt(35);
+    expect(shown).toEqual([20]);
+    expect(gaps.map((g) => [g.from, g.to, g.why])).toEqual([[11, 19, 'compacted'], [21, 34, 'compacted']]);
+  });
+
   it('ignores a history start at or below what is already shown', () => {
     const { buffer, gaps } = harness({ resumeAfter: 10 });
     buffer.historyStartsAt(11);

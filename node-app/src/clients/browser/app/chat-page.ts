@@ -22,8 +22,6 @@ interface OpenRoom {
   members: Set<string>;
   buffer: RoomMessageBuffer;
   rejoinTries: number;
-  /** A rejoin after a reconnect is in flight: only then does a join refusal concern the open room. */
-  rejoining: boolean;
 }
 
 export class ChatPage {
@@ -50,7 +48,6 @@ export class ChatPage {
     if (this.room) {
       // The node dropped our membership with the socket; join again and resume the order.
       this.sys(`Reconnected; rejoining ${this.room.room_name} ...`, 'info');
-      this.room.rejoining = true;
       this.join(this.room.room_id);
     } else {
       this.show('rooms');
@@ -83,11 +80,12 @@ export class ChatPage {
         return this.openChat(frame.data);
       case 'join_room_error': {
         const d = frame.data;
-        if (this.joining === d.room_id || d.room_id === '') this.joining = null;
+        const awaited = this.joining === d.room_id;
+        if (awaited || d.room_id === '') this.joining = null;
         const room = this.room;
         if (room && room.room_id === d.room_id) {
           // The answer to an attempt a later one overtook: the room is open again, nothing to do.
-          if (!room.rejoining) return;
+          if (!awaited) return;
           // A name still bound to the lost node, or a node still catching up, refuses for a few
           // seconds: retry for a while before giving up.
           if (isPassingJoinRefusal(d.error_code) && ++room.rejoinTries <= MAX_REJOIN_TRIES) {
@@ -211,7 +209,6 @@ export class ChatPage {
       members: new Set(Array.isArray(d.members) ? d.members : []),
       buffer,
       rejoinTries: 0,
-      rejoining: false,
     };
     // Our node says where its replay starts; with the original, the first message sets it.
     if (Number.isInteger(d.replay_from_seq)) buffer.setBaseline((d.replay_from_seq as number) - 1);
