@@ -3,9 +3,9 @@
  * (built JS in dist/: run `npm run build` first).
  */
 import { execFile } from 'node:child_process';
-import http from 'node:http';
 import path from 'node:path';
 import { freePorts, startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
+import { httpGet } from '../support/node-http';
 import { TestClient, TestClients } from '../support/ws-client';
 import { sleep, waitFor } from '../support/wait';
 
@@ -17,18 +17,6 @@ const rpcPort = (i: number) => Number(new URL(cluster.nodes[i].rpcUrl).port);
 let cluster: LocalCluster;
 const clients = new TestClients();
 const connect = (i: number): Promise<TestClient> => clients.connect(cluster.nodes[i].wsUrl);
-
-function httpGet(port: number, p: string): Promise<{ status: number; body: string; type: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: p, timeout: 3000 }, (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
-      })
-      .on('error', reject);
-  });
-}
 
 async function createRoom(c: TestClient, name: string, creator: string) {
   const r = await c.request('create_room', { room_name: name, creator_id: creator, description: null }, ['room_created']);
@@ -282,10 +270,10 @@ describe('edge hardening', () => {
 
 describe('HTTP on the WebSocket port', () => {
   it('answers /healthz with JSON and /metrics with Prometheus text', async () => {
-    const h = await httpGet(wsPort(0), '/healthz');
+    const h = await httpGet(`ws://127.0.0.1:${wsPort(0)}/`, '/healthz');
     expect(h.status).toBe(200);
     expect(JSON.parse(h.body)).toMatchObject({ status: 'ok', node_id: 'node1' });
-    const m = await httpGet(wsPort(0), '/metrics');
+    const m = await httpGet(`ws://127.0.0.1:${wsPort(0)}/`, '/metrics');
     expect(m.status).toBe(200);
     expect(m.body).toMatch(/^swarmchat_ws_connections \d+$/m);
     expect(m.body).toMatch(/swarmchat_messages_sequenced_total \d+/);
@@ -293,7 +281,7 @@ describe('HTTP on the WebSocket port', () => {
   });
 
   it('answers other plain requests with help instead of an error', async () => {
-    const r = await httpGet(wsPort(0), '/nothing-here');
+    const r = await httpGet(`ws://127.0.0.1:${wsPort(0)}/`, '/nothing-here');
     expect(r.status).toBe(404);
     expect(r.body).toContain('This is a swarm-chat node');
   });

@@ -3,21 +3,11 @@
  * instead of growing the node's memory; a member that reads is not slowed down or cut off.
  * The node runs as its own process, so the test's clients do not share its event loop.
  */
-import http from 'node:http';
 import { startLocalCluster, type LocalCluster } from '../../node-app/src/cluster/local-cluster';
+import { httpGet } from '../support/node-http';
 import { TestClient } from '../support/ws-client';
 
 jest.setTimeout(90_000);
-
-function metrics(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
 
 let cluster: LocalCluster;
 afterAll(async () => {
@@ -57,7 +47,7 @@ it('disconnects a member that does not read, and the others keep getting everyth
     await fast.wait((f) => f.type === 'new_message' && f.data.sequence_number === total, 10_000);
     await fast.wait((f) => f.type === 'member_left' && f.data.username === 'slow', 10_000);
     expect(fast.ofType('new_message', roomId)).toHaveLength(total);
-    const text = await metrics(Number(new URL(url).port));
+    const text = (await httpGet(url, '/metrics')).body;
     expect(text).toMatch(/^swarmchat_slow_consumers_total 1$/m);
     expect(text).toMatch(/^swarmchat_ws_connections 1$/m);
     expect(fast.closed).toBe(false);

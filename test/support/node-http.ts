@@ -5,27 +5,36 @@
 import http from 'node:http';
 import type { MembershipSummary } from '../../node-app/src/http/membership';
 
-/** GET `path` on the node whose WebSocket URL is `wsUrl`: the status code (0 when unreachable) and the JSON body. */
-export function getJson<T>(wsUrl: string, path: string): Promise<{ code: number; body?: T }> {
+/** GET `path` on the node whose WebSocket URL is `wsUrl` (its plain-HTTP side): status, body, content type. Rejects when unreachable or slow. */
+export function httpGet(wsUrl: string, path: string, timeoutMs = 3000): Promise<{ status: number; body: string; type: string }> {
   const u = new URL(wsUrl);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     http
-      .get({ host: u.hostname, port: Number(u.port), path, timeout: 2000 }, (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => {
-          try {
-            resolve({ code: res.statusCode ?? 0, body: JSON.parse(text) as T });
-          } catch {
-            resolve({ code: res.statusCode ?? 0 });
-          }
-        });
+      .get({ host: u.hostname, port: Number(u.port), path, timeout: timeoutMs }, (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
       })
       .on('timeout', function (this: http.ClientRequest) {
-        this.destroy();
+        this.destroy(new Error(`GET ${path}: no answer within ${timeoutMs} ms`));
       })
-      .on('error', () => resolve({ code: 0 }));
+      .on('error', reject);
   });
+}
+
+/** GET `path` as JSON: the status code (0 when unreachable) and the body (absent when not JSON). */
+export async function getJson<T>(wsUrl: string, path: string): Promise<{ code: number; body?: T }> {
+  let r: { status: number; body: string };
+  try {
+    r = await httpGet(wsUrl, path, 2000);
+  } catch {
+    return { code: 0 };
+  }
+  try {
+    return { code: r.status, body: JSON.parse(r.body) as T };
+  } catch {
+    return { code: r.status };
+  }
 }
 
 export async function health(wsUrl: string): Promise<{ code: number; status?: string }> {
