@@ -72,9 +72,13 @@ export class NodeContext {
     return this.localRoom(roomId) ?? (this.store.replicates(roomId) ? this.store.get(roomId) : undefined);
   }
 
-  /** A node back from a restart serves a replicated room only once it has caught up (bounded wait). */
+  /**
+   * A node back from a restart serves a replicated room only once it has caught up, and tells a
+   * room it has not received yet from another node's room only once it has heard from every
+   * admin (bounded wait, see RoomStore.ready).
+   */
   async readyRoom(roomId: string): Promise<Room | undefined> {
-    if (this.store.replicates(roomId)) await this.store.ready(roomId, 3000);
+    await this.store.ready(roomId, 3000);
     return this.clientRoom(roomId);
   }
 

@@ -4,6 +4,7 @@
  * commitment, peer channels, follower, submit routing). Room bookkeeping (create, load, reload)
  * lives here because every part needs it; decisions live in the parts.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
 import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import type { AppliedEntry, EntryKind, RoomLogStore } from '../storage/room-log-store';
@@ -111,6 +112,11 @@ export class Engine {
   stopped = false;
   /** When each peer's node-level "alive" last arrived: it stands for every room it leads here. */
   readonly aliveFrom = new Map<string, number>();
+  /**
+   * This run of the engine, answered to every "alive": a peer that sees it change knows this node
+   * restarted (perhaps without its log) even when none of its calls failed in between.
+   */
+  readonly incarnation = randomUUID();
   /** After resign(): this node is leaving and stands in no election. */
   resigned = false;
   // The parts, wired once by the Replicator (they call each other).

@@ -84,11 +84,18 @@ export function createNodeReplication(opts: NodeReplicationOptions): NodeReplica
     retention: { messages: settings.retainMessages ?? 0, days: settings.retainDays ?? 0, minAgeMs: (settings.retainMinSeconds ?? 0) * 1000 },
     validate: (roomId, kind, data) => store?.validate(roomId, kind, data),
   });
-  store = new ReplicatedRoomStore({ selfId: opts.selfId, replicator, historyLimit: opts.historyLimit, logger: opts.logger });
-  store.notServing = () => {
-    const why = membershipWait();
-    return why ? { code: 'NODE_NOT_READY', detail: why } : undefined;
-  };
+  store = new ReplicatedRoomStore({
+    selfId: opts.selfId,
+    replicator,
+    historyLimit: opts.historyLimit,
+    logger: opts.logger,
+    clock,
+    notServing: () => {
+      const why = membershipWait();
+      return why ? { code: 'NODE_NOT_READY', detail: why } : undefined;
+    },
+    nodeCaughtUp: () => caughtUp(),
+  });
   let startedAt = clock.now();
   let readySince: number | undefined;
   let lastReportAt = clock.now();

@@ -14,7 +14,7 @@ import type { XmlRpcValue } from '../peers/xmlrpc-codec';
 import { type Engine, MAX_CALL_JSON_BYTES, NOT_A_PEER, type ReplicationPeer, safe } from './engine';
 import type { RoomState } from './room-state';
 import {
-  AppendItem, METHOD_REPL, ReplItem, SnapshotItem, VoteItem, VoteResult, WireError, decodeAppendResult, decodeVoteResult, encodeItem,
+  AppendItem, METHOD_REPL, ReplItem, SnapshotItem, VoteItem, VoteResult, WireError, decodeAliveResult, decodeAppendResult, decodeVoteResult, encodeItem,
 } from './wire';
 
 const FULL_HEARTBEAT_EVERY = 4;
@@ -36,6 +36,8 @@ interface Channel {
   notCounting: boolean;
   /** Set while handling an answer: one of its appends did not match. */
   mismatch: boolean;
+  /** The peer's incarnation from its last answer to "alive" (undefined: not known yet). */
+  incarnation?: string;
 }
 
 export class PeerChannels {
@@ -198,7 +200,7 @@ export class PeerChannels {
     }
     if (ch.heartbeatDue && e.stats.leaderOf > 0) {
       items.push({ k: 'h' });
-      handlers.push(() => undefined);
+      handlers.push((r) => this.onAliveResult(ch, r));
     }
     // A node leading nothing still calls (empty) on full-heartbeat ticks: how a new or removed node learns whether its peers count it.
     if (items.length === 0 && !(ch.heartbeatDue && ch.fullHeartbeat)) return;
@@ -237,6 +239,21 @@ export class PeerChannels {
         ch.inFlight--;
         // Retry at the next heartbeat tick, not at once: a dead peer must not cost a busy loop.
       });
+  }
+
+  /**
+   * The peer's answer to "alive": a new incarnation is a restart this node saw no failed call for
+   * (it came back between two calls). It may have lost its log (no DATA_DIR) or, with it, not know
+   * our quiescent rooms are caught up: every room we lead re-syncs with it once, as after failures.
+   */
+  private onAliveResult(ch: Channel, raw: XmlRpcValue | undefined): void {
+    const incarnation = raw === undefined ? undefined : decodeAliveResult(raw);
+    if (incarnation === undefined) return;
+    if (ch.incarnation !== undefined && ch.incarnation !== incarnation) {
+      this.e.log?.info('replication: peer restarted; re-syncing the rooms led here', { peer: ch.peer.id });
+      for (const rt of this.e.rooms.values()) if (rt.role === 'leader') this.wake(rt, ch.peer.id);
+    }
+    ch.incarnation = incarnation;
   }
 
   /** The peer's answer to a snapshot: it holds the log up to the snapshot's last index, or (failed) it is sent again. */

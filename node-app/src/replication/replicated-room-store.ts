@@ -17,6 +17,7 @@ import { fromReplicatedEntry, toReplicatedEntry } from '../rooms/log-vocabulary'
 import { Room, type CommittedEntry, type LogEntry as NodeEntry, type RoomInit } from '../rooms/room';
 import type { AppendInput, CommittedListener, DeletedListener, HistoryQuery, RoomStore } from '../rooms/room-store';
 import type { AppliedEntry, EntryKind, RoomLogStore, StoredMessage } from '../storage/room-log-store';
+import { type Clock, systemClock } from './clock';
 import { ReplicationError, type Replicator } from './replicator';
 
 export type { CommittedEvent, CommittedListener, DeletedListener } from '../rooms/room-store';
@@ -29,7 +30,21 @@ export interface ReplicatedRoomStoreOptions {
   replicator: Replicator;
   historyLimit: number;
   logger?: Logger;
+  clock?: Clock;
+  /**
+   * Why this node must not take clients now (the others do not count it: being added or
+   * removed), or undefined. A join is refused with it rather than half-joined.
+   */
+  notServing?: () => { code: string; detail: string } | undefined;
+  /**
+   * Whether this node has heard from every room's admin since it started (node-replication.ts's
+   * readiness). Until then a room it does not hold may be one of ours not received yet.
+   */
+  nodeCaughtUp?: () => boolean;
 }
+
+/** While a node catches up, how often `ready` looks again for a room it does not hold yet. */
+const UNKNOWN_ROOM_POLL_MS = 25;
 
 function s(v: unknown): string {
   return typeof v === 'string' ? v : '';
@@ -237,20 +252,33 @@ export class ReplicatedRoomStore implements RoomStore {
     return this.repl.isPeer(nodeId) && !this.repl.peerDown(nodeId);
   }
 
-  /**
-   * Why this node must not take clients now (the others do not count it: being added or removed),
-   * or undefined; set by node-replication.ts. A join is refused with it rather than half-joined.
-   */
-  notServing: () => { code: string; detail: string } | undefined = () => undefined;
+  notServing(): { code: string; detail: string } | undefined {
+    return this.opts.notServing?.();
+  }
 
   /** Resolves once this node applied the room's log up to `index` (false on timeout). */
   waitApplied(roomId: string, index: number, timeoutMs: number): Promise<boolean> {
     return this.repl.waitCommitted(roomId, index, timeoutMs);
   }
 
-  /** Waits (bounded) until this node has caught up with the room's admin: a returning node serves nothing stale. */
-  ready(roomId: string, timeoutMs: number): Promise<boolean> {
-    return this.repl.waitCaughtUp(roomId, timeoutMs);
+  /**
+   * Waits (bounded) until this node has caught up with the room's admin: a returning node serves
+   * nothing stale. A room this node does not hold while it is still catching up (just restarted
+   * without its log, or new) may be one whose admin has not reached it yet: taking it for another
+   * node's room would join the client the original's way (no resume) and then replay the room's
+   * whole log to it as it arrives. So it waits for the room or for the node to catch up first.
+   */
+  async ready(roomId: string, timeoutMs: number): Promise<boolean> {
+    const clock = this.opts.clock ?? systemClock;
+    const deadline = clock.now() + timeoutMs;
+    const caughtUp = this.opts.nodeCaughtUp ?? (() => true);
+    while (!this.rooms.has(roomId) && !caughtUp()) {
+      const left = deadline - clock.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => clock.after(Math.min(UNKNOWN_ROOM_POLL_MS, left), resolve));
+    }
+    if (!this.rooms.has(roomId)) return true;
+    return this.repl.waitCaughtUp(roomId, Math.max(0, deadline - clock.now()));
   }
 
   private onApplied(a: AppliedEntry): void {

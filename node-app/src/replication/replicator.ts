@@ -40,7 +40,10 @@ export class Replicator extends EventEmitter {
   private readonly router: SubmitRouter;
   private readonly compactor: Compactor;
   private timers: Timer[] = [];
-  /** When the last peer that refused this node started counting it (0: none ever refused). */
+  /**
+   * Since when this node is counted by every peer that answers: its start, or when the last peer
+   * that refused it started counting it. Readiness waits one election timeout from here.
+   */
   private countedSinceMs = 0;
   private refused = false;
 
@@ -85,6 +88,9 @@ export class Replicator extends EventEmitter {
   start(): void {
     const e = this.e;
     const now = this.clock.now();
+    // Just started: a room whose admin has not reached this node yet is not in its log (a restart
+    // without DATA_DIR has none), so "every room caught up" means nothing before they had time to.
+    this.countedSinceMs = now;
     for (const id of this.store.roomIds()) e.loadRoom(id, now);
     this.timers.push(this.clock.every(e.cfg.heartbeatMs, () => e.channels.heartbeatTick()));
     this.timers.push(this.clock.every(Math.max(10, Math.floor(e.cfg.heartbeatMs / 2)), () => e.election.tick()));
@@ -211,8 +217,8 @@ export class Replicator extends EventEmitter {
     }
     // Every answering peer must count us: one that does not (not rolled onto the new topology yet) leads
     // rooms it never sends us, so we would not hold every room; while it is being removed, we drain.
-    // Just counted by all: every admin sends its rooms within a full heartbeat (4 ticks); give them
-    // one election timeout to arrive, so "every room" includes rooms not seen yet.
+    // Just started or just counted by all: every admin sends its rooms within a full heartbeat (4
+    // ticks); give them one election timeout to arrive, so "every room" includes rooms not seen yet.
     const now = this.clock.now();
     if (notCountedBy.length > 0) this.refused = true;
     else if (this.refused) {

@@ -104,7 +104,7 @@ class ReplGroup {
     const e = this.e;
     if (it.k === 'h') {
       e.follower.onAlive(from, now);
-      return true;
+      return e.incarnation;
     }
     const rt = e.rooms.get(it.room) ?? e.newRoom(it.room, now);
     if (it.k === 'v') return encodeVoteResult(e.election.onVote(rt, from, it, now));

@@ -173,6 +173,11 @@ export function encodeAppendResult(r: AppendResult): XmlRpcValue {
   return { ok: r.ok, t: r.term, m: r.match, x: r.conflict };
 }
 
+/** The answer to "alive": the receiver's incarnation (older nodes of ours answer `true`: none). */
+export function decodeAliveResult(v: XmlRpcValue): string | undefined {
+  return typeof v === 'string' && v.length > 0 && v.length <= 64 ? v : undefined;
+}
+
 export function decodeAppendResult(v: XmlRpcValue): AppendResult {
   const o = obj(v, 'append result');
   return { ok: o.ok === true, term: int(o.t, 'result.t'), match: int(o.m, 'result.m'), conflict: int(o.x, 'result.x') };

@@ -64,7 +64,10 @@ export interface RoomStore {
   onCommitted(fn: CommittedListener): void;
   /** Replicated rooms whose deletion committed. */
   onDeleted(fn: DeletedListener): void;
-  /** Waits (bounded) until this node's copy of the room has caught up with its admin; false on timeout. */
+  /**
+   * Waits (bounded) until this node's copy of the room has caught up with its admin, or, for a room
+   * it does not hold, until it knows the room is not one it should hold; false on timeout.
+   */
   ready(roomId: string, timeoutMs: number): Promise<boolean>;
   /** Waits (bounded) until this node applied the room's log up to `index`; false on timeout. */
   waitApplied(roomId: string, index: number, timeoutMs: number): Promise<boolean>;

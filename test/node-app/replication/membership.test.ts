@@ -5,7 +5,7 @@
  * (3 -> 5 is two changes); writes go on throughout, each committed once and in order.
  */
 import { SimCluster } from './sim-cluster';
-import { send, track, type Tracked } from './sim-helpers';
+import { newRoom as newSharedRoom, send, track, type Tracked } from './sim-helpers';
 import type { LogEntry } from '../../../node-app/src/storage/room-log-store';
 
 const others = (all: string[], id: string) => all.filter((x) => x !== id);
@@ -87,5 +87,28 @@ describe('membership through the log on a logical clock', () => {
     expect(sent.filter((s) => s.error)).toEqual([]);
     for (const id of all) expect(configSizes(set, id, room)).toEqual([3, 4, 5]);
     await set.runUntil('new nodes ready', () => set.node('node4').repl.readiness().ready && set.node('node5').repl.readiness().ready, 5000);
+  });
+});
+
+describe('readiness after a restart', () => {
+  let set: SimCluster;
+  afterEach(() => set.stop());
+
+  test('a node restarted without its log is ready only once it holds the rooms, caught up (not at once, with no rooms)', async () => {
+    const three = ['node1', 'node2', 'node3'];
+    set = new SimCluster(three, {}, 3);
+    set.start();
+    const room = await newSharedRoom(set, 'node1');
+    const sent = Array.from({ length: 10 }, (_, i) => track(send(set.node('node1'), room, `m${i}`)));
+    await set.runUntil('every send answered', () => sent.every((s) => s.done), 5000);
+    // Long past the first election timeout, so only the restart itself can hold readiness back.
+    await set.run(1000);
+    set.restart('node3', others(three, 'node3'), { emptyLog: true });
+    const node3 = () => set.node('node3').repl;
+    expect(node3().readiness().ready).toBe(false);
+    await set.runUntil('node3 ready', () => node3().readiness().ready, 5000);
+    // The first instant it says ready, it holds the room and everything committed in it.
+    expect(node3().knowsRoom(room)).toBe(true);
+    expect(node3().roomStatus(room)?.commitIndex).toBe(set.node('node1').repl.roomStatus(room)?.commitIndex);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * Readiness of a (re)started node (what /healthz reports), on a logical clock: ready at once when
- * there is nothing to catch up, and at the catch-up cap, naming what it waited for, when the
- * rooms' admins do not answer.
+ * Readiness of a (re)started node (what /healthz reports), on a logical clock: one election
+ * timeout after its start when there is nothing to catch up (rooms it has no log of yet have that
+ * long to reach it), and at the catch-up cap, naming what it waited for, when the rooms' admins do
+ * not answer.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,10 +27,16 @@ describe('node replication readiness', () => {
 
   const unreachable = { id: 'node2', call: () => Promise.reject(new Error('connection refused')) };
 
-  test('a node with no rooms is ready at once', () => {
+  test('a node with no rooms is ready one election timeout after its start, not before (a room may still be on its way)', () => {
     const lines: { level: string; msg: string }[] = [];
-    const r = createNodeReplication({ selfId: 'node1', dataDir: dir, peers: [unreachable], historyLimit: 100, logger: recordingLogger(lines), settings: SETTINGS, clock: new ManualClock() });
+    const clock = new ManualClock();
+    const r = createNodeReplication({ selfId: 'node1', dataDir: dir, peers: [unreachable], historyLimit: 100, logger: recordingLogger(lines), settings: SETTINGS, clock });
     r.start();
+    expect(r.ready()).toBe(false);
+    expect(r.notReadyReason()?.code).toBe('catching_up');
+    clock.advance(SETTINGS.electionBaseMs - 1);
+    expect(r.ready()).toBe(false);
+    clock.advance(1);
     expect(r.ready()).toBe(true);
     expect(lines.map((l) => l.msg)).toContain('replication: caught up, serving');
     r.stop();

@@ -65,10 +65,17 @@ export class SimCluster {
     });
   }
 
-  /** Restarts replica `id` on its own store with a new PEER_NODES (a rolling update of the topology). */
-  restart(id: string, peers: string[]): void {
+  /**
+   * Restarts replica `id` with a new PEER_NODES (a rolling update of the topology), on its own store
+   * or, with `emptyLog`, on a new empty one (a node without DATA_DIR).
+   */
+  restart(id: string, peers: string[], opts: { emptyLog?: boolean } = {}): void {
     const node = this.node(id);
     node.repl.stop();
+    if (opts.emptyLog) {
+      node.store.close();
+      node.store = RoomLogStore.open({ file: ':memory:' });
+    }
     node.repl = this.replicator(id, this.ids.indexOf(id), node.store, peers);
     node.repl.on('applied', (a: AppliedEntry) => node.applied.push(a));
     node.repl.start();
