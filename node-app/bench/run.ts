@@ -305,7 +305,7 @@ export function describe(r: TrafficResult): string {
     `e2e p50 ${f.e2e.p50Ms} p99 ${f.e2e.p99Ms} max ${f.e2e.maxMs} ms, ack p50 ${f.ack.p50Ms} p99 ${f.ack.p99Ms} ms, ` +
     `e2e p50/p99 by receiver node ${f.e2eByReceiverNode.map((x) => `${x.p50Ms}/${x.p99Ms}`).join(' ')}, ack by sender node ${f.ackBySenderNode.map((x) => `${x.p50Ms}/${x.p99Ms}`).join(' ')}, ` +
     `${f.complete ? 'complete' : `INCOMPLETE (${f.missingDeliveries} missing, ${f.sendErrors} sends refused)`}, ${f.inOrder ? 'in order' : 'OUT OF ORDER'}, ` +
-    `server ${r.cpuMicrosPerDelivery} µs/delivery (${r.serverCpuPctOfCore}% core; ms ${Object.entries(r.serverCpuMsByProcess).map(([k, v]) => `${k} ${v}`).join(', ')}; ${r.syscallsPerDelivery} syscalls/delivery), loadgen ${r.loadGenCpuPctOfCore}% core (${r.loadGenSystemCpuPctOfCore}% sys), load ${r.loadavgAfter}` +
+    `server ${r.cpuMicrosPerDelivery} µs/delivery (${r.serverCpuPctOfCore}% core; ms ${Object.entries(r.serverCpuMsByProcess).map(([k, v]) => `${k} ${v}`).join(', ')}; ${r.syscallsPerDelivery} syscalls/delivery${Number.isNaN(r.peerCallsPerMessage) ? '' : `, ${r.peerCallsPerMessage} peer calls/message`}), loadgen ${r.loadGenCpuPctOfCore}% core (${r.loadGenSystemCpuPctOfCore}% sys), load ${r.loadavgAfter}` +
     (r.protocolErrors ? `, ${r.protocolErrors} protocol errors (${r.lastProtocolError.slice(0, 120)})` : '')
   );
 }

@@ -55,6 +55,9 @@ test.each(systems)('%s: fan-out, CPU per delivery, closed loop and many-rooms de
     expect(r.cpuMicrosPerDelivery).toBeGreaterThan(0);
     expect(r.loadGenCpuPctOfCore).toBeGreaterThan(0);
     expect(r.protocolErrors).toBe(0);
+    // Our nodes count their node-to-node calls (every message is at least appended to a follower).
+    if (s === 'ours') expect(r.peerCallsPerMessage).toBeGreaterThan(0);
+    else expect(r.peerCallsPerMessage).toBeNaN();
   }
 });
 

@@ -117,13 +117,13 @@ function renderFanout(result: BenchResult, lines: string[], chartFile?: string):
   lines.push('');
   lines.push('Node 1 holds the room\'s creator (our room\'s admin). Latency as p50 / p99 ms; server CPU in ms over the step, per process.');
   lines.push('');
-  lines.push('| system | offered msg/s | e2e by receiver node 1 / 2 / 3 | ack by sender node 1 / 2 / 3 | server CPU ms by process | syscalls per delivery |');
-  lines.push('|---|---:|---|---|---|---:|');
+  lines.push('| system | offered msg/s | e2e by receiver node 1 / 2 / 3 | ack by sender node 1 / 2 / 3 | server CPU ms by process | syscalls per delivery | peer calls per message |');
+  lines.push('|---|---:|---|---|---|---:|---:|');
   const pair = (x: { p50Ms: number; p99Ms: number }): string => `${n(x.p50Ms)} / ${n(x.p99Ms)}`;
   for (const r of merged) {
     const f = r.figures;
     lines.push(
-      `| ${NAMES[r.system] ?? r.system} | ${r.offeredRate} | ${f.e2eByReceiverNode.map(pair).join(' · ')} | ${f.ackBySenderNode.map(pair).join(' · ')} | ${Object.entries(r.serverCpuMsByProcess).map(([k, v]) => `${k} ${v}`).join(', ')} | ${n(r.syscallsPerDelivery, 2)} |`,
+      `| ${NAMES[r.system] ?? r.system} | ${r.offeredRate} | ${f.e2eByReceiverNode.map(pair).join(' · ')} | ${f.ackBySenderNode.map(pair).join(' · ')} | ${Object.entries(r.serverCpuMsByProcess).map(([k, v]) => `${k} ${v}`).join(', ')} | ${n(r.syscallsPerDelivery, 2)} | ${n(r.peerCallsPerMessage, 2)} |`,
     );
   }
   lines.push('');

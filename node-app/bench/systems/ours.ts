@@ -1,5 +1,6 @@
 /** System (a): three of our nodes on loopback, started by the project's `startLocalCluster`. */
 import { randomBytes } from 'node:crypto';
+import * as http from 'node:http';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startLocalCluster } from '../../src/cluster/local-cluster';
@@ -61,6 +62,11 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
         roomTotalOrder: true,
         pinnedTo: pinned,
         notes,
+        async peerCalls(): Promise<number> {
+          let total = 0;
+          for (const n of cluster.nodes) total += sumMetric(await getText(`${n.wsUrl.replace(/^ws:/, 'http:')}/metrics`), 'swarmchat_peer_calls_total');
+          return total;
+        },
         logTail(role: string): string {
           try {
             return readFileSync(path.join(opts.workDir, 'ours-logs', `${role}.log`), 'utf8').slice(-1500);
@@ -72,4 +78,26 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
       };
     },
   };
+}
+
+/** The sum of every sample of `name` (all label sets) in Prometheus exposition text. */
+function sumMetric(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+  }
+  return sum;
+}
+
+function getText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: HTTP ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${url}: timed out`)));
+    req.on('error', reject);
+  });
 }

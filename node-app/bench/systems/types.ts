@@ -30,6 +30,11 @@ export interface RunningSystem {
   pinnedTo: string | null;
   /** How the system was configured, for the report. */
   notes: string[];
+  /**
+   * Node-to-node calls made so far, summed over the nodes (ours: `swarmchat_peer_calls_total` of
+   * each node's /metrics); absent for systems whose nodes do not call each other that way.
+   */
+  peerCalls?(): Promise<number>;
   /** The end of a server process's log, when the system keeps one (for a process that died). */
   logTail?(role: string): string;
   stop(): Promise<void>;

@@ -56,6 +56,8 @@ export interface TrafficResult {
   serverCpuMsByProcess: Record<string, number>;
   /** Read+write system calls of all server processes per delivery (1 = one write per recipient). */
   syscallsPerDelivery: number;
+  /** Node-to-node calls (all nodes) per acknowledged message; NaN for systems that do not count them. */
+  peerCallsPerMessage: number;
   loadGenCpuPctOfCore: number;
   /** The kernel's share of it (socket reads and epoll on loopback). */
   loadGenSystemCpuPctOfCore: number;
@@ -160,6 +162,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       return true;
     };
 
+    const calls0 = await system.peerCalls?.();
     const cpu0 = cpuSnapshot(system.serverPids);
     const sys0 = system.serverPids.map(processSyscalls);
     const own0 = process.cpuUsage();
@@ -175,6 +178,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
     const end = nowMicros();
     const cpu1 = cpuSnapshot(system.serverPids);
     const sys1 = system.serverPids.map(processSyscalls);
+    const calls1 = await system.peerCalls?.();
     const byProcess: Record<string, number> = {};
     system.serverPids.forEach((pid, i) => {
       byProcess[system.serverRoles[i] ?? String(pid)] = Math.round(((cpu1.get(pid) ?? NaN) - (cpu0.get(pid) ?? NaN)) / 1000);
@@ -208,6 +212,7 @@ export async function runTraffic(system: RunningSystem, plan: TrafficPlan): Prom
       cpuMicrosPerDelivery: figures.deliveries > 0 ? round2(serverCpu / figures.deliveries) : NaN,
       serverCpuMsByProcess: byProcess,
       syscallsPerDelivery: figures.deliveries > 0 ? round2(syscalls / figures.deliveries) : NaN,
+      peerCallsPerMessage: calls0 !== undefined && calls1 !== undefined && figures.acked > 0 ? round2((calls1 - calls0) / figures.acked) : NaN,
       loadGenCpuPctOfCore: round1(((own.user + own.system) / 1e6 / wallS) * 100),
       loadGenSystemCpuPctOfCore: round1((own.system / 1e6 / wallS) * 100),
       loadGenMaxLagMs: round1(lag.maxMicros / 1000),
