@@ -142,7 +142,10 @@ suite('the demo with vagrant up --provider=docker, deploy-demo.sh and run-scenar
     expect(out).toContain('Labelling the swarm nodes');
     // The trigger's own `docker node ls` on the manager: every machine Ready in one swarm.
     const vms = readLabVms(STACK_DIR);
-    for (const v of vms) expect(out).toMatch(new RegExp(`${v.hostname}\\s+Ready\\s+Active`));
+    // Vagrant prints a machine's output in the chunks it arrives in, each on a new line behind
+    // "<machine>: ", so one line of `docker node ls` can come split ("Ready" / "node3:      Active").
+    const joined = out.replace(new RegExp(`\\n\\s*(?:${vms.map((v) => v.name).join('|')}):`, 'g'), ' ');
+    for (const v of vms) expect(joined).toMatch(new RegExp(`${v.hostname}\\s+Ready\\s+Active`));
     // One running container per machine (vagrant status costs ~30 s of Ruby here; deploy-demo.sh runs it next).
     const running = (await engine.docker(['ps', '--format', '{{.Names}}'])).stdout.trim().split('\n');
     for (const v of vms) expect(running.some((n) => n.startsWith(`${VAGRANT_LAB_STACK_ID}_${v.name}_`))).toBe(true);
