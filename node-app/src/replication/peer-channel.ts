@@ -101,6 +101,11 @@ export class PeerChannels {
     return false;
   }
 
+  /** Every room we lead re-syncs with `peerId` once (it may have restarted or been cut off). */
+  private resyncLedRooms(peerId: string): void {
+    for (const rt of this.e.rooms.values()) if (rt.role === 'leader') this.wake(rt, peerId);
+  }
+
   /** The peer has this room whole, commit index included: nothing to send it, not even a heartbeat. */
   private quiet(rt: RoomState, peerId: string): boolean {
     return (rt.match.get(peerId) ?? 0) >= rt.lastIndex && (rt.sentCommit.get(peerId) ?? -1) >= rt.commitIndex;
@@ -215,8 +220,8 @@ export class PeerChannels {
         if (!Array.isArray(res) || res.length !== items.length) throw new WireError('swarmchat_repl: result count mismatch');
         ch.lastOkMs = e.clock.now();
         // Back after failed calls (restarted, cut off): it may have missed or lost anything, and
-        // may not know who leads what. Every room we lead re-syncs with it once.
-        if (ch.failures > 0) for (const rt of e.rooms.values()) if (rt.role === 'leader') this.wake(rt, ch.peer.id);
+        // may not know who leads what.
+        if (ch.failures > 0) this.resyncLedRooms(ch.peer.id);
         ch.failures = 0;
         ch.notCounting = false;
         ch.mismatch = false;
@@ -244,14 +249,14 @@ export class PeerChannels {
   /**
    * The peer's answer to "alive": a new incarnation is a restart this node saw no failed call for
    * (it came back between two calls). It may have lost its log (no DATA_DIR) or, with it, not know
-   * our quiescent rooms are caught up: every room we lead re-syncs with it once, as after failures.
+   * our quiescent rooms are caught up: it is re-synced as after failed calls.
    */
   private onAliveResult(ch: Channel, raw: XmlRpcValue | undefined): void {
     const incarnation = raw === undefined ? undefined : decodeAliveResult(raw);
     if (incarnation === undefined) return;
     if (ch.incarnation !== undefined && ch.incarnation !== incarnation) {
       this.e.log?.info('replication: peer restarted; re-syncing the rooms led here', { peer: ch.peer.id });
-      for (const rt of this.e.rooms.values()) if (rt.role === 'leader') this.wake(rt, ch.peer.id);
+      this.resyncLedRooms(ch.peer.id);
     }
     ch.incarnation = incarnation;
   }
