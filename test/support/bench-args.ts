@@ -1,6 +1,7 @@
 /**
- * Integer options of a benchmark program (`--name N`), each with its default. An unknown option or a
- * value that is not a non-negative integer is an error that names it, never a silent NaN.
+ * What the benchmark programs under test/ share: integer options (`--name N`), each with its
+ * default (an unknown option or a value that is not a non-negative integer is an error that names
+ * it, never a silent NaN), and the median of a run's rounds.
  */
 import { parseArgs } from 'node:util';
 
@@ -16,4 +17,10 @@ export function intOptions<K extends string>(defaults: Record<K, number>, argv: 
     out[name] = n;
   }
   return out;
+}
+
+/** The middle value of `xs` (the upper middle one for an even count). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }

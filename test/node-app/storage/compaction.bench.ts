@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LogEntry, RoomLogStore } from '../../../node-app/src/storage/room-log-store';
+import { median } from '../../support/bench-args';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,11 +21,6 @@ const MESSAGES = arg('messages', 100_000);
 const MEMBERS = arg('members', 1000);
 const STEP = 512;
 const ROOM = 'bench-room';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function main(): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compaction-bench-'));

@@ -7,19 +7,14 @@
  */
 import Database from 'better-sqlite3';
 import { RoomLogStore } from '../../../node-app/src/storage/room-log-store';
+import { intOptions, median } from '../../support/bench-args';
 
-const i = process.argv.indexOf('--n');
-const N = i > 0 ? Number(process.argv[i + 1]) : 50_000;
+const { n: N } = intOptions({ n: 50_000 });
 
 function nsPerCall(once: (k: number) => void): number {
   const t0 = process.hrtime.bigint();
   for (let k = 0; k < N; k++) once(k);
   return Number(process.hrtime.bigint() - t0) / N;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 function main(): void {
