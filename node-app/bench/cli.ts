@@ -14,8 +14,9 @@ const USAGE = `usage: bench [--only WORKLOAD] [--systems ${SYSTEM_NAMES.join(','
              [--cpu-rate N] [--cpu-repeat N] [--closed-loop-senders N] [--closed-loop-ms N]
              [--idle-rooms N] [--idle-members N] [--idle-window-ms N]
              [--rooms N] [--room-members N] [--member-rate N] [--connections 1000,2500,...]
-             [--smoke] [--no-pin] [--ours-env KEY=VALUE]... [--ours-no-data-dir] [--ours-node-arg ARG]... [--socketio-client-lib] [--out DIR]
-  --only W runs one workload; without --systems it runs ours and socketio (the two the targets compare).`;
+             [--smoke] [--no-pin] [--ours-env KEY=VALUE]... [--ours-no-data-dir] [--ours-node-arg ARG]... [--baseline DIR] [--socketio-client-lib] [--out DIR]
+  --only W runs one workload; without --systems it runs ours and socketio (the two the targets compare).
+  --baseline DIR: the system ours-base runs our nodes from DIR's build (a checkout, npm run build done there).`;
 
 /** The systems a single workload (--only) runs unless --systems says otherwise. */
 const ONLY_SYSTEMS: SystemName[] = ['ours', 'socketio'];
@@ -101,6 +102,11 @@ export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string
         i++;
         break;
       }
+      case '--baseline':
+        if (!v) throw new Error('--baseline needs a checkout of the project (built)');
+        config.baselineDir = path.resolve(v);
+        i++;
+        break;
       case '--out':
         if (!v) throw new Error('--out needs a folder');
         outDir = path.resolve(v);
@@ -116,6 +122,7 @@ export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string
     }
   }
   if (only && !systemsGiven) config.systems = [...ONLY_SYSTEMS];
+  if (config.systems.includes('ours-base') && !config.baselineDir) throw new Error('--systems ours-base needs --baseline DIR');
   return { config, outDir };
 }
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CorePlan, machineInfo, MachineInfo, pinProcess, planCores } from './measure/proc';
-import { oursSystem } from './systems/ours';
+import { baselineNodeBin, oursSystem } from './systems/ours';
 import { socketioRedis } from './systems/socketio-redis';
 import { BenchSystem, RunningSystem, SystemName } from './systems/types';
 import { wsCeiling } from './systems/ws-ceiling';
@@ -48,6 +48,8 @@ export interface BenchConfig {
   oursDurable: boolean;
   /** Extra arguments for node running our nodes (profiling). */
   oursNodeArgs: string[];
+  /** A checkout whose build `ours-base` runs (`--baseline DIR`). */
+  baselineDir?: string;
   /** Drive Socket.IO with socket.io-client rather than the byte-decoding wire client. */
   socketioLibraryClient: boolean;
 }
@@ -119,6 +121,10 @@ export function systemFor(name: SystemName, config: BenchConfig): BenchSystem {
   if (name === 'ours') return oursSystem(config.oursEnv, config.oursDurable, config.oursNodeArgs);
   if (name === 'ours-mem') return oursSystem(config.oursEnv, false, config.oursNodeArgs, 'ours-mem');
   if (name === 'ours-offloop') return oursSystem({ ...config.oursEnv, REPL_SYNC: 'full' }, config.oursDurable, config.oursNodeArgs, 'ours-offloop');
+  if (name === 'ours-base') {
+    if (!config.baselineDir) throw new Error('system ours-base needs --baseline DIR (a checkout of the project, built)');
+    return oursSystem(config.oursEnv, config.oursDurable, config.oursNodeArgs, 'ours-base', baselineNodeBin(config.baselineDir));
+  }
   if (name === 'socketio') return socketioRedis(config.socketioLibraryClient);
   return wsCeiling;
 }

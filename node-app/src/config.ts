@@ -229,7 +229,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   replIntVar('REPL_SUBMIT_TIMEOUT_MS', 'submitTimeoutMs', 8000, 500, 120_000, 'how long a client request may wait for an admin to commit it'),
   {
     name: 'REPL_SYNC', type: 'inline|full|normal', default: 'inline',
-    meaning: 'durability: fsync inside each commit on the event loop, fdatasync off the event loop before acking, or survive process crashes only',
+    meaning: 'durability: fdatasync of the WAL after each durable commit on the event loop, fdatasync off the event loop before acking, or survive process crashes only',
     apply: (raw, c) => { c.replication.synchronous = oneOf<'full' | 'inline' | 'normal'>('REPL_SYNC', raw, 'inline', ['inline', 'full', 'normal']); },
   },
   replIntVar('ROOM_RETAIN_MESSAGES', 'retainMessages', 10_000, 0, 100_000_000, 'log retention: the newest this many messages of a room are kept, older ones compacted (0 = no count limit)'),

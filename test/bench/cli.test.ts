@@ -1,5 +1,5 @@
 import { parseArgs } from '../../node-app/bench/cli';
-import { FULL_CONFIG } from '../../node-app/bench/run';
+import { FULL_CONFIG, systemFor } from '../../node-app/bench/run';
 
 describe('bench command line', () => {
   test('--only runs one workload against ours and Socket.IO, the two its target compares', () => {
@@ -30,5 +30,13 @@ describe('bench command line', () => {
   test('an unknown workload, or several after --only, is refused with the list of names', () => {
     expect(() => parseArgs(['--only', 'closedloop'])).toThrow(/unknown workload "closedloop" \(fanout, cpu-per-delivery, closed-loop/);
     expect(() => parseArgs(['--only', 'fanout,idle-rooms'])).toThrow(/--only takes one workload/);
+  });
+
+  test('the baseline system runs another checkout\'s build and refuses to start without one', () => {
+    const { config } = parseArgs(['--only', 'closed-loop', '--systems', 'ours,ours-base', '--baseline', '/tmp/checkout']);
+    expect(config.systems).toEqual(['ours', 'ours-base']);
+    expect(config.baselineDir).toBe('/tmp/checkout');
+    expect(() => parseArgs(['--systems', 'ours-base'])).toThrow(/--systems ours-base needs --baseline DIR/);
+    expect(() => systemFor('ours-base', { ...config, baselineDir: '/nonexistent-checkout' })).toThrow(/chat-node\.js is missing \(run npm run build in that checkout\)/);
   });
 });

@@ -6,8 +6,8 @@
 import type { BenchResult } from '../run';
 import { mergedFanout } from './summary';
 
-const COLORS: Record<string, string> = { ours: '#1f77b4', 'ours-mem': '#9467bd', 'ours-offloop': '#8c564b', socketio: '#d62728', ws: '#2ca02c' };
-const NAMES: Record<string, string> = { ours: 'swarm-chat (3 nodes)', 'ours-mem': 'swarm-chat, no DATA_DIR', 'ours-offloop': 'swarm-chat, sync off the event loop', socketio: 'Socket.IO+Redis (3 nodes)', ws: 'raw ws (1 process)' };
+const COLORS: Record<string, string> = { ours: '#1f77b4', 'ours-mem': '#9467bd', 'ours-offloop': '#8c564b', 'ours-base': '#7f7f7f', socketio: '#d62728', ws: '#2ca02c' };
+const NAMES: Record<string, string> = { ours: 'swarm-chat (3 nodes)', 'ours-mem': 'swarm-chat, no DATA_DIR', 'ours-offloop': 'swarm-chat, sync off the event loop', 'ours-base': 'swarm-chat, baseline build', socketio: 'Socket.IO+Redis (3 nodes)', ws: 'raw ws (1 process)' };
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -16,7 +16,7 @@ import {
   verdict,
 } from './summary';
 
-const NAMES: Record<string, string> = { ours: 'swarm-chat', 'ours-mem': 'swarm-chat, no disk', 'ours-offloop': 'swarm-chat, sync off the event loop', socketio: 'Socket.IO+Redis', ws: 'raw ws' };
+const NAMES: Record<string, string> = { ours: 'swarm-chat', 'ours-mem': 'swarm-chat, no disk', 'ours-offloop': 'swarm-chat, sync off the event loop', 'ours-base': 'swarm-chat, baseline build', socketio: 'Socket.IO+Redis', ws: 'raw ws' };
 
 function n(x: number | null | undefined, digits = 1): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '–';

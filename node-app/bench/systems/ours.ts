@@ -1,7 +1,7 @@
 /** System (a): three of our nodes on loopback, started by the project's `startLocalCluster`. */
 import { randomBytes } from 'node:crypto';
 import * as http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startLocalCluster } from '../../src/cluster/local-cluster';
 import { pinProcess } from '../measure/proc';
@@ -11,11 +11,30 @@ import { BenchSystem, RunningSystem, StartOptions } from './types';
 /** Connection caps raised for the bench's single client address (the other limits stay as deployed). */
 const LOADGEN_LIMITS = { WS_MAX_CONNECTIONS_PER_ADDRESS: '100000', WS_MAX_CONNECTIONS: '100000' };
 
-/** Extra environment for our nodes (e.g. from --ours-env), merged over the bench defaults. */
-export function oursSystem(extraEnv: Record<string, string> = {}, durable = true, nodeArgs: string[] = [], name: 'ours' | 'ours-mem' | 'ours-offloop' = 'ours'): BenchSystem {
+/** The chat node of another checkout's build (`--baseline DIR`). */
+export function baselineNodeBin(dir: string): string {
+  const bin = path.resolve(dir, 'dist', 'node-app', 'bin', 'chat-node.js');
+  if (!existsSync(bin)) throw new Error(`--baseline ${dir}: ${bin} is missing (run npm run build in that checkout)`);
+  return bin;
+}
+
+type OursName = 'ours' | 'ours-mem' | 'ours-offloop' | 'ours-base';
+
+const LABELS: Record<OursName, string> = {
+  ours: 'swarm-chat (3 nodes)',
+  'ours-mem': 'swarm-chat (3 nodes, no DATA_DIR)',
+  'ours-offloop': 'swarm-chat (3 nodes, sync off the event loop)',
+  'ours-base': 'swarm-chat (3 nodes, baseline build)',
+};
+
+/**
+ * Extra environment for our nodes (e.g. from --ours-env), merged over the bench defaults;
+ * `nodeBin`: another build's chat node (the baseline), else this build's.
+ */
+export function oursSystem(extraEnv: Record<string, string> = {}, durable = true, nodeArgs: string[] = [], name: OursName = 'ours', nodeBin?: string): BenchSystem {
   return {
     name,
-    label: !durable ? 'swarm-chat (3 nodes, no DATA_DIR)' : name === 'ours-offloop' ? 'swarm-chat (3 nodes, sync off the event loop)' : 'swarm-chat (3 nodes)',
+    label: LABELS[name],
     async start(opts: StartOptions): Promise<RunningSystem> {
       // Ports from the bench's range (22000-22999; Redis has 22800 up), ws and XML-RPC runs of three each.
       const wsBase = await freePortRun(3, 22000, 22399);
@@ -38,6 +57,7 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
         logDir: path.join(opts.workDir, 'ours-logs'),
         // node's own flags (e.g. --cpu-prof, which NODE_OPTIONS does not accept).
         nodeArgs,
+        nodeBin,
         readyTimeoutMs: READY_TIMEOUT_MS,
       });
       // Killed too if the harness itself dies.
@@ -51,6 +71,7 @@ export function oursSystem(extraEnv: Record<string, string> = {}, durable = true
       ];
       for (const [k, v] of Object.entries(extraEnv)) notes.push(`${k}=${v}`);
       if (nodeArgs.length) notes.push(`node ${nodeArgs.join(' ')}`);
+      if (nodeBin) notes.push(`chat node from ${nodeBin}`);
       return {
         name,
         label: this.label,

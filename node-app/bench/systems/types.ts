@@ -3,10 +3,12 @@
 /**
  * ours-mem: our cluster without DATA_DIR (replicated in memory), to show what durability costs;
  * ours-offloop: with DATA_DIR and REPL_SYNC=full (the WAL's fdatasync off the event loop), to
- * measure against the default fsync inside each commit.
+ * measure against the default fsync inside each commit;
+ * ours-base: `ours` run from another build of the project (`--baseline DIR`), to measure a change
+ * against the code before it in one run (a shared machine's noise falls on both alike).
  */
-export type SystemName = 'ours' | 'ours-mem' | 'ours-offloop' | 'socketio' | 'ws';
-export const SYSTEM_NAMES: readonly SystemName[] = ['ours', 'ours-mem', 'ours-offloop', 'socketio', 'ws'];
+export type SystemName = 'ours' | 'ours-mem' | 'ours-offloop' | 'ours-base' | 'socketio' | 'ws';
+export const SYSTEM_NAMES: readonly SystemName[] = ['ours', 'ours-mem', 'ours-offloop', 'ours-base', 'socketio', 'ws'];
 
 /** Which client the load generator uses: our WebSocket protocol, or Socket.IO events. */
 /** Which client the load generator uses: our WebSocket protocol, Socket.IO on the wire, or socket.io-client. */

@@ -28,6 +28,8 @@ export interface LocalClusterOptions {
   inheritOutput?: boolean;
   /** Extra arguments for each node's `node` process (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  /** The node's compiled entry point (default this build's `CHAT_NODE_BIN`; the bench's baseline runs another build's). */
+  nodeBin?: string;
   /** How long a node may take to answer /healthz. Default 15 s. */
   readyTimeoutMs?: number;
   /** Nodes started by startLocalCluster (default all `count`); the others wait for startNode (a node added later). */
@@ -144,7 +146,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       env.DATA_DIR = path.join(opts.dataDir, spec.id);
       mkdirSync(env.DATA_DIR, { recursive: true });
     }
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CHAT_NODE_BIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.nodeBin ?? CHAT_NODE_BIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     // The last few KB of output, to say why a node that dies during start died.
     let tail = '';
     const keepTail = (d: Buffer) => {

@@ -87,7 +87,7 @@ export class Follower {
     e.store.markDeleted(rt.id);
     e.log?.info('replication: room was deleted while this node was away', { room_id: rt.id, told_by: from });
     const entry: LogEntry = { idx: rt.commitIndex, term: rt.term, kind: 'delete', data: {} };
-    e.emit('applied', { roomId: rt.id, entry, changed: true, memberCount: 0 } as AppliedEntry);
+    e.emit('applied', { roomId: rt.id, entry, changed: true } as AppliedEntry);
     e.watch.notify(rt.id);
   }
 }

@@ -53,6 +53,6 @@ export class SnapshotTransfer {
 
   private refreshCopy(rt: RoomState, applied: [RoomState, AppliedEntry[]][]): void {
     const entry = { idx: rt.commitIndex, term: this.e.store.termAt(rt.id, rt.snapIndex) ?? 0, kind: 'noop' as const, data: {} };
-    applied.push([rt, [{ roomId: rt.id, entry, changed: true, memberCount: this.e.store.members(rt.id).length, snapshot: true }]]);
+    applied.push([rt, [{ roomId: rt.id, entry, changed: true, snapshot: true }]]);
   }
 }

@@ -3,11 +3,11 @@
  * `message`, as clients see the events) and the replicated log's (`join`, `leave`, `message`, as
  * stored and sent between our nodes, replication/wire.ts). Nothing else converts between them.
  */
-import { randomUUID } from 'node:crypto';
 import type { ChatMessage } from '../protocol/messages';
 import type { EntryKind } from '../storage/room-log-store';
 import type { LogEntry } from './room';
 import type { AppendInput } from './room-store';
+import { newMessageId } from '../util/message-id';
 
 function s(v: unknown): string {
   return typeof v === 'string' ? v : '';
@@ -21,7 +21,7 @@ export function toReplicatedEntry(input: AppendInput): { kind: EntryKind; data: 
     case 'member_left':
       return { kind: 'leave', data: { username: input.username, node_id: input.nodeId, ...(input.reason ? { reason: input.reason } : {}) } };
     case 'message':
-      return { kind: 'message', data: { message_id: randomUUID(), username: input.draft.username, content: input.draft.content } };
+      return { kind: 'message', data: { message_id: newMessageId(), username: input.draft.username, content: input.draft.content } };
   }
 }
 

@@ -3,11 +3,11 @@
  * memory, each administered and sequenced here, an append committed as soon as it is applied.
  * No room replicates, so the caller of `append` delivers its entries.
  */
-import { randomUUID } from 'node:crypto';
 import type { ChatMessage } from '../protocol/messages';
 import { pythonIsoNow } from '../util/time';
 import { Room, type CommittedEntry, type LogEntry, type RoomInit } from './room';
 import type { AppendInput, CommittedListener, DeletedListener, HistoryQuery, RoomStore } from './room-store';
+import { newMessageId } from '../util/message-id';
 
 export class MemoryRoomStore implements RoomStore {
   private readonly rooms = new Map<string, Room>();
@@ -98,7 +98,7 @@ export class MemoryRoomStore implements RoomStore {
 export function materialize(room: Room, input: AppendInput): LogEntry {
   if (input.kind !== 'message') return input;
   const message: ChatMessage = {
-    message_id: randomUUID(),
+    message_id: newMessageId(),
     room_id: room.roomId,
     username: input.draft.username,
     content: input.draft.content,

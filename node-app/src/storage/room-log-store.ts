@@ -13,15 +13,15 @@
  * better-sqlite3 is synchronous: each call is a short, bounded piece of work on the event loop and
  * `transaction()` lets the replication layer write a whole batch (many rooms, many entries) at once.
  * A durable write is on disk once `whenDurable` says so: at once with `inline` (the default: the
- * commit fsyncs), or, with `full`, when an fdatasync off the event loop has covered it
- * (`wal-sync.ts`); the replication layer acknowledges only then.
+ * store fdatasyncs the WAL before the transaction returns), or, with `full`, when an fdatasync off
+ * the event loop has covered it (`wal-sync.ts`); the replication layer acknowledges only then.
  */
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ChatMessage } from '../protocol/messages';
 import { RoomSnapshots, SNAPSHOT_SCHEMA } from './room-snapshots';
-import { type SyncCall, WalSync } from './wal-sync';
+import { type SyncCall, type SyncNowCall, WalSync } from './wal-sync';
 
 /** `config`: the room's voters from here on (one server added or removed per entry); `create` carries the first set. */
 export type EntryKind = 'create' | 'noop' | 'join' | 'leave' | 'message' | 'delete' | 'config';
@@ -80,16 +80,23 @@ export interface StoreOptions {
   synchronous?: Durability;
   /** The fdatasync `full` runs (default `fs.fdatasync`); tests wrap the real one to hold its completion. */
   syncCall?: SyncCall;
+  /** The fdatasync run on the event loop (`inline`, and Raft state outside a batch); default `fs.fdatasyncSync`. */
+  syncNowCall?: SyncNowCall;
 }
 
 /**
- * - `full`: durable against power loss once `whenDurable` says so: commits write the WAL without
- *   an fsync (SQLite `synchronous=NORMAL`) and one fdatasync at a time runs off the event loop,
- *   covering every commit before it (group commit);
- * - `inline`: SQLite `synchronous=FULL`: every durable commit fsyncs on the event loop (cheaper in
- *   CPU per commit than `full` where measured: node-app/bench/README.md);
- * - `normal`: no fsync of commits: durable across process crashes (kill -9) only; an OS crash may
+ * SQLite always runs with `synchronous=NORMAL` (a commit writes its WAL frames without an fsync);
+ * the store itself syncs the WAL file (`wal-sync.ts`) where a mode asks for it:
+ * - `full`: durable against power loss once `whenDurable` says so: one fdatasync at a time runs
+ *   off the event loop, covering every commit before it (group commit);
+ * - `inline`: every outermost durable transaction fdatasyncs the WAL on the event loop before it
+ *   returns (cheaper in CPU per commit than `full` where measured: node-app/bench/README.md);
+ * - `normal`: no sync of commits: durable across process crashes (kill -9) only; an OS crash may
  *   lose the last transactions.
+ * A non-durable transaction (`durable: false`) is never synced of its own: it reaches disk with the
+ * next synced one. Syncing ourselves rather than with SQLite's `synchronous=FULL` lets a
+ * non-durable transaction skip the sync without re-preparing `PRAGMA synchronous` twice (SQLite
+ * applies the pragma when it is prepared), which cost more than the transaction itself.
  */
 export type Durability = 'full' | 'inline' | 'normal';
 
@@ -99,7 +106,6 @@ export interface AppliedEntry {
   entry: LogEntry;
   /** For join/leave: whether membership actually changed (a re-join or a non-member leave does not). */
   changed: boolean;
-  memberCount: number;
   /**
    * A snapshot was installed in place of the entries up to `entry.idx` (then `entry` is a stand-in
    * noop): the room's state must be re-read from the store, not updated from this entry.
@@ -158,11 +164,11 @@ function str(v: unknown, fallback = ''): string {
 export class RoomLogStore {
   private readonly db: Database.Database;
   private readonly st: ReturnType<RoomLogStore['prepare']>;
-  /** `inline`: SQLite syncs each commit itself; non-durable transactions switch that off. */
-  private readonly fullSync: boolean;
+  /** `inline`: each outermost durable transaction syncs the WAL before it returns. */
+  private readonly syncEachCommit: boolean;
   /** Compaction and snapshots (room-snapshots.ts): the log may start after a snapshot's last index. */
   readonly snapshots: RoomSnapshots;
-  /** `full` on a file: the off-loop syncs of the WAL. */
+  /** On a file with `full` or `inline` durability: the WAL's syncs. */
   private readonly walSync: WalSync | null;
   /**
    * Runs its argument in a transaction (a savepoint inside another). One wrapper for the store's
@@ -171,9 +177,9 @@ export class RoomLogStore {
    */
   private readonly inTransaction: (fn: () => unknown) => unknown;
 
-  private constructor(db: Database.Database, fullSync: boolean, walSync: WalSync | null) {
+  private constructor(db: Database.Database, syncEachCommit: boolean, walSync: WalSync | null) {
     this.db = db;
-    this.fullSync = fullSync;
+    this.syncEachCommit = syncEachCommit;
     this.walSync = walSync;
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.st = this.prepare();
@@ -190,16 +196,16 @@ export class RoomLogStore {
     const mode = opts.synchronous ?? 'inline';
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${mode === 'inline' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = OFF');
     db.exec(SCHEMA);
     db.exec(SNAPSHOT_SCHEMA);
     let walSync: WalSync | null = null;
-    if (mode === 'full' && file !== ':memory:') {
+    if (mode !== 'normal' && file !== ':memory:') {
       // The schema read above opened the WAL (SQLite creates the file on a WAL-mode connection's first read).
-      walSync = new WalSync(`${file}-wal`, opts.syncCall);
+      walSync = new WalSync(`${file}-wal`, opts.syncCall, opts.syncNowCall);
     }
-    return new RoomLogStore(db, mode === 'inline', walSync);
+    return new RoomLogStore(db, mode === 'inline' && walSync !== null, walSync);
   }
 
   private prepare() {
@@ -241,7 +247,6 @@ export class RoomLogStore {
          ON CONFLICT(room_id, username) DO UPDATE SET node_id = excluded.node_id`),
       memberDel: db.prepare('DELETE FROM members WHERE room_id = ? AND username = ?'),
       memberDelOnNode: db.prepare('DELETE FROM members WHERE room_id = ? AND username = ? AND node_id = ?'),
-      memberCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE room_id = ?'),
       members: db.prepare<[string], { username: string; node_id: string; joined_at: string }>(
         'SELECT username, node_id, joined_at FROM members WHERE room_id = ? ORDER BY joined_at, username'),
       histBefore: db.prepare<[string, number, number, number], EntryRow & { seq: number }>(
@@ -261,16 +266,13 @@ export class RoomLogStore {
    */
   transaction<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
     const outermost = !this.db.inTransaction;
-    if (opts.durable === false && this.fullSync && outermost) {
-      this.setSynchronous('NORMAL');
-      try {
-        return this.inTransaction(fn) as T;
-      } finally {
-        this.setSynchronous('FULL');
-      }
-    }
     const result = this.inTransaction(fn) as T;
-    if (outermost && opts.durable !== false) this.walSync?.noteWrite();
+    if (outermost && opts.durable !== false && this.walSync) {
+      this.walSync.noteWrite();
+      // A failed sync throws: the caller treats the write as failed (the admin steps down, a
+      // follower's answer fails), as it would a failed commit.
+      if (this.syncEachCommit) this.walSync.syncNow();
+    }
     return result;
   }
 
@@ -284,7 +286,7 @@ export class RoomLogStore {
     else done();
   }
 
-  /** Off-loop WAL syncs completed so far (0 unless `full` durability on a file). */
+  /** WAL syncs completed so far, on and off the event loop (0 with `normal` durability or in memory). */
   get walSyncs(): number {
     return this.walSync?.syncs ?? 0;
   }
@@ -296,30 +298,12 @@ export class RoomLogStore {
    * caller's `whenDurable` covers it.
    */
   private durableNow(fn: () => void): void {
-    if (!this.walSync || this.db.inTransaction) {
-      this.inTransaction(fn);
-      return;
+    const outermost = !this.db.inTransaction;
+    this.inTransaction(fn);
+    if (outermost && this.walSync) {
+      this.walSync.noteWrite();
+      this.walSync.syncNow();
     }
-    this.setSynchronous('FULL');
-    try {
-      this.inTransaction(fn);
-    } finally {
-      this.setSynchronous('NORMAL');
-    }
-  }
-
-  /**
-   * SQLite applies `PRAGMA synchronous` when the statement is prepared, and running a prepared one
-   * again does nothing (preparing `= FULL` once switched the connection to FULL for good): it is
-   * prepared each time it is switched.
-   */
-  private setSynchronous(level: 'NORMAL' | 'FULL'): void {
-    this.db.pragma(`synchronous = ${level}`);
-  }
-
-  /** SQLite's `synchronous` level now (1 NORMAL, 2 FULL): what each durability mode promises, checked by tests. */
-  get sqliteSynchronous(): number {
-    return this.db.pragma('synchronous', { simple: true }) as number;
   }
 
   close(): void {
@@ -489,7 +473,8 @@ export class RoomLogStore {
         this.st.infoDeleted.run(roomId);
         break;
     }
-    return { roomId, entry: e, changed, memberCount: this.st.memberCount.get(roomId)?.n ?? 0 };
+    // The member count is the node's to know (its Room copy): counting here cost a query per entry.
+    return { roomId, entry: e, changed };
   }
 
   roomInfo(roomId: string): RoomInfoRow | undefined {

@@ -1,5 +1,6 @@
 /**
- * Group commit of SQLite's write-ahead log to disk, off the event loop.
+ * Syncs of SQLite's write-ahead log to disk: group commit off the event loop (`whenSynced`), and a
+ * sync on the event loop for who must not return before its write is on disk (`syncNow`).
  *
  * The connection runs with `synchronous=NORMAL`: a commit writes its WAL frames (the page cache
  * has them: they survive a process crash) without an fsync; SQLite still syncs the WAL before
@@ -24,6 +25,8 @@ import * as path from 'node:path';
 
 /** `fs.fdatasync`'s shape; tests may wrap the real call to observe or hold its completion. */
 export type SyncCall = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
+/** `fs.fdatasyncSync`'s shape; tests may wrap the real call to count or fail it. */
+export type SyncNowCall = (fd: number) => void;
 
 type Waiter = { gen: number; done: (err?: Error) => void };
 
@@ -38,14 +41,18 @@ export class WalSync {
   /** Once a sync fails the kernel may have dropped the dirty pages: nothing is trusted to be on disk again. */
   private failure: Error | null = null;
   private closing = false;
-  /** Syncs completed (each covers every commit noted before it started). */
+  /** Syncs completed, on and off the event loop (each covers every commit noted before it started). */
   syncs = 0;
 
   /**
    * `walFile` must exist (SQLite creates it when a WAL-mode connection first reads or writes).
    * The directory is synced once so that the WAL file's own entry survives a power loss.
    */
-  constructor(walFile: string, private readonly sync: SyncCall = fs.fdatasync) {
+  constructor(
+    walFile: string,
+    private readonly sync: SyncCall = fs.fdatasync,
+    private readonly syncNowCall: SyncNowCall = fs.fdatasyncSync,
+  ) {
     this.fd = fs.openSync(walFile, 'r');
     const dir = fs.openSync(path.dirname(walFile), 'r');
     try {
@@ -79,6 +86,26 @@ export class WalSync {
     }
     this.waiters.push({ gen: this.written, done });
     this.start();
+  }
+
+  /**
+   * Syncs the WAL before returning (the event loop waits): every commit noted so far is on disk
+   * afterwards. Throws when it cannot be promised (the sync failed, now or before; the store is
+   * closing). Waiters of `whenSynced` it covered are answered when the sync in flight returns.
+   */
+  syncNow(): void {
+    if (this.failure) throw this.failure;
+    if (this.closing || this.fd === null) throw new Error('wal sync: the store is closing');
+    const gen = this.written;
+    try {
+      this.syncNowCall(this.fd);
+    } catch (err) {
+      this.failure = new Error(`wal sync: fdatasync of the write-ahead log failed: ${(err as Error).message}`);
+      this.failAll(this.failure);
+      throw this.failure;
+    }
+    this.syncs++;
+    this.synced = Math.max(this.synced, gen);
   }
 
   /** Commits noted but not yet known to be on disk (0 when every waiter could be answered now). */

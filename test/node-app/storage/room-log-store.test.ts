@@ -28,7 +28,8 @@ describe('RoomLogStore', () => {
     store.append(ROOM, [msg(3, 1, 1), msg(4, 1, 2)]);
     const applied = store.commit(ROOM, 4);
     expect(applied.map((a) => a.entry.kind)).toEqual(['create', 'join', 'message', 'message']);
-    expect(applied[1]).toMatchObject({ changed: true, memberCount: 1 });
+    expect(applied[1]).toMatchObject({ changed: true });
+    expect(store.members(ROOM)).toHaveLength(1);
     store.close();
 
     const again = RoomLogStore.open({ dir });
@@ -48,9 +49,10 @@ describe('RoomLogStore', () => {
       { idx: 5, term: 1, kind: 'leave', data: { username: 'alice', timestamp: 't4' } },
     ]);
     const applied = store.commit(ROOM, 5);
-    expect(applied.slice(2).map((a) => [a.entry.kind, a.changed, a.memberCount])).toEqual([
-      ['join', false, 1], ['leave', false, 1], ['leave', true, 0],
+    expect(applied.slice(2).map((a) => [a.entry.kind, a.changed])).toEqual([
+      ['join', false], ['leave', false], ['leave', true],
     ]);
+    expect(store.members(ROOM)).toEqual([]);
     store.close();
   });
 

@@ -1,5 +1,6 @@
 /**
- * Durable writes off the event loop (`REPL_SYNC=full`): a write is reported durable only once a
+ * Durable writes: the WAL synced on the event loop where a mode promises it (`REPL_SYNC=inline`,
+ * Raft state), and off it (`REPL_SYNC=full`): a write is reported durable only once a
  * real fdatasync of the WAL that started after it has completed; writes made while one runs share
  * the next; a failed sync is never reported as durable; and what was reported durable is there
  * after the writing process is killed with SIGKILL right after the report.
@@ -111,20 +112,45 @@ describe('WAL sync off the event loop', () => {
     again.close();
   });
 
-  test('commits of full and normal durability do not fsync in SQLite; inline ones do, except non-durable ones', () => {
-    const levels: Record<string, number[]> = {};
+  test('each mode syncs the WAL on the event loop where it promises to: inline after every durable commit, full and inline for Raft state, normal never', () => {
+    const counts: Record<string, number[]> = {};
     for (const synchronous of ['full', 'inline', 'normal'] as const) {
-      const store = RoomLogStore.open({ dir: path.join(dir, synchronous), synchronous });
-      const seen: number[] = [store.sqliteSynchronous];
+      let syncsNow = 0;
+      const store = RoomLogStore.open({
+        dir: path.join(dir, synchronous), synchronous,
+        syncNowCall: (fd) => { syncsNow++; fs.fdatasyncSync(fd); },
+      });
+      const seen: number[] = [];
       store.setTermAndVote(ROOM, 1, 'node1');
-      store.transaction(() => seen.push(store.sqliteSynchronous), { durable: false });
-      store.append(ROOM, [msg(1)]);
-      seen.push(store.sqliteSynchronous);
-      levels[synchronous] = seen;
+      seen.push(syncsNow);
+      store.transaction(() => store.append(ROOM, [msg(1)]), { durable: false });
+      seen.push(syncsNow);
+      store.append(ROOM, [msg(2)]);
+      seen.push(syncsNow);
+      // Nested transactions are one: synced once, at the end of the outermost.
+      store.transaction(() => { store.append(ROOM, [msg(3)]); store.setTermAndVote(ROOM, 2, null); });
+      seen.push(syncsNow);
+      counts[synchronous] = seen;
       store.close();
     }
-    // 1 = NORMAL (the WAL is not synced at commit), 2 = FULL.
-    expect(levels).toEqual({ full: [1, 1, 1], inline: [2, 1, 2], normal: [1, 1, 1] });
+    expect(counts).toEqual({ full: [1, 1, 1, 1], inline: [1, 1, 2, 3], normal: [0, 0, 0, 0] });
+  });
+
+  test('a failed sync on the event loop fails the write and every later one: nothing is reported durable after it', () => {
+    let fail = false;
+    const store = RoomLogStore.open({
+      dir, synchronous: 'inline',
+      syncNowCall: (fd) => { if (fail) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }); fs.fdatasyncSync(fd); },
+    });
+    store.append(ROOM, [msg(1)]);
+    fail = true;
+    expect(() => store.append(ROOM, [msg(2)])).toThrow(/fdatasync of the write-ahead log failed: EIO/);
+    fail = false;
+    expect(() => store.append(ROOM, [msg(3)])).toThrow(/fdatasync of the write-ahead log failed/);
+    const r = recorder();
+    store.whenDurable(r.done('after'));
+    expect(r.calls).toEqual(['after: wal sync: fdatasync of the write-ahead log failed: EIO: i/o error, fdatasync']);
+    store.close();
   });
 
   test('inline and normal durability, and an in-memory store, answer at once', () => {
@@ -134,7 +160,8 @@ describe('WAL sync off the event loop', () => {
       store.append(ROOM, [msg(1)]);
       store.whenDurable(r.done(synchronous));
       expect(r.calls).toEqual([synchronous]);
-      expect(store.walSyncs).toBe(0);
+      // inline: the one sync made before append returned; normal: none.
+      expect(store.walSyncs).toBe(synchronous === 'inline' ? 1 : 0);
       store.close();
     }
     const mem = RoomLogStore.open({ file: ':memory:' });
