@@ -10,7 +10,7 @@ import { BenchConfig, BenchResult, FULL_CONFIG, runBench, SMOKE_CONFIG, WORKLOAD
 import { SYSTEM_NAMES, SystemName } from './systems/types';
 
 const USAGE = `usage: bench [--only WORKLOAD] [--systems ${SYSTEM_NAMES.join(',')}] [--workloads ${WORKLOAD_NAMES.join(',')}]
-             [--rates 100,200,...] [--step-ms N] [--drain-ms N] [--repeat N] [--members N] [--senders-per-node N]
+             [--rates 100,200,...] [--step-ms N] [--drain-ms N] [--repeat N] [--warmup-ms N] [--members N] [--senders-per-node N]
              [--cpu-rate N] [--cpu-repeat N] [--closed-loop-senders N] [--closed-loop-ms N]
              [--idle-rooms N] [--idle-members N] [--idle-window-ms N]
              [--rooms N] [--room-members N] [--member-rate N] [--connections 1000,2500,...]
@@ -74,6 +74,7 @@ export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string
       case '--step-ms': config.fanout.stepMs = config.cpuPerDelivery.stepMs = config.manyRooms.durationMs = one(a, v); i++; break;
       case '--drain-ms': config.fanout.drainMs = config.cpuPerDelivery.drainMs = config.closedLoop.drainMs = config.idleRooms.drainMs = config.manyRooms.drainMs = one(a, v); i++; break;
       case '--repeat': config.fanout.repeat = one(a, v); i++; break;
+      case '--warmup-ms': config.fanout.warmupMs = config.closedLoop.warmupMs = config.manyRooms.warmupMs = one(a, v); i++; break;
       case '--members': config.fanout.members = one(a, v); i++; break;
       case '--senders-per-node': config.fanout.sendersPerNode = one(a, v); i++; break;
       case '--rooms': config.manyRooms.rooms = one(a, v); i++; break;
