@@ -11,11 +11,10 @@
 import type { AppliedEntry, EntryKind, LogEntry } from '../storage/room-log-store';
 import { type Engine, NOT_LEADER, ReplicationError } from './engine';
 import { majorityCommitIndex } from './raft-rules';
-import type { RoomState, Waiter } from './room-state';
+import { dropCommitted, type RoomState, type Waiter } from './room-state';
 
 /** Entries kept in a leader's in-memory tail beyond what every peer has (older ones are read from SQLite). */
 const MAX_TAIL = 8192;
-
 export class Commitment {
   private flushScheduled = false;
   /** Led rooms with entries appended since the last flush. */
@@ -47,8 +46,7 @@ export class Commitment {
     if (this.termAt(rt, rt.commitIndex) !== rt.term) {
       return Promise.reject(new ReplicationError('NOT_READY', 'the administrator is taking over; try again', true));
     }
-    const info = e.store.roomInfo(rt.id);
-    if (info?.deleted) return Promise.reject(new ReplicationError('ROOM_NOT_FOUND', 'Room not found'));
+    if (rt.deleted) return Promise.reject(new ReplicationError('ROOM_NOT_FOUND', 'Room not found'));
     e.validate?.(rt.id, kind, fields, e.store);
     const stamped: Record<string, unknown> = { ...fields, timestamp: e.timestamp() };
     if (kind === 'message') stamped.seq = ++rt.lastSeq;
@@ -195,7 +193,9 @@ export class Commitment {
   private commitDueRooms(): void {
     const e = this.e;
     const due: [RoomState, number][] = [];
-    for (const rt of this.commitDue) {
+    const visited = [...this.commitDue];
+    this.commitDue.clear();
+    for (const rt of visited) {
       if (rt.role !== 'leader') continue;
       // Only up to what the admin itself has written: it applies committed entries from its store;
       // its own copy counts up to what is synced. Counted over the room's voters (its latest
@@ -206,27 +206,31 @@ export class Commitment {
       const next = majorityCommitIndex(matches, voters.length, rt.commitIndex, rt.term,
         (i) => (i <= rt.durableIndex ? this.termAt(rt, i) : undefined));
       if (next > rt.commitIndex) due.push([rt, next]);
-      this.trimTail(rt);
     }
-    this.commitDue.clear();
-    if (due.length === 0 || e.stopped) return;
-    const applied = e.store.transaction(() => due.map(([rt, idx]) => e.store.commit(rt.id, idx)), { durable: false });
-    due.forEach(([rt, idx], i) => {
-      rt.commitIndex = idx;
-      this.afterApply(rt, applied[i]);
-    });
+    if (due.length > 0 && !e.stopped) {
+      // Applied from the tail (what this admin sent and wrote), not read back from SQLite.
+      const applied = e.store.transaction(() => due.map(([rt, idx]) => e.store.commit(rt.id, idx, rt.tail)), { durable: false });
+      due.forEach(([rt, idx], i) => {
+        rt.commitIndex = idx;
+        this.afterApply(rt, applied[i]);
+      });
+    }
+    // After applying: the tail may drop what every peer has, the entries just applied included.
+    for (const rt of visited) if (rt.role === 'leader') this.trimTail(rt);
   }
 
   /** A follower told by the admin that entry (idx, term) is committed may commit up to it if its log matches. */
   learnCommit(rt: RoomState, idx: number, term: number): void {
     if (rt.role === 'leader' || idx <= rt.commitIndex || idx > rt.lastIndex) return;
-    if (this.e.store.termAt(rt.id, idx) !== term) return;
+    if ((idx === rt.lastIndex ? rt.lastTerm : this.e.store.termAt(rt.id, idx)) !== term) return;
     this.commitTo(rt, idx);
   }
 
+  /** A follower commits up to `idx` (its log holds it), applying from `uncommitted` where it can. */
   commitTo(rt: RoomState, idx: number): void {
-    const applied = this.e.store.commit(rt.id, idx);
+    const applied = this.e.store.commit(rt.id, idx, rt.uncommitted);
     rt.commitIndex = idx;
+    dropCommitted(rt);
     this.afterApply(rt, applied);
   }
 

@@ -179,6 +179,7 @@ export class Election {
     rt.durableIndex = rt.lastIndex;
     rt.syncedIndex = rt.lastIndex;
     rt.tail = [];
+    rt.uncommitted = [];
     rt.lastSeq = e.store.raftState(rt.id).lastSeq;
     for (const p of e.members.peerIds) {
       rt.next.set(p, rt.lastIndex + 1);

@@ -7,7 +7,7 @@
 import type { AppliedEntry, LogEntry } from '../storage/room-log-store';
 import type { Engine } from './engine';
 import { checkAppend, firstNewEntry, skipCompacted } from './raft-rules';
-import { reloadConfig, type RoomState } from './room-state';
+import { dropCommitted, noteAppended, reloadConfig, type RoomState } from './room-state';
 import type { AppendItem, AppendResult } from './wire';
 
 export class Follower {
@@ -40,8 +40,10 @@ export class Follower {
     const e = this.e;
     const it = skipCompacted(sent, rt.snapIndex, e.store.termAt(rt.id, rt.snapIndex) ?? 0);
     if (!this.acceptAdmin(rt, from, it.term, now)) return { ok: false, term: rt.term, match: 0, conflict: 0 };
+    // The usual append follows the last entry: its term is in memory.
+    const termAtPrev = it.prevIndex === rt.lastIndex && rt.lastIndex > 0 ? rt.lastTerm : e.store.termAt(rt.id, it.prevIndex);
     const verdict = checkAppend(
-      { currentTerm: rt.term, termAtPrev: e.store.termAt(rt.id, it.prevIndex), lastIndex: rt.lastIndex, commitIndex: rt.commitIndex },
+      { currentTerm: rt.term, termAtPrev, lastIndex: rt.lastIndex, commitIndex: rt.commitIndex },
       it.term, it.prevIndex, it.prevTerm);
     if (!verdict.ok) return { ok: false, term: rt.term, match: 0, conflict: verdict.reason === 'mismatch' ? verdict.conflictIndex : 0 };
     const k = firstNewEntry(it.entries, (i) => (i <= rt.lastIndex ? e.store.termAt(rt.id, i) : undefined));
@@ -49,6 +51,7 @@ export class Follower {
       const fresh = it.entries.slice(k);
       const truncating = fresh[0].idx <= rt.lastIndex;
       e.store.replaceFrom(rt.id, fresh[0].idx, fresh);
+      noteAppended(rt, fresh);
       const last = fresh[fresh.length - 1];
       rt.lastIndex = last.idx;
       rt.lastTerm = last.term;
@@ -61,8 +64,9 @@ export class Follower {
     const lastNew = it.prevIndex + it.entries.length;
     const newCommit = Math.min(it.commit, lastNew);
     if (newCommit > rt.commitIndex) {
-      applied.push([rt, e.store.commit(rt.id, newCommit)]);
+      applied.push([rt, e.store.commit(rt.id, newCommit, rt.uncommitted)]);
       rt.commitIndex = newCommit;
+      dropCommitted(rt);
     }
     if (it.resign && rt.commitIndex >= it.commit && it.prevIndex === rt.lastIndex) {
       // The admin is leaving and we have everything it committed: the successor order decides quickly.

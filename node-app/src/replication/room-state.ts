@@ -48,6 +48,12 @@ export interface RoomState {
    * write completes; older entries come from the store.
    */
   tail: LogEntry[];
+  /**
+   * Follower only: the entries it appended above its commit index, contiguous and as written
+   * (`commitment.ts` noteAppended), so committing applies them without reading them back.
+   * Emptied whenever the log may have changed under it (reload, snapshot, a change of role).
+   */
+  uncommitted: LogEntry[];
   waiters: Waiter[];
   caughtUp: boolean;
   /** Its deletion is committed: no more elections or idle heartbeats for it. */
@@ -75,7 +81,7 @@ export function freshRoomState(id: string, now: number): RoomState {
   return {
     id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0, syncedIndex: 0,
     commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
-    votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], tail: [], waiters: [], caughtUp: false,
+    votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], tail: [], uncommitted: [], waiters: [], caughtUp: false,
     deleted: false, voters: null, configIdx: 0, snapIndex: 0, refillTo: 0, termStartIdx: 0, rank: -1, rankFor: null,
   };
 }
@@ -91,6 +97,7 @@ export function reloadRoomState(rt: RoomState, store: RoomLogStore): void {
   rt.syncedIndex = s.lastIndex;
   rt.commitIndex = s.commitIndex;
   rt.lastSeq = s.lastSeq;
+  rt.uncommitted = [];
   rt.snapIndex = store.snapshots.meta(rt.id)?.lastIndex ?? 0;
   // Restarted in the middle of a refill after a snapshot: the room's copy is refreshed when it ends.
   rt.refillTo = s.lastIndex < s.commitIndex ? s.commitIndex : 0;
@@ -103,4 +110,28 @@ export function reloadConfig(rt: RoomState, store: RoomLogStore): void {
   rt.voters = c ? c.voters : null;
   rt.configIdx = c ? c.idx : 0;
   rt.rank = -1;
+}
+
+/** Entries a follower keeps in `uncommitted` (a longer run is applied from SQLite instead). */
+const MAX_UNCOMMITTED = 8192;
+
+/**
+ * A follower appended `fresh` (contiguous; it replaced everything from `fresh[0].idx` on): its
+ * `uncommitted` run follows. A run that would not stay contiguous or grows too long starts over.
+ */
+export function noteAppended(rt: RoomState, fresh: readonly LogEntry[]): void {
+  const run = rt.uncommitted;
+  const from = fresh[0].idx;
+  while (run.length > 0 && run[run.length - 1].idx >= from) run.pop();
+  if (run.length > 0 && run[run.length - 1].idx !== from - 1) run.length = 0;
+  for (const x of fresh) run.push(x);
+  if (run.length > MAX_UNCOMMITTED) run.splice(0, run.length - MAX_UNCOMMITTED);
+}
+
+/** Drops from a follower's `uncommitted` run what its commit index has reached. */
+export function dropCommitted(rt: RoomState): void {
+  const run = rt.uncommitted;
+  let k = 0;
+  while (k < run.length && run[k].idx <= rt.commitIndex) k++;
+  if (k > 0) run.splice(0, k);
 }

@@ -157,6 +157,16 @@ function rowToEntry(r: EntryRow): LogEntry {
   return { idx: r.idx, term: r.term, kind: r.kind as EntryKind, data: JSON.parse(r.data) as Record<string, unknown> };
 }
 
+/** `known`'s entries `from..upTo` when it holds all of them (it is contiguous), else undefined. */
+function covering(known: readonly LogEntry[] | undefined, from: number, upTo: number): LogEntry[] | undefined {
+  if (!known || known.length === 0) return undefined;
+  const first = known[0].idx;
+  if (from < first || upTo > known[known.length - 1].idx) return undefined;
+  const run = known.slice(from - first, upTo - first + 1);
+  // Contiguity is the caller's promise; the ends are checked so a broken one reads the store instead.
+  return run.length === upTo - from + 1 && run[0].idx === from && run[run.length - 1].idx === upTo ? run : undefined;
+}
+
 function str(v: unknown, fallback = ''): string {
   return typeof v === 'string' ? v : fallback;
 }
@@ -422,9 +432,11 @@ export class RoomLogStore {
 
   /**
    * Advances the commit index to `upTo` and applies the newly committed entries to the room
-   * state, all in one transaction. Returns what was applied, in log order.
+   * state, all in one transaction. Returns what was applied, in log order. `known`: the caller's
+   * in-memory copy of the latest entries (contiguous, as written here); when it covers the range,
+   * the entries are not read back and parsed again.
    */
-  commit(roomId: string, upTo: number): AppliedEntry[] {
+  commit(roomId: string, upTo: number, known?: readonly LogEntry[]): AppliedEntry[] {
     // The commit index and the state it produces need no fsync of their own: Raft recomputes the
     // commit index after a crash (it is not part of its persistent state), and this transaction
     // reaches disk with the next synced append. Skipping the fsync keeps it off the ack path.
@@ -433,7 +445,7 @@ export class RoomLogStore {
       const from = (r?.commit_index ?? 0) + 1;
       if (upTo < from) return [];
       const applied: AppliedEntry[] = [];
-      const entries = this.st.range.all(roomId, from, upTo, upTo - from + 1).map(rowToEntry);
+      const entries = covering(known, from, upTo) ?? this.st.range.all(roomId, from, upTo, upTo - from + 1).map(rowToEntry);
       if (entries.length !== upTo - from + 1) {
         throw new Error(`room log store: cannot commit ${roomId} up to ${upTo}: entries missing`);
       }

@@ -110,4 +110,36 @@ describe('commitment on a logical clock', () => {
     await set.runUntil('the message committed', () => m.done, 5000);
     expect(m.error).toBeUndefined();
   });
+
+  test('a follower whose uncommitted entries a new admin replaces applies the new admin\'s entries, not the ones it held', async () => {
+    set.stop();
+    const five = ['node1', 'node2', 'node3', 'node4', 'node5'];
+    set = new SimCluster(five);
+    set.start();
+    const room = await newRoom(set);
+    // node1 reaches node2 only: node2 stores "lost" at the next index, nobody else does, it cannot commit.
+    const node2 = set.node('node2');
+    await set.runUntil('every replica has what node1 committed', () => set.nodes.every((n) => n.repl.roomStatus(room)!.commitIndex === set.node('node1').repl.roomStatus(room)!.lastIndex), 1000);
+    const before = node2.repl.roomStatus(room)!;
+    for (const p of ['node3', 'node4', 'node5']) set.cutLink('node1', p);
+    const lost = track(send(set.node('node1'), room, 'lost'));
+    await set.runUntil('node2 holds the uncommitted entry', () => node2.repl.roomStatus(room)!.lastIndex === before.lastIndex + 1, 1000);
+    expect(node2.repl.roomStatus(room)!.commitIndex).toBe(before.commitIndex);
+    // node1 and node2 away; node3..5 elect an admin and commit other entries at those indexes.
+    set.isolate('node1');
+    set.isolate('node2');
+    await set.runUntil('a new admin among node3..5', () => set.admins(room).some((a) => a !== 'node1'), 5000);
+    const admin = set.node(set.admins(room).find((a) => a !== 'node1')!);
+    const kept = [track(send(admin, room, 'kept-1')), track(send(admin, room, 'kept-2'))];
+    await set.runUntil('the new admin commits', () => kept.every((k) => k.done), 3000);
+    // node2 comes back (node1 stays away): its "lost" is truncated and the new entries committed.
+    set.heal();
+    set.isolate('node1');
+    await set.runUntil('node2 caught up', () => node2.repl.roomStatus(room)!.commitIndex === admin.repl.roomStatus(room)!.commitIndex, 3000);
+    const appliedMessages = node2.applied.filter((a) => a.roomId === room && a.entry.kind === 'message').map((a) => a.entry.data.content);
+    expect(appliedMessages).toEqual(['kept-1', 'kept-2']);
+    expect(contents(node2, room)).toEqual(['1:kept-1', '2:kept-2']);
+    expect(lost.done).toBe(false);
+  });
 });
+

@@ -40,6 +40,26 @@ describe('RoomLogStore', () => {
     again.close();
   });
 
+  test('a commit applies the caller\'s copy of the entries when it covers the range, else reads them back', () => {
+    const store = RoomLogStore.open({ file: ':memory:' });
+    seedRoom(store);
+    const written = [msg(3, 1, 1), msg(4, 1, 2), msg(5, 1, 3)];
+    store.append(ROOM, written);
+    // Covers 1..2 only partly (it starts at 3): read back.
+    expect(store.commit(ROOM, 2, written).map((a) => a.entry.kind)).toEqual(['create', 'join']);
+    // Covers 3..4: the caller's objects are what is applied.
+    const applied = store.commit(ROOM, 4, written);
+    expect(applied.map((a) => a.entry)).toEqual([written[0], written[1]]);
+    expect(applied[0].entry).toBe(written[0]);
+    // A copy with a hole in it is not trusted: read back.
+    const holed = [written[0], written[2]];
+    const last = store.commit(ROOM, 5, holed);
+    expect(last.map((a) => a.entry)).toEqual([written[2]]);
+    expect(last[0].entry).not.toBe(written[2]);
+    expect(store.roomInfo(ROOM)?.messageCount).toBe(3);
+    store.close();
+  });
+
   test('a re-join and a leave of a non-member change nothing and say so', () => {
     const store = RoomLogStore.open({ file: ':memory:' });
     seedRoom(store);
