@@ -123,7 +123,8 @@ describe('join, send, history, ordering', () => {
     const m = a.ofType('new_message', roomId)[2].data;
     expect(m).toMatchObject({ room_id: roomId, username: 'bob', content: 'three', sequence_number: 3 });
     expect(m.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$/);
-    expect(m.message_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // A UUID string like the original's (ours: the time-ordered version 7 layout, PROTOCOL.md).
+    expect(m.message_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('lets a connection act only under the username it joined with', async () => {

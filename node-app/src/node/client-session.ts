@@ -49,10 +49,11 @@ export class ClientSession {
   ) {}
 
   /**
-   * Writes one already-serialized frame. A client that does not read (its socket buffer above the
-   * limit) is disconnected instead of letting the node's memory grow for it.
+   * Writes one already-serialized text frame: a string, or its UTF-8 bytes when the same frame goes
+   * to many connections (encoded once, not once per recipient). A client that does not read (its
+   * socket buffer above the limit) is disconnected instead of letting the node's memory grow for it.
    */
-  send(text: string): boolean {
+  send(text: string | Buffer): boolean {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return false;
     // Checked before every write, bytes of this turn included: a client that never reads used to
     // reach 141 MB within one turn, because only what was left from earlier turns was counted.
@@ -68,7 +69,8 @@ export class ClientSession {
       return false;
     }
     this.cork();
-    this.ws.send(text);
+    if (typeof text === 'string') this.ws.send(text);
+    else this.ws.send(text, { binary: false });
     if (this.corkedSocket) {
       this.turnBytes += text.length;
       // A large turn goes to the kernel now, so a client that reads is not measured by it.

@@ -11,23 +11,29 @@ import type { NodeContext } from './node-context';
 export class Delivery {
   constructor(private readonly ctx: NodeContext) {}
 
-  /** Writes one serialized frame to every local connection in the room. */
+  /** Writes one serialized frame to every local connection in the room (UTF-8 encoded once). */
   frame(roomId: string, text: string, exceptUsername?: string): void {
+    let bytes: Buffer | undefined;
     for (const s of this.ctx.registry.sessions(roomId)) {
       if (exceptUsername !== undefined && s.rooms.get(roomId)?.username === exceptUsername) continue;
-      if (s.send(text)) this.ctx.metrics.framesDelivered.inc();
+      bytes ??= Buffer.from(text);
+      if (s.send(bytes)) this.ctx.metrics.framesDelivered.inc();
     }
   }
 
-  /** Serializes once; each connection gets each sequence number at most once and in order. */
+  /**
+   * Serializes and UTF-8 encodes once for every recipient (ws would otherwise measure and encode
+   * the string again per connection); each connection gets each sequence number at most once and
+   * in order.
+   */
   message(roomId: string, msg: ChatMessage): void {
-    let text: string | undefined;
+    let bytes: Buffer | undefined;
     for (const s of this.ctx.registry.sessions(roomId)) {
       const b = s.rooms.get(roomId);
       if (!b || msg.sequence_number <= b.deliveredSeq) continue;
-      text ??= JSON.stringify({ type: 'new_message', data: msg });
+      bytes ??= Buffer.from(JSON.stringify({ type: 'new_message', data: msg }));
       b.deliveredSeq = msg.sequence_number;
-      if (s.send(text)) this.ctx.metrics.framesDelivered.inc();
+      if (s.send(bytes)) this.ctx.metrics.framesDelivered.inc();
     }
   }
 

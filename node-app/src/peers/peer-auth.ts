@@ -11,7 +11,8 @@
  * Original Python nodes cannot sign: the addresses listed in `legacyPeers` (LEGACY_PEERS) may call
  * unauthenticated (their handlers see `authenticated: false`), and nothing else may.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { pooledRandom } from '../util/random-pool';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
@@ -86,7 +87,7 @@ export class RequestSigner {
 
   sign(path: string, body: Buffer, now = Date.now()): { headers: Record<string, string>; nonce: string } {
     const ts = String(now);
-    const nonce = randomBytes(16).toString('hex');
+    const nonce = pooledRandom(16).toString('hex');
     const mac = requestMac(this.key, path, this.selfId, this.peerId, ts, nonce, body);
     return {
       nonce,

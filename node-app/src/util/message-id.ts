@@ -8,21 +8,12 @@
  * Ids minted in the same millisecond differ in their 74 random bits; ids are increasing across
  * milliseconds as far as the clock is, so new ones land at the index's right edge.
  */
-import { randomFillSync } from 'node:crypto';
-
-/** Random bytes drawn in blocks: one crypto call per 256 ids instead of one per id. */
-const POOL_IDS = 256;
-const pool = Buffer.alloc(10 * POOL_IDS);
-let poolAt = POOL_IDS;
+import { pooledRandom } from './random-pool';
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function newMessageId(now: number = Date.now()): string {
-  if (poolAt === POOL_IDS) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  const r = poolAt++ * 10;
+  const pool = pooledRandom(10);
   const b = new Array<string>(16);
   // 48-bit big-endian milliseconds (Math.floor division: bit operators would cut to 32 bits).
   let t = Math.max(0, Math.floor(now));
@@ -30,9 +21,9 @@ export function newMessageId(now: number = Date.now()): string {
     b[i] = HEX[t % 256];
     t = Math.floor(t / 256);
   }
-  b[6] = HEX[0x70 | (pool[r] & 0x0f)]; // version 7
-  b[7] = HEX[pool[r + 1]];
-  b[8] = HEX[0x80 | (pool[r + 2] & 0x3f)]; // variant 10xx
-  for (let i = 9; i < 16; i++) b[i] = HEX[pool[r + i - 6]];
+  b[6] = HEX[0x70 | (pool[0] & 0x0f)]; // version 7
+  b[7] = HEX[pool[1]];
+  b[8] = HEX[0x80 | (pool[2] & 0x3f)]; // variant 10xx
+  for (let i = 9; i < 16; i++) b[i] = HEX[pool[i - 6]];
   return `${b[0]}${b[1]}${b[2]}${b[3]}-${b[4]}${b[5]}-${b[6]}${b[7]}-${b[8]}${b[9]}-${b[10]}${b[11]}${b[12]}${b[13]}${b[14]}${b[15]}`;
 }
