@@ -18,10 +18,13 @@ export class Election {
     const e = this.e;
     if (e.stopped) return;
     const now = e.clock.now();
+    // Peers that answered lately: one count for every led room of this tick (it is node-level).
+    let answered = -1;
     for (const rt of e.rooms.values()) {
       if (rt.deleted || e.resigned) continue;
       if (rt.role === 'leader') {
-        this.checkQuorum(rt, now);
+        if (answered < 0) answered = e.channels.answeredWithin(now, e.cfg.electionBaseMs * 2);
+        this.checkQuorum(rt, now, answered);
         this.reconfigure(rt);
         continue;
       }
@@ -39,10 +42,10 @@ export class Election {
   }
 
   /** An admin that has heard from no majority for a while stops taking writes (it may be the fenced one). */
-  private checkQuorum(rt: RoomState, now: number): void {
+  private checkQuorum(rt: RoomState, now: number, answered: number): void {
     const e = this.e;
     if (e.members.alone(rt)) return;
-    const recent = e.channels.answeredWithin(now, e.cfg.electionBaseMs * 2) + 1;
+    const recent = answered + 1;
     if (recent < e.members.majorityOf(rt) && now - rt.lastHeardMs > e.cfg.electionBaseMs * 2) this.stepDown(rt, rt.term, null);
   }
 
@@ -53,7 +56,7 @@ export class Election {
   private reconfigure(rt: RoomState): void {
     const e = this.e;
     if (rt.pending.length > 0 || rt.commitIndex < rt.termStartIdx) return;
-    const voters = e.members.nextChange(rt, (p) => rt.match.get(p) ?? 0);
+    const voters = e.members.nextChange(rt, rt.match);
     if (!voters) return;
     const before = e.members.votersOf(rt);
     const entry = e.commitment.appendLocal(rt, 'config', { voters });

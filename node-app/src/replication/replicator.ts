@@ -278,7 +278,7 @@ export class Replicator extends EventEmitter {
     rt.votedFor = this.selfId;
     this.store.setTermAndVote(roomId, 1, this.selfId);
     // A new room starts with this node's cluster view as its voters.
-    rt.voters = e.members.clusterView;
+    rt.voters = [...e.members.clusterView];
     rt.configIdx = 1;
     e.election.becomeLeader(rt, { kind: 'create', data: { ...data, admin_node: this.selfId, voters: rt.voters } });
     return e.commitment.waitCommit(rt, 1, 1);
