@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import xmlrpc from 'xmlrpc';
 import { toBatchJson, fromBatchJson } from '../../../node-app/src/peers/batch-format';
 import { PeerLink } from '../../../node-app/src/peers/peer-link';
@@ -188,6 +188,40 @@ async function linkFigures(): Promise<void> {
   const ourCall = await measureMessages('our call(), 1 awaited call/msg (keep-alive)', n, async (k) => {
     for (let i = 0; i < k; i++) await callLink.call('receive_message_broadcast', params(i));
   });
+  // The floor: the same round trip as bare bytes on a TCP connection (a 1 KiB request, echoed).
+  const echo = net.createServer((sock) => sock.on('data', (d) => sock.write(d)));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+  const tcp = net.connect((echo.address() as AddressInfo).port, '127.0.0.1');
+  tcp.setNoDelay(true);
+  await new Promise<void>((r) => tcp.once('connect', () => r()));
+  const ping = Buffer.alloc(1024, 0x78);
+  await measureMessages('raw TCP round trip, 1 KiB echoed (the floor)', n, async (k) => {
+    for (let i = 0; i < k; i++) {
+      await new Promise<void>((resolve) => {
+        let got = 0;
+        const onData = (d: Buffer) => {
+          got += d.length;
+          if (got >= ping.length) {
+            tcp.off('data', onData);
+            resolve();
+          }
+        };
+        tcp.on('data', onData);
+        tcp.write(ping);
+      });
+    }
+  });
+  tcp.destroy();
+  echo.close();
+  // As deployed: CLUSTER_SECRET set, every request and reply signed and checked (HMAC).
+  const secret = 'bench-secret-'.repeat(4);
+  const signedServer = await startPeerServer({ host: '127.0.0.1', port: 0, nodeId: 'b', auth: { secret }, handlers });
+  const signedLink = new PeerLink({ selfId: 'a', peerId: 'b', address: `http://127.0.0.1:${signedServer.port}`, auth: { secret } });
+  await measureMessages('our call(), signed (CLUSTER_SECRET), 1 awaited call/msg', n, async (k) => {
+    for (let i = 0; i < k; i++) await signedLink.call('receive_message_broadcast', params(i));
+  });
+  signedLink.close();
+  await signedServer.close();
 
   const plain = new PeerLink({ selfId: 'a', peerId: 'b', address: url, batching: false });
   const ourPlain = await measureMessages('our ordered stream, no batching (Python fallback)', n, async (k) => {
