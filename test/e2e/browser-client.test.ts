@@ -39,10 +39,12 @@ async function openAs(username: string, url: string, viewport = { width: 1000, h
   });
   await before?.(page);
   await page.goto(url);
+  // The page's script is running once its socket is open (it connects on load, before any name is
+  // given): only then does the name form have its handler (a submit before it would reload the page).
+  await shown(page, page.locator('#conn.ok'), 30_000);
   await page.locator('#username').fill(username);
   await page.locator('#name-form button[type=submit]').click();
   await shown(page, page.locator('#view-rooms'), 30_000);
-  await page.locator('#conn.ok').waitFor();
   return page;
 }
 
@@ -57,7 +59,9 @@ async function shown(page: Page, what: ReturnType<Page['locator']>, timeout: num
       const views = [];
       for (const v of ['name', 'rooms', 'chat']) if (await p.locator(`#view-${v}`).isVisible()) views.push(v);
       const lines = await p.locator('#messages li').allTextContents();
-      return `${await p.locator('#title').textContent()} (view ${views.join(',')}): lines ${JSON.stringify(lines)}, toast ${JSON.stringify(await p.locator('#toast').textContent())}`;
+      const conn = `${await p.locator('#conn').getAttribute('class')} ${JSON.stringify(await p.locator('#conn-text').textContent())}`;
+      return `${await p.locator('#title').textContent()} (view ${views.join(',')}, ${p.url()}, name field ${JSON.stringify(await p.locator('#username').inputValue())}, connection ${conn}): ` +
+        `lines ${JSON.stringify(lines)}, toast ${JSON.stringify(await p.locator('#toast').textContent())}; page errors so far ${JSON.stringify(pageErrors)}`;
     }));
     throw new Error(`${(err as Error).message}\n${states.join('\n')}`);
   }
