@@ -121,10 +121,7 @@ export function systemFor(name: SystemName, config: BenchConfig): BenchSystem {
   if (name === 'ours') return oursSystem(config.oursEnv, config.oursDurable, config.oursNodeArgs);
   if (name === 'ours-mem') return oursSystem(config.oursEnv, false, config.oursNodeArgs, 'ours-mem');
   if (name === 'ours-offloop') return oursSystem({ ...config.oursEnv, REPL_SYNC: 'full' }, config.oursDurable, config.oursNodeArgs, 'ours-offloop');
-  if (name === 'ours-base') {
-    if (!config.baselineDir) throw new Error('system ours-base needs --baseline DIR (a checkout of the project, built)');
-    return oursSystem(config.oursEnv, config.oursDurable, config.oursNodeArgs, 'ours-base', baselineNodeBin(config.baselineDir));
-  }
+  if (name === 'ours-base') return oursSystem(config.oursEnv, config.oursDurable, config.oursNodeArgs, 'ours-base', baselineNodeBin(config.baselineDir));
   if (name === 'socketio') return socketioRedis(config.socketioLibraryClient);
   return wsCeiling;
 }

@@ -12,7 +12,8 @@ import { BenchSystem, RunningSystem, StartOptions } from './types';
 const LOADGEN_LIMITS = { WS_MAX_CONNECTIONS_PER_ADDRESS: '100000', WS_MAX_CONNECTIONS: '100000' };
 
 /** The chat node of another checkout's build (`--baseline DIR`). */
-export function baselineNodeBin(dir: string): string {
+export function baselineNodeBin(dir: string | undefined): string {
+  if (!dir) throw new Error('system ours-base needs --baseline DIR (a checkout of the project, built)');
   const bin = path.resolve(dir, 'dist', 'node-app', 'bin', 'chat-node.js');
   if (!existsSync(bin)) throw new Error(`--baseline ${dir}: ${bin} is missing (run npm run build in that checkout)`);
   return bin;

@@ -15,6 +15,7 @@ import { dropCommitted, type RoomState, type Waiter } from './room-state';
 
 /** Entries kept in a leader's in-memory tail beyond what every peer has (older ones are read from SQLite). */
 const MAX_TAIL = 8192;
+
 export class Commitment {
   private flushScheduled = false;
   /** Led rooms with entries appended since the last flush. */
@@ -76,8 +77,12 @@ export class Commitment {
     return entry;
   }
 
-  /** Term of entry `idx` of a led room: from the in-memory tail when it is there, else from the store. */
+  /**
+   * Term of entry `idx` of a room: the last entry's is in memory, a led room's latest are in its
+   * tail, the rest is read from the store.
+   */
   termAt(rt: RoomState, idx: number): number | undefined {
+    if (idx === rt.lastIndex) return rt.lastTerm;
     const first = rt.tail.length > 0 ? rt.tail[0].idx : rt.lastIndex + 1;
     if (idx >= first && idx <= rt.lastIndex) return rt.tail[idx - first].term;
     return this.e.store.termAt(rt.id, idx);
@@ -222,16 +227,23 @@ export class Commitment {
   /** A follower told by the admin that entry (idx, term) is committed may commit up to it if its log matches. */
   learnCommit(rt: RoomState, idx: number, term: number): void {
     if (rt.role === 'leader' || idx <= rt.commitIndex || idx > rt.lastIndex) return;
-    if ((idx === rt.lastIndex ? rt.lastTerm : this.e.store.termAt(rt.id, idx)) !== term) return;
+    if (this.termAt(rt, idx) !== term) return;
     this.commitTo(rt, idx);
   }
 
-  /** A follower commits up to `idx` (its log holds it), applying from `uncommitted` where it can. */
   commitTo(rt: RoomState, idx: number): void {
+    this.afterApply(rt, this.followerCommit(rt, idx));
+  }
+
+  /**
+   * A follower commits up to `idx` (its log holds it): applied from its `uncommitted` run where it
+   * can, inside the caller's transaction if there is one; the caller emits what was applied.
+   */
+  followerCommit(rt: RoomState, idx: number): AppliedEntry[] {
     const applied = this.e.store.commit(rt.id, idx, rt.uncommitted);
     rt.commitIndex = idx;
     dropCommitted(rt);
-    this.afterApply(rt, applied);
+    return applied;
   }
 
   /** Committed entries were applied to the store: resolve their waiters, emit them in log order. */

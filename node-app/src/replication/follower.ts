@@ -7,7 +7,7 @@
 import type { AppliedEntry, LogEntry } from '../storage/room-log-store';
 import type { Engine } from './engine';
 import { checkAppend, firstNewEntry, skipCompacted } from './raft-rules';
-import { dropCommitted, noteAppended, reloadConfig, type RoomState } from './room-state';
+import { noteAppended, reloadConfig, type RoomState } from './room-state';
 import type { AppendItem, AppendResult } from './wire';
 
 export class Follower {
@@ -40,10 +40,8 @@ export class Follower {
     const e = this.e;
     const it = skipCompacted(sent, rt.snapIndex, e.store.termAt(rt.id, rt.snapIndex) ?? 0);
     if (!this.acceptAdmin(rt, from, it.term, now)) return { ok: false, term: rt.term, match: 0, conflict: 0 };
-    // The usual append follows the last entry: its term is in memory.
-    const termAtPrev = it.prevIndex === rt.lastIndex && rt.lastIndex > 0 ? rt.lastTerm : e.store.termAt(rt.id, it.prevIndex);
     const verdict = checkAppend(
-      { currentTerm: rt.term, termAtPrev, lastIndex: rt.lastIndex, commitIndex: rt.commitIndex },
+      { currentTerm: rt.term, termAtPrev: e.commitment.termAt(rt, it.prevIndex), lastIndex: rt.lastIndex, commitIndex: rt.commitIndex },
       it.term, it.prevIndex, it.prevTerm);
     if (!verdict.ok) return { ok: false, term: rt.term, match: 0, conflict: verdict.reason === 'mismatch' ? verdict.conflictIndex : 0 };
     const k = firstNewEntry(it.entries, (i) => (i <= rt.lastIndex ? e.store.termAt(rt.id, i) : undefined));
@@ -63,11 +61,7 @@ export class Follower {
     }
     const lastNew = it.prevIndex + it.entries.length;
     const newCommit = Math.min(it.commit, lastNew);
-    if (newCommit > rt.commitIndex) {
-      applied.push([rt, e.store.commit(rt.id, newCommit, rt.uncommitted)]);
-      rt.commitIndex = newCommit;
-      dropCommitted(rt);
-    }
+    if (newCommit > rt.commitIndex) applied.push([rt, e.commitment.followerCommit(rt, newCommit)]);
     if (it.resign && rt.commitIndex >= it.commit && it.prevIndex === rt.lastIndex) {
       // The admin is leaving and we have everything it committed: the successor order decides quickly.
       rt.lastHeardMs = 0;

@@ -275,13 +275,21 @@ export class RoomLogStore {
    * survives a process crash, and reaches disk with the next synced transaction.
    */
   transaction<T>(fn: () => T, opts: { durable?: boolean } = {}): T {
+    if (opts.durable === false) return this.inTransaction(fn) as T;
+    return this.durably(fn, this.syncEachCommit);
+  }
+
+  /**
+   * `fn` in a transaction; the outermost one is noted as a write the WAL syncs cover, and synced
+   * before returning when `syncNow`. A failed sync throws: the caller treats the write as failed
+   * (the admin steps down, a follower's answer fails), as it would a failed commit.
+   */
+  private durably<T>(fn: () => T, syncNow: boolean): T {
     const outermost = !this.db.inTransaction;
     const result = this.inTransaction(fn) as T;
-    if (outermost && opts.durable !== false && this.walSync) {
+    if (outermost && this.walSync) {
       this.walSync.noteWrite();
-      // A failed sync throws: the caller treats the write as failed (the admin steps down, a
-      // follower's answer fails), as it would a failed commit.
-      if (this.syncEachCommit) this.walSync.syncNow();
+      if (syncNow) this.walSync.syncNow();
     }
     return result;
   }
@@ -308,12 +316,7 @@ export class RoomLogStore {
    * caller's `whenDurable` covers it.
    */
   private durableNow(fn: () => void): void {
-    const outermost = !this.db.inTransaction;
-    this.inTransaction(fn);
-    if (outermost && this.walSync) {
-      this.walSync.noteWrite();
-      this.walSync.syncNow();
-    }
+    this.durably(fn, true);
   }
 
   close(): void {
