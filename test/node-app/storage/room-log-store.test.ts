@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -133,6 +134,44 @@ describe('RoomLogStore', () => {
     expect(store.entries(ROOM, 1, 10, 10)).toHaveLength(3);
     store.close();
   });
+
+  test('a data directory held by a running store is refused with a clear error, and nothing in it is lost', () => {
+    const owner = RoomLogStore.open({ dir });
+    seedRoom(owner);
+    owner.commit(ROOM, 2);
+    expect(() => RoomLogStore.open({ dir, lockWaitMs: 50 })).toThrow(/in use by another process.*must not share a data directory/);
+    // the owner goes on writing after the refused open
+    owner.append(ROOM, [msg(3, 1, 1)]);
+    owner.commit(ROOM, 3);
+    owner.close();
+    const next = RoomLogStore.open({ dir, lockWaitMs: 50 });
+    expect(next.raftState(ROOM)).toMatchObject({ commitIndex: 3, lastIndex: 3, lastSeq: 1 });
+    expect(next.members(ROOM).map((m) => m.username)).toEqual(['alice']);
+    next.close();
+  });
+
+  test('a data directory held by another process is refused until that process exits', async () => {
+    // The holder is a separate process (POSIX locks are per process) running the compiled store
+    // (dist/, built by `npm test`'s pretest): it opens the store, says so, and waits.
+    const storeModule = path.join(__dirname, '..', '..', '..', 'dist', 'node-app', 'src', 'storage', 'room-log-store.js');
+    const holder = spawn(process.execPath, ['-e',
+      `const { RoomLogStore } = require(${JSON.stringify(storeModule)});
+       const s = RoomLogStore.open({ dir: ${JSON.stringify(dir)} });
+       process.stdout.write('open\\n');
+       process.stdin.on('end', () => { s.close(); process.exit(0); }); process.stdin.resume();`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
+        holder.stdout!.once('data', () => resolve());
+      });
+      expect(() => RoomLogStore.open({ dir, lockWaitMs: 50 })).toThrow(/in use by another process/);
+    } finally {
+      holder.stdin!.end();
+      if (holder.exitCode === null) await new Promise((r) => holder.once('exit', r));
+    }
+    const mine = RoomLogStore.open({ dir, lockWaitMs: 50 });
+    mine.close();
+  }, 30_000);
 
   test('opening without a directory or file is a clear error', () => {
     expect(() => RoomLogStore.open({})).toThrow(/dir \(DATA_DIR\) or file/);
