@@ -1,18 +1,21 @@
 /**
- * One HTTP exchange with a peer: POST of an encoded XML-RPC body over a keep-alive agent, signed
+ * One HTTP exchange with a peer: POST of an encoded XML-RPC body over keep-alive sockets (`http-client.ts`), signed
  * when the cluster secret is set, with a deadline covering connect, send and reply, the reply's size
  * bounded, its signature checked and gzip undone. Owns the peer's sockets and its address (name
  * resolution through PeerResolver, and the move to a new address a peer calls us from).
  * Knows nothing of XML-RPC values, peer state or ordering: those are peer-status.ts and peer-stream.ts.
  */
-import http from 'node:http';
+import type net from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { HttpClient, type HttpExchangeError, type HttpReply } from './http-client';
 import { type PeerLogger } from './logger';
 import { AUTH_HEADERS, type PeerAuthOptions, RequestSigner } from './peer-auth';
 import { PeerResolver } from './peer-resolver';
 
 const gunzip = promisify(zlib.gunzip);
+
+const STATIC_HEADERS: Readonly<Record<string, string>> = { 'Content-Type': 'text/xml', 'User-Agent': 'swarm-chat-peer/1' };
 
 /** The peer could not be reached or did not answer properly in time (as opposed to an XmlRpcFault). */
 export class PeerUnavailableError extends Error {
@@ -44,9 +47,8 @@ export class PeerTransport {
   readonly url: URL;
   readonly path: string;
   private readonly host: string;
-  private readonly agent: http.Agent;
+  private readonly client: HttpClient;
   private readonly signer?: RequestSigner;
-  private readonly inflight = new Set<http.ClientRequest>();
   private warnedUnsigned = false;
 
   constructor(private readonly o: PeerTransportOptions) {
@@ -56,7 +58,16 @@ export class PeerTransport {
     this.host = this.url.hostname.replace(/^\[|\]$/g, '');
     // The signature names the receiver as we address it (its node id), so a captured call cannot be replayed to another node.
     this.signer = o.auth ? new RequestSigner(o.auth.secret, o.selfId, o.peerId) : undefined;
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: o.maxSockets, maxFreeSockets: 4 });
+    this.client = new HttpClient({
+      host: this.host,
+      port: Number(this.url.port || 80),
+      hostHeader: this.url.host,
+      maxSockets: o.maxSockets,
+      maxFreeSockets: 4,
+      maxResponseBytes: o.maxResponseBytes,
+      // never one getaddrinfo per connection: a dead peer's name must not starve the thread pool
+      lookup: o.resolver.lookup as unknown as net.LookupFunction,
+    });
   }
 
   /** One exchange; retried once when a reused keep-alive socket turns out closed by the peer. */
@@ -94,8 +105,7 @@ export class PeerTransport {
 
   /** Aborts exchanges in flight and frees the sockets. */
   close(): void {
-    for (const req of this.inflight) req.destroy(new Error('link closed'));
-    this.agent.destroy();
+    this.client.close();
   }
 
   private fail(reason: PeerUnavailableError['reason'], message: string): PeerUnavailableError {
@@ -113,81 +123,35 @@ export class PeerTransport {
     return this.fail('protocol', msg);
   }
 
-  private exchange(body: Buffer, timeoutMs: number): Promise<string> {
-    return new Promise<string>((resolve, reject) => {
-      const signed = this.signer?.sign(this.path, body);
-      const req = http.request({
-        agent: this.agent,
-        host: this.host,
-        port: this.url.port || 80,
-        path: this.path,
-        method: 'POST',
-        headers: {
-          'Content-Type': 'text/xml',
-          'Content-Length': String(body.length),
-          'User-Agent': 'swarm-chat-peer/1',
-          ...signed?.headers,
-        },
-        // never one getaddrinfo per connection: a dead peer's name must not starve the thread pool
-        lookup: this.o.resolver.lookup as unknown as http.RequestOptions['lookup'],
-      });
-      this.inflight.add(req);
-      let settled = false;
-      const finish = (err: Error | undefined, xml?: string) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.inflight.delete(req);
-        if (err) reject(err);
-        else resolve(xml as string);
-      };
-      const timer = setTimeout(() => {
-        finish(this.fail('timeout', `no answer within ${timeoutMs} ms`));
-        req.destroy();
-      }, timeoutMs);
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        const err = this.fail('connect', `${e.code ?? ''} ${e.message}`.trim());
-        if (req.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) (err as { staleSocket?: boolean }).staleSocket = true;
-        finish(err);
-      });
-      req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > this.o.maxResponseBytes) {
-            finish(this.fail('protocol', `reply larger than ${this.o.maxResponseBytes} bytes`));
-            req.destroy();
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', (e) => finish(this.fail('connect', e.message)));
-        res.on('end', () => {
-          const raw = Buffer.concat(chunks, size);
-          const status = res.statusCode ?? 0;
-          if (status !== 200) {
-            finish(this.fail('http', `HTTP ${status}: ${raw.toString('utf8', 0, 200)}`));
-            return;
-          }
-          if (signed && !this.o.legacy) {
-            const sig = res.headers[AUTH_HEADERS.signature];
-            if (sig === undefined) return finish(this.unsignedReply());
-            if (!this.signer!.verifyResponse(signed.nonce, status, raw, Array.isArray(sig) ? undefined : sig)) {
-              return finish(this.fail('protocol', 'reply not signed with the cluster secret'));
-            }
-          }
-          if (String(res.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
-            gunzip(raw, { maxOutputLength: this.o.maxResponseBytes }).then(
-              (b) => finish(undefined, b.toString('utf8')),
-              (e: Error) => finish(this.fail('protocol', `bad gzip reply: ${e.message}`)),
-            );
-          } else {
-            finish(undefined, raw.toString('utf8'));
-          }
-        });
-      });
-      req.end(body);
-    });
+  private async exchange(body: Buffer, timeoutMs: number): Promise<string> {
+    const signed = this.signer?.sign(this.path, body);
+    const headers = signed ? { ...STATIC_HEADERS, ...signed.headers } : STATIC_HEADERS;
+    let reply: HttpReply;
+    try {
+      reply = await this.client.post(this.path, headers, body, timeoutMs);
+    } catch (e) {
+      const x = e as HttpExchangeError;
+      const reason = x.kind === 'timeout' || x.kind === 'protocol' || x.kind === 'closed' ? x.kind : 'connect';
+      const err = this.fail(reason === 'closed' ? 'connect' : reason, x.message);
+      if (x.stale) (err as { staleSocket?: boolean }).staleSocket = true;
+      throw err;
+    }
+    const { status, body: raw } = reply;
+    if (status !== 200) throw this.fail('http', `HTTP ${status}: ${raw.toString('utf8', 0, 200)}`);
+    if (signed && !this.o.legacy) {
+      const sig = reply.headers[AUTH_HEADERS.signature];
+      if (sig === undefined) throw this.unsignedReply();
+      if (!this.signer!.verifyResponse(signed.nonce, status, raw, Array.isArray(sig) ? undefined : sig)) {
+        throw this.fail('protocol', 'reply not signed with the cluster secret');
+      }
+    }
+    if (String(reply.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
+      try {
+        return (await gunzip(raw, { maxOutputLength: this.o.maxResponseBytes })).toString('utf8');
+      } catch (e) {
+        throw this.fail('protocol', `bad gzip reply: ${(e as Error).message}`);
+      }
+    }
+    return raw.toString('utf8');
   }
 }

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
+import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import xmlrpc from 'xmlrpc';
 import { toBatchJson, fromBatchJson } from '../../../node-app/src/peers/batch-format';
@@ -139,7 +140,7 @@ interface LinkFigure {
 }
 
 async function measureMessages(label: string, n: number, run: (n: number) => Promise<void>): Promise<LinkFigure> {
-  await run(Math.min(200, n)); // warm-up: sockets, JIT
+  await run(Math.min(3000, n)); // warm-up: sockets, and V8 optimizes the hot path only after a few thousand calls
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   await run(n);
@@ -173,7 +174,7 @@ async function linkFigures(): Promise<void> {
   const libPort = (lib.httpServer.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${server.port}`;
   const params = (i: number): XmlRpcValue[] => [message(i).room_id, message(i)];
-  const n = Math.round(3000 * scale);
+  const n = Math.round(10_000 * scale);
 
   const libClient = xmlrpc.createClient({ host: '127.0.0.1', port: libPort, path: '/RPC2' });
   const libCall = await measureMessages('npm xmlrpc client -> npm server, 1 call/msg', n, async (k) => {
@@ -188,6 +189,28 @@ async function linkFigures(): Promise<void> {
   const ourCall = await measureMessages('our call(), 1 awaited call/msg (keep-alive)', n, async (k) => {
     for (let i = 0; i < k; i++) await callLink.call('receive_message_broadcast', params(i));
   });
+  // The same call through Node's own http client (keep-alive agent), which our link used before
+  // http-client.ts: what the client alone costs.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  await measureMessages("the same call through Node's http client (agent)", n, async (k) => {
+    for (let i = 0; i < k; i++) {
+      const body = Buffer.from(encodeMethodCall('receive_message_broadcast', params(i)), 'utf8');
+      const xml = await new Promise<string>((resolve, reject) => {
+        const req = http.request(
+          { agent, host: '127.0.0.1', port: server.port, path: '/RPC2', method: 'POST', headers: { 'Content-Type': 'text/xml', 'Content-Length': String(body.length) } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      decodeMethodResponse(xml);
+    }
+  });
+  agent.destroy();
   // The floor: the same round trip as bare bytes on a TCP connection (a 1 KiB request, echoed).
   const echo = net.createServer((sock) => sock.on('data', (d) => sock.write(d)));
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
