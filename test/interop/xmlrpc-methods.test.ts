@@ -222,6 +222,10 @@ describe('plain HTTP while shutting down', () => {
           resolve(res.statusCode ?? 0);
         }).on('error', reject),
       );
+    // A fresh node reports ready only one election timeout after its start (and once caught up):
+    // this suite can get here sooner.
+    const deadline = Date.now() + 15_000;
+    while ((await get()) !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await get()).toBe(200);
     node.node.shuttingDown = true;
     try {
