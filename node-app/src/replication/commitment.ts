@@ -25,8 +25,11 @@ export class Commitment {
 
   constructor(private readonly e: Engine) {}
 
-  /** On the admin: the entry for a client request, resolved when committed (a resubmitted message is logged once). */
-  leaderSubmit(rt: RoomState, kind: EntryKind, data: Record<string, unknown>): Promise<LogEntry> {
+  /**
+   * On the admin: the entry for a client request, resolved when committed (a resubmitted message is
+   * logged once). `from`: the peer that forwarded the request, when one did.
+   */
+  leaderSubmit(rt: RoomState, kind: EntryKind, data: Record<string, unknown>, from?: string): Promise<LogEntry> {
     const e = this.e;
     // `after_id`: the sender's previous message, which must be logged first (per-sender order).
     const { after_id: afterId, ...fields } = data;
@@ -36,7 +39,7 @@ export class Commitment {
       const found = this.findInLog(rt, fields.message_id as string);
       if (found) {
         if (found.idx <= rt.commitIndex) return Promise.resolve(e.store.entries(rt.id, found.idx, found.idx, 1)[0]);
-        return this.waitCommit(rt, found.idx, found.term);
+        return this.waitCommit(rt, found.idx, found.term, from);
       }
       if (typeof afterId === 'string' && !this.findInLog(rt, afterId)) {
         return Promise.reject(new ReplicationError('OUT_OF_ORDER', 'the sender\'s previous message is not logged yet', true));
@@ -52,7 +55,7 @@ export class Commitment {
     const stamped: Record<string, unknown> = { ...fields, timestamp: e.timestamp() };
     if (kind === 'message') stamped.seq = ++rt.lastSeq;
     const entry = this.appendLocal(rt, kind, stamped);
-    return this.waitCommit(rt, entry.idx, entry.term);
+    return this.waitCommit(rt, entry.idx, entry.term, from);
   }
 
   /**
@@ -172,9 +175,9 @@ export class Commitment {
     }
   }
 
-  waitCommit(rt: RoomState, idx: number, term: number): Promise<LogEntry> {
+  waitCommit(rt: RoomState, idx: number, term: number, from?: string): Promise<LogEntry> {
     return new Promise((resolve, reject) => {
-      rt.waiters.push({ idx, term, resolve, reject });
+      rt.waiters.push({ idx, term, from, resolve, reject });
     });
   }
 
@@ -258,8 +261,14 @@ export class Commitment {
           continue;
         }
         const entry = byIdx.get(w.idx) ?? e.store.entries(rt.id, w.idx, w.idx, 1)[0];
-        if (entry && entry.term === w.term) w.resolve(entry);
-        else w.reject(new ReplicationError(NOT_LEADER, 'entry was replaced by a newer administrator', true));
+        if (entry && entry.term === w.term) {
+          // The answer names the committed entry, and the peer that forwarded it holds it (it
+          // acknowledged the append): it commits on the spot, so no commit-news call is owed for it.
+          if (w.from !== undefined && (rt.match.get(w.from) ?? 0) >= w.idx) {
+            rt.answeredCommit.set(w.from, Math.max(rt.answeredCommit.get(w.from) ?? -1, w.idx));
+          }
+          w.resolve(entry);
+        } else w.reject(new ReplicationError(NOT_LEADER, 'entry was replaced by a newer administrator', true));
       }
       rt.waiters = keep;
     }

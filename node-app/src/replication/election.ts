@@ -189,6 +189,7 @@ export class Election {
       rt.match.set(p, 0);
       rt.sentCommit.set(p, -1);
     }
+    rt.answeredCommit.clear();
     e.stats.leaderOf++;
     e.log?.info('replication: became admin', { room_id: rt.id, term: rt.term, last_index: rt.lastIndex });
     // The term's first entry: commits everything before it (Raft §5.4.2) and records the admin change.

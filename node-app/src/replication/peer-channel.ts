@@ -170,7 +170,9 @@ export class PeerChannels {
         continue;
       }
       const hasEntries = next <= rt.lastIndex;
-      const commitNews = (rt.sentCommit.get(ch.peer.id) ?? -1) < rt.commitIndex;
+      // Commit news is owed unless an append or the answer to the peer's own request told it.
+      const told = Math.max(rt.sentCommit.get(ch.peer.id) ?? -1, rt.answeredCommit.get(ch.peer.id) ?? -1);
+      const commitNews = told < rt.commitIndex;
       if (!hasEntries && !commitNews) {
         if (this.quiet(rt, ch.peer.id)) {
           if (e.members.peerIds.every((p) => this.quiet(rt, p))) this.active.delete(rt);

@@ -8,7 +8,8 @@ import type { LogEntry, RoomLogStore } from '../storage/room-log-store';
 export type Role = 'follower' | 'candidate' | 'leader';
 
 /** A `submit` waiting for entry (idx, term) to commit. */
-export interface Waiter { idx: number; term: number; resolve(e: LogEntry): void; reject(err: Error): void }
+/** A request waiting for its entry to commit; `from`: the peer that forwarded it (its answer tells that peer the commit). */
+export interface Waiter { idx: number; term: number; from?: string; resolve(e: LogEntry): void; reject(err: Error): void }
 
 export interface RoomState {
   id: string;
@@ -40,6 +41,13 @@ export interface RoomState {
   next: Map<string, number>;
   match: Map<string, number>;
   sentCommit: Map<string, number>;
+  /**
+   * Leader only, per peer: the highest entry whose commit an answer to the peer's own forwarded
+   * request told it (it commits on the spot, having the entry): no commit-news call is owed for it.
+   * The room stays non-quiescent for that peer until an append carries the commit (`sentCommit`),
+   * so the next full heartbeat confirms it should the answer have been lost.
+   */
+  answeredCommit: Map<string, number>;
   /** Leader only: appended entries not yet written (the next flush writes them). */
   pending: LogEntry[];
   /**
@@ -81,7 +89,7 @@ export function freshRoomState(id: string, now: number): RoomState {
   return {
     id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0, syncedIndex: 0,
     commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
-    votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), pending: [], tail: [], uncommitted: [], waiters: [], caughtUp: false,
+    votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), answeredCommit: new Map(), pending: [], tail: [], uncommitted: [], waiters: [], caughtUp: false,
     deleted: false, voters: null, configIdx: 0, snapIndex: 0, refillTo: 0, termStartIdx: 0, rank: -1, rankFor: null,
   };
 }

@@ -123,7 +123,7 @@ async function onSubmit(e: Engine, params: XmlRpcValue[]): Promise<XmlRpcValue> 
   if (params.length !== 4 || params.some((p) => typeof p !== 'string')) {
     throw new WireError('swarmchat_submit(from_node, room_id, kind, data_json) expects 4 strings');
   }
-  const [, roomId, kind, json] = params as string[];
+  const [from, roomId, kind, json] = params as string[];
   if (!(ENTRY_KINDS as readonly string[]).includes(kind) || kind === 'create' || kind === 'config') throw new WireError(`swarmchat_submit: bad kind ${kind}`);
   let data: Record<string, unknown>;
   try {
@@ -136,7 +136,7 @@ async function onSubmit(e: Engine, params: XmlRpcValue[]): Promise<XmlRpcValue> 
   if (!rt) return encodeSubmitReply({ ok: false, code: 'ROOM_NOT_FOUND', message: 'Room not found' });
   if (rt.role !== 'leader') return encodeSubmitReply({ ok: false, code: NOT_LEADER, message: 'not the administrator', admin: rt.adminId ?? undefined });
   try {
-    const entry = await e.commitment.leaderSubmit(rt, kind as EntryKind, data);
+    const entry = await e.commitment.leaderSubmit(rt, kind as EntryKind, data, from);
     return encodeSubmitReply({ ok: true, idx: entry.idx, term: entry.term, entry });
   } catch (err) {
     if (err instanceof ReplicationError) {

@@ -107,4 +107,38 @@ describe('per-peer channel on a logical clock', () => {
     const seqs = set.node('node3').applied.filter((a) => a.roomId === room && a.entry.kind === 'message').map((a) => Number(a.entry.data.seq));
     expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
   });
+  test('a message forwarded by a follower: the answer tells that follower the commit, so only the other follower gets a commit-news call', async () => {
+    const room = await newRoom(set);
+    await set.run(3000);
+    const items = (link: string) => set.roomItems.get(link) ?? 0;
+    const before = { node2: items('node1>node2'), node3: items('node1>node3') };
+    const sent = track(send(set.node('node2'), room, 'via node2'));
+    await set.runUntil('delivered everywhere', () => sent.done && set.nodes.every((n) => contents(n, room).length === 1), 50);
+    expect(sent.error).toBeUndefined();
+    for (const n of set.nodes) expect(contents(n, room)).toEqual(['1:via node2']);
+    // node2: the append only; node3: the append, then the commit news.
+    expect(items('node1>node2') - before.node2).toBe(1);
+    expect(items('node1>node3') - before.node3).toBe(2);
+    // The next full heartbeat confirms the commit to node2 once; then the room is quiescent again.
+    await set.run(1000);
+    expect(items('node1>node2') - before.node2).toBe(2);
+    await set.run(2000);
+    expect(items('node1>node2') - before.node2).toBe(2);
+    expect(items('node1>node3') - before.node3).toBe(2);
+  });
+
+  test('a forwarding follower whose answer was lost still commits and delivers its message, by the next full heartbeat', async () => {
+    const room = await newRoom(set);
+    await set.run(3000);
+    let dropped = 0;
+    set.fault = (from, to, method) => (from === 'node2' && to === 'node1' && method.startsWith('swarmchat_submit') && dropped++ === 0 ? 'drop-answer' : undefined);
+    const sent = track(send(set.node('node2'), room, 'answer lost'));
+    // Committed on the admin at once; node2 learns it from the admin's heartbeat (every 400 ms per room), not from the lost answer.
+    const ms = await set.runUntil('delivered on node2', () => contents(set.node('node2'), room).length === 1, 1000);
+    expect(dropped).toBe(1);
+    expect(ms).toBeLessThanOrEqual(500);
+    await set.runUntil('acknowledged', () => sent.done, 10_000);
+    expect(sent.error).toBeUndefined();
+    for (const n of set.nodes) expect(contents(n, room)).toEqual(['1:answer lost']);
+  });
 });
