@@ -66,6 +66,17 @@ export class Membership {
   }
 
   /**
+   * The room's voters are committed and are this node's cluster view: no change to make, and
+   * none until its configuration changes (the view is fixed for the process's life).
+   */
+  settled(rt: RoomState): boolean {
+    const v = rt.voters;
+    if (!v || rt.configIdx === 0 || rt.configIdx > rt.commitIndex || v.length !== this.clusterView.length) return false;
+    for (const n of this.clusterView) if (!v.includes(n)) return false;
+    return true;
+  }
+
+  /**
    * The admin's next single-server change toward its cluster view, or null: nothing while the
    * last change is uncommitted; first a room with no logged configuration gets its current voters
    * written down; then one caught-up learner is added, else one node outside the view is removed

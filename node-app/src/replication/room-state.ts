@@ -70,6 +70,11 @@ export interface RoomState {
   voters: string[] | null;
   /** Index of the entry that set `voters` (0 = none). */
   configIdx: number;
+  /**
+   * Leader only: the `voters` (by identity) found to be committed and equal to the cluster view,
+   * so the admin has no change to make while they stay; a new configuration is a new array.
+   */
+  settledVoters: readonly string[] | null;
   /** Last index of the room's snapshot: entries up to here are compacted away (0 = none). */
   snapIndex: number;
   /** Follower: a snapshot was installed with the state at this commit index, and the entries up to it are still arriving (0 = none). */
@@ -90,7 +95,7 @@ export function freshRoomState(id: string, now: number): RoomState {
     id, role: 'follower', term: 0, votedFor: null, adminId: null, lastIndex: 0, lastTerm: 0, durableIndex: 0, syncedIndex: 0,
     commitIndex: 0, lastSeq: 0, lastHeardMs: now, electionDeadlineMs: 0, electionTerm: 0, electionPhase: 'none', preVotes: new Set(),
     votes: new Set(), next: new Map(), match: new Map(), sentCommit: new Map(), answeredCommit: new Map(), pending: [], tail: [], uncommitted: [], waiters: [], caughtUp: false,
-    deleted: false, voters: null, configIdx: 0, snapIndex: 0, refillTo: 0, termStartIdx: 0, rank: -1, rankFor: null,
+    deleted: false, voters: null, configIdx: 0, settledVoters: null, snapIndex: 0, refillTo: 0, termStartIdx: 0, rank: -1, rankFor: null,
   };
 }
 
