@@ -29,6 +29,8 @@ interface Channel {
   /** This heartbeat carries every led room (not just the node-level "alive"). */
   fullHeartbeat: boolean;
   heartbeatDue: boolean;
+  /** A call (carrying "alive") left for the peer since the last heartbeat tick, other than that tick's own heartbeat. */
+  sentSinceTick: boolean;
   votes: { item: VoteItem; done(r: VoteResult | null): void }[];
   lastOkMs: number;
   failures: number;
@@ -48,7 +50,7 @@ export class PeerChannels {
 
   constructor(private readonly e: Engine, peers: ReplicationPeer[]) {
     for (const p of peers) {
-      this.channels.set(p.id, { peer: p, inFlight: 0, pipelined: false, fullHeartbeat: true, heartbeatDue: true, votes: [], lastOkMs: 0, failures: 0, mismatch: false, notCounting: false });
+      this.channels.set(p.id, { peer: p, inFlight: 0, pipelined: false, fullHeartbeat: true, heartbeatDue: true, sentSinceTick: false, votes: [], lastOkMs: 0, failures: 0, mismatch: false, notCounting: false });
     }
   }
 
@@ -120,8 +122,13 @@ export class PeerChannels {
     // A node-level "alive" every tick keeps the followers of every room we lead from electing; a
     // per-room heartbeat every FULL_HEARTBEAT_EVERY ticks (well inside the election timeout) goes
     // only to rooms that are not quiescent (a peer behind, or not yet known to have our commit).
+    // Every call of a node that leads rooms carries "alive": a peer that got one since the last tick
+    // (and answered it) needs no call of its own now, so a busy link sends no heartbeat-only calls.
     const full = this.heartbeats++ % FULL_HEARTBEAT_EVERY === 0;
     for (const ch of this.channels.values()) {
+      const rode = ch.sentSinceTick && ch.failures === 0 && !full;
+      ch.sentSinceTick = false;
+      if (rode) continue;
       ch.heartbeatDue = true;
       ch.fullHeartbeat ||= full;
       this.sendTo(ch);
@@ -205,13 +212,15 @@ export class PeerChannels {
       if (sentCommit > (rt.sentCommit.get(ch.peer.id) ?? -1)) rt.sentCommit.set(ch.peer.id, sentCommit);
       handlers.push((r) => this.onAppendResult(rt, ch, sentTerm, item, r));
     }
-    if (ch.heartbeatDue && e.stats.leaderOf > 0) {
+    if (e.stats.leaderOf > 0 && (items.length > 0 || ch.heartbeatDue)) {
       items.push({ k: 'h' });
       handlers.push((r) => this.onAliveResult(ch, r));
     }
     // A node leading nothing still calls (empty) on full-heartbeat ticks: how a new or removed node learns whether its peers count it.
     if (items.length === 0 && !(ch.heartbeatDue && ch.fullHeartbeat)) return;
     if (ch.heartbeatDue) ch.fullHeartbeat = false;
+    // Not the tick's own heartbeat (which would make every other idle tick skip its call).
+    if (!ch.heartbeatDue) ch.sentSinceTick = true;
     ch.heartbeatDue = false;
     ch.inFlight++;
     e.stats.replCalls++;

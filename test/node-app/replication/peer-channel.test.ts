@@ -141,4 +141,27 @@ describe('per-peer channel on a logical clock', () => {
     expect(sent.error).toBeUndefined();
     for (const n of set.nodes) expect(contents(n, room)).toEqual(['1:answer lost']);
   });
+  test('while messages flow, the admin\'s calls carry "alive": no heartbeat-only calls on a busy link, and nobody elects', async () => {
+    const room = await newRoom(set);
+    await set.run(1000);
+    const n1 = set.node('node1');
+    const aliveOnly = () => set.aliveOnlyCalls.get('node1>node2') ?? 0;
+    const before = aliveOnly();
+    const sent = [];
+    // One message every 40 ms for 2 s: 20 heartbeat ticks, of which 5 are full (per-room) ones.
+    for (let i = 0; i < 50; i++) {
+      sent.push(track(send(n1, room, `m${i}`)));
+      await set.run(40);
+    }
+    await set.runUntil('all acknowledged', () => sent.every((b) => b.done), 2000);
+    expect(sent.filter((b) => b.error)).toEqual([]);
+    expect(aliveOnly() - before).toBeLessThanOrEqual(6);
+    expect(n1.repl.stats.elections + set.node('node2').repl.stats.elections + set.node('node3').repl.stats.elections).toBe(0);
+    await set.run(200);
+    for (const n of set.nodes) expect(contents(n, room)).toEqual(Array.from({ length: 50 }, (_, i) => `${i + 1}:m${i}`));
+    // Idle again: one heartbeat-only call per tick.
+    const idleBefore = aliveOnly();
+    await set.run(2000);
+    expect(aliveOnly() - idleBefore).toBeGreaterThanOrEqual(18);
+  });
 });

@@ -38,6 +38,8 @@ export class SimCluster {
   fault?: (from: string, to: string, method: string) => 'drop-answer' | number | undefined;
   /** Per-room items (appends, votes; not the node-level "alive") sent in `swarmchat_repl` calls, per "from>to". */
   readonly roomItems = new Map<string, number>();
+  /** `swarmchat_repl` calls carrying nothing but the node-level "alive", per "from>to". */
+  readonly aliveOnlyCalls = new Map<string, number>();
   /** Most calls from one replica to another in flight at once, per "from>to". */
   readonly maxInFlight = new Map<string, number>();
   private readonly inFlight = new Map<string, number>();
@@ -145,6 +147,7 @@ export class SimCluster {
     if (method === 'swarmchat_repl' && Array.isArray(params[1])) {
       const rooms = params[1].filter((it) => (it as { k?: string }).k !== 'h').length;
       this.roomItems.set(link, (this.roomItems.get(link) ?? 0) + rooms);
+      if (rooms === 0 && params[1].length > 0) this.aliveOnlyCalls.set(link, (this.aliveOnlyCalls.get(link) ?? 0) + 1);
     }
     const fault = this.fault?.(from, to, method);
     const call = new Promise<XmlRpcValue>((resolve, reject) => {
