@@ -147,7 +147,7 @@ describe('per-peer channel on a logical clock', () => {
     const n1 = set.node('node1');
     const aliveOnly = () => set.aliveOnlyCalls.get('node1>node2') ?? 0;
     const before = aliveOnly();
-    const sent = [];
+    const sent: ReturnType<typeof track>[] = [];
     // One message every 40 ms for 2 s: 20 heartbeat ticks, of which 5 are full (per-room) ones.
     for (let i = 0; i < 50; i++) {
       sent.push(track(send(n1, room, `m${i}`)));
