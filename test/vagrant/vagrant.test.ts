@@ -82,6 +82,17 @@ suite('the demo with vagrant up --provider=docker, deploy-demo.sh and run-scenar
       const stack = /^STACK_NAME=(\S+)/m.exec(fs.readFileSync(path.join(STACK_DIR, 'demo.env'), 'utf8'))?.[1] ?? 'chat-demo';
       const r = await engine.docker(['exec', container, 'docker', 'stack', 'ps', stack, '--no-trunc', '--format', '{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}'], { allowFailure: true, timeoutMs: 30_000 });
       log.say(`diagnostics: docker stack ps ${stack} on ${manager.name}:\n${r.stdout}${r.stderr}`);
+      // A task left Pending ("node not available for new tasks") is the Swarm's view of an engine:
+      // the nodes' states, and each engine's own view and recent log, say which side is stuck.
+      const nodes = await engine.docker(['exec', container, 'docker', 'node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'], { allowFailure: true, timeoutMs: 30_000 });
+      log.say(`diagnostics: docker node ls on ${manager.name}:\n${nodes.stdout}${nodes.stderr}`);
+      for (const vm of readLabVms(STACK_DIR)) {
+        const c = names.find((n) => n.startsWith(`${VAGRANT_LAB_STACK_ID}_${vm.name}_`));
+        if (!c) continue;
+        const info = await engine.docker(['exec', c, 'docker', 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.Error}}'], { allowFailure: true, timeoutMs: 30_000 });
+        const journal = await engine.docker(['exec', c, 'journalctl', '-u', 'docker', '--no-pager', '-n', '25', '-o', 'cat'], { allowFailure: true, timeoutMs: 30_000 });
+        log.say(`diagnostics: ${vm.name}: swarm ${info.stdout.trim() || info.stderr.trim()}; dockerd log:\n${journal.stdout}${journal.stderr}`);
+      }
     } catch (err) {
       log.say(`diagnostics failed: ${(err as Error).message}`);
     }
