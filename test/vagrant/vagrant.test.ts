@@ -77,7 +77,8 @@ suite('the demo with vagrant up --provider=docker, deploy-demo.sh and run-scenar
     try {
       const manager = readLabVms(STACK_DIR).find((v) => v.role === 'manager')!;
       const names = (await engine.docker(['ps', '--format', '{{.Names}}'])).stdout.trim().split('\n');
-      const container = names.find((n) => n.startsWith(`${VAGRANT_LAB_STACK_ID}_${manager.name}_`));
+      const containerOf = (vm: string) => names.find((n) => n.startsWith(`${VAGRANT_LAB_STACK_ID}_${vm}_`));
+      const container = containerOf(manager.name);
       if (!container) return log.say(`diagnostics: no container for ${manager.name} (running: ${names.join(', ')})`);
       const stack = /^STACK_NAME=(\S+)/m.exec(fs.readFileSync(path.join(STACK_DIR, 'demo.env'), 'utf8'))?.[1] ?? 'chat-demo';
       const r = await engine.docker(['exec', container, 'docker', 'stack', 'ps', stack, '--no-trunc', '--format', '{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}'], { allowFailure: true, timeoutMs: 30_000 });
@@ -87,7 +88,7 @@ suite('the demo with vagrant up --provider=docker, deploy-demo.sh and run-scenar
       const nodes = await engine.docker(['exec', container, 'docker', 'node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'], { allowFailure: true, timeoutMs: 30_000 });
       log.say(`diagnostics: docker node ls on ${manager.name}:\n${nodes.stdout}${nodes.stderr}`);
       for (const vm of readLabVms(STACK_DIR)) {
-        const c = names.find((n) => n.startsWith(`${VAGRANT_LAB_STACK_ID}_${vm.name}_`));
+        const c = containerOf(vm.name);
         if (!c) continue;
         const info = await engine.docker(['exec', c, 'docker', 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.Error}}'], { allowFailure: true, timeoutMs: 30_000 });
         const journal = await engine.docker(['exec', c, 'journalctl', '-u', 'docker', '--no-pager', '-n', '25', '-o', 'cat'], { allowFailure: true, timeoutMs: 30_000 });

@@ -56,7 +56,7 @@ export class WalSync {
     this.fd = fs.openSync(walFile, 'r');
     // What an earlier process wrote may be only in the page cache (it died between a commit and
     // its sync): once synced here, all the log holds at start is on disk, as the replication layer
-    // assumes when it loads a room (an admin counts its own copy, and vouches for it to followers).
+    // assumes when it loads a room (an admin counts its own copy up to its last index).
     this.syncNowCall(this.fd);
     const dir = fs.openSync(path.dirname(walFile), 'r');
     try {
