@@ -393,14 +393,17 @@ export class RoomLogStore {
    */
   replaceFrom(roomId: string, fromIdx: number, entries: LogEntry[]): void {
     this.transaction(() => {
-      const commit = this.st.raftGet.get(roomId)?.commit_index ?? 0;
+      const raft = this.st.raftGet.get(roomId);
+      const commit = raft?.commit_index ?? 0;
       const last = this.st.last.get(roomId)?.idx ?? this.snapshots.meta(roomId)?.lastIndex ?? 0;
       if (fromIdx <= commit && last >= fromIdx) {
         throw new Error(`room log store: refusing to rewrite committed entry ${fromIdx} (commit ${commit}) of room ${roomId}`);
       }
       if (fromIdx > last + 1) throw new Error(`room log store: gap in room ${roomId}: append at ${fromIdx} after ${last}`);
-      if (!this.st.raftGet.get(roomId)) this.st.raftUpsert.run(roomId, 0, null);
-      this.st.truncate.run(roomId, fromIdx);
+      if (!raft) this.st.raftUpsert.run(roomId, 0, null);
+      // Only a conflicting suffix is deleted: an append at the tail (every message) has none, and
+      // a DELETE opens a write cursor on the table and both indexes even when it finds no row.
+      if (fromIdx <= last) this.st.truncate.run(roomId, fromIdx);
       let expect = fromIdx;
       for (const e of entries) {
         if (e.idx !== expect) throw new Error(`room log store: non-contiguous entries for room ${roomId}: ${e.idx} != ${expect}`);
