@@ -3,8 +3,8 @@
  * (a small request, an echo) between two Node processes pinned to the core the bench gives its
  * servers, measured as the CPU time of both processes (per-thread schedstat) and their context
  * switches per round trip. A chat message crosses several such hops between our nodes (peer
- * calls and their answers), Socket.IO's crosses fewer (its nodes and Redis); at low rates the
- * core idles between them and every wake-up pays again, so this is the floor that a
+ * calls and their answers), Socket.IO's crosses fewer (its nodes and Redis); at low rates both
+ * processes sleep between round trips and each round trip wakes them again, so this is what a
  * message's hops cost before any of our code runs.
  *
  *   node dist/node-app/bench/hop-cost.js [--rates 20,100,1000] [--seconds 5] [--bytes 500] [--no-pin]
@@ -58,7 +58,7 @@ function startEcho(): Promise<{ child: ChildProcess; port: number }> {
   });
 }
 
-/** One rate: `seconds` of round trips sent every 1000/rate ms, one at a time. */
+/** One rate: `seconds` worth of round trips, a request sent every 1000/rate ms. */
 async function measureRate(port: number, echoPid: number, o: HopCostOptions, rate: number): Promise<HopCostRow> {
   const socket = await new Promise<net.Socket>((resolve, reject) => {
     const s = net.connect({ port, host: '127.0.0.1', noDelay: true }, () => resolve(s));
@@ -71,11 +71,12 @@ async function measureRate(port: number, echoPid: number, o: HopCostOptions, rat
     received += d.length;
     answered = Math.floor(received / o.bytes);
   });
-  // A short unmeasured run first: the measured window starts with both sides' code compiled.
+  // Bounded: an echo that stops answering fails the run instead of hanging it.
   const run = (count: number) =>
-    new Promise<void>((resolve) => {
+    new Promise<void>((resolve, reject) => {
       let sent = 0;
       const target = answered + count;
+      const deadline = Date.now() + (count * 1000) / rate + 5000;
       const timer = setInterval(() => {
         if (sent < count) {
           socket.write(payload);
@@ -83,26 +84,33 @@ async function measureRate(port: number, echoPid: number, o: HopCostOptions, rat
         } else if (answered >= target) {
           clearInterval(timer);
           resolve();
+        } else if (Date.now() > deadline) {
+          clearInterval(timer);
+          reject(new Error(`hop-cost: ${target - answered} of ${count} round trips unanswered 5 s after the last was sent`));
         }
       }, 1000 / rate);
     });
-  await run(Math.min(50, rate));
-  const self = process.pid;
-  const cpu0 = [processCpuMicros(self), processCpuMicros(echoPid)];
-  const sw0 = voluntarySwitches(self) + voluntarySwitches(echoPid);
-  const before = answered;
-  await run(Math.max(1, Math.round(rate * o.seconds)));
-  const n = answered - before;
-  const cpu1 = [processCpuMicros(self), processCpuMicros(echoPid)];
-  const sw1 = voluntarySwitches(self) + voluntarySwitches(echoPid);
-  socket.destroy();
-  return {
-    rate,
-    roundTrips: n,
-    callerMicros: (cpu1[0] - cpu0[0]) / n,
-    echoMicros: (cpu1[1] - cpu0[1]) / n,
-    switches: (sw1 - sw0) / n,
-  };
+  try {
+    // A short unmeasured run first: the measured window starts with both sides' code compiled.
+    await run(Math.min(50, rate));
+    const self = process.pid;
+    const cpu0 = [processCpuMicros(self), processCpuMicros(echoPid)];
+    const sw0 = voluntarySwitches(self) + voluntarySwitches(echoPid);
+    const before = answered;
+    await run(Math.max(1, Math.round(rate * o.seconds)));
+    const n = answered - before;
+    const cpu1 = [processCpuMicros(self), processCpuMicros(echoPid)];
+    const sw1 = voluntarySwitches(self) + voluntarySwitches(echoPid);
+    return {
+      rate,
+      roundTrips: n,
+      callerMicros: (cpu1[0] - cpu0[0]) / n,
+      echoMicros: (cpu1[1] - cpu0[1]) / n,
+      switches: (sw1 - sw0) / n,
+    };
+  } finally {
+    socket.destroy();
+  }
 }
 
 export async function runHopCost(o: HopCostOptions): Promise<HopCostRow[]> {
