@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { numbers, one } from './args';
 import { renderLatencyChart } from './report/chart';
 import { renderMarkdown } from './report/markdown';
 import { BenchConfig, BenchResult, FULL_CONFIG, runBench, SMOKE_CONFIG, WORKLOAD_NAMES, WorkloadName } from './run';
@@ -26,17 +27,6 @@ function workloadList(flag: string, v: string | undefined): WorkloadName[] {
   for (const w of names) if (!(WORKLOAD_NAMES as readonly string[]).includes(w)) throw new Error(`unknown workload ${JSON.stringify(w)} (${WORKLOAD_NAMES.join(', ')})`);
   if (!names.length) throw new Error(`${flag} needs at least one of ${WORKLOAD_NAMES.join(', ')}`);
   return names as WorkloadName[];
-}
-
-function numbers(flag: string, v: string | undefined): number[] {
-  const list = (v ?? '').split(',').map((s) => Number(s.trim()));
-  if (!v || list.some((x) => !Number.isFinite(x) || x <= 0)) throw new Error(`${flag} needs a comma list of positive numbers, got ${JSON.stringify(v)}`);
-  return list;
-}
-
-function one(flag: string, v: string | undefined): number {
-  const [x] = numbers(flag, v);
-  return x;
 }
 
 export function parseArgs(argv: string[]): { config: BenchConfig; outDir: string } {

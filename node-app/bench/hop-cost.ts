@@ -1,11 +1,11 @@
 /**
  * What one hop between two processes costs this machine's CPU at a given rate: a TCP round trip
  * (a small request, an echo) between two Node processes pinned to the core the bench gives its
- * servers, measured as the CPU time of both processes (per-thread schedstat) and their context
- * switches per round trip. A chat message crosses several such hops between our nodes (peer
- * calls and their answers), Socket.IO's crosses fewer (its nodes and Redis); at low rates both
- * processes sleep between round trips and each round trip wakes them again, so this is what a
- * message's hops cost before any of our code runs.
+ * servers, measured as the CPU time of both processes (per-thread schedstat) and their main
+ * threads' voluntary context switches per round trip. A chat message crosses several such hops
+ * between our nodes (peer calls and their answers), Socket.IO's crosses fewer (its nodes and
+ * Redis); at low rates both processes sleep between round trips and each round trip wakes them
+ * again, so this is what a message's hops cost before any of our code runs.
  *
  *   node dist/node-app/bench/hop-cost.js [--rates 20,100,1000] [--seconds 5] [--bytes 500] [--no-pin]
  */
@@ -13,6 +13,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import { numbers, one } from './args';
 import { pinProcess, planCores, processCpuMicros } from './measure/proc';
 
 export interface HopCostOptions {
@@ -28,11 +29,11 @@ export interface HopCostRow {
   /** CPU of the caller and the echoing process per round trip, µs */
   callerMicros: number;
   echoMicros: number;
-  /** voluntary context switches of both processes per round trip */
+  /** voluntary context switches of both processes' main threads per round trip */
   switches: number;
 }
 
-/** Voluntary context switches of every thread of `pid` so far. */
+/** Voluntary context switches of `pid`'s main thread so far (`/proc/<pid>/status` counts that thread alone). */
 function voluntarySwitches(pid: number): number {
   const m = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : Number.NaN;
@@ -146,19 +147,14 @@ export function parseHopCostArgs(argv: string[]): HopCostOptions {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
-    const num = (x: string | undefined) => {
-      const n = Number(x);
-      if (!Number.isFinite(n) || n <= 0) throw new Error(`${a} needs a positive number, got ${JSON.stringify(x)}`);
-      return n;
-    };
     if (a === '--rates') {
-      o.rates = (v ?? '').split(',').map(num);
+      o.rates = numbers(a, v);
       i++;
     } else if (a === '--seconds') {
-      o.seconds = num(v);
+      o.seconds = one(a, v);
       i++;
     } else if (a === '--bytes') {
-      o.bytes = Math.round(num(v));
+      o.bytes = Math.round(one(a, v));
       i++;
     } else if (a === '--no-pin') o.pin = false;
     else throw new Error(`unknown option ${a} (--rates, --seconds, --bytes, --no-pin)`);

@@ -18,7 +18,7 @@ describe('hop cost probe', () => {
     expect(parseHopCostArgs(['--rates', '20,100', '--seconds', '2', '--bytes', '64', '--no-pin'])).toEqual({
       rates: [20, 100], seconds: 2, bytes: 64, pin: false,
     });
-    expect(() => parseHopCostArgs(['--rates', '0'])).toThrow(/--rates needs a positive number, got "0"/);
+    expect(() => parseHopCostArgs(['--rates', '0'])).toThrow(/--rates needs a comma list of positive numbers, got "0"/);
     expect(() => parseHopCostArgs(['--fast'])).toThrow(/unknown option --fast/);
   });
 });

@@ -75,7 +75,8 @@ suite('the demo with vagrant up --provider=docker, deploy-demo.sh and run-scenar
   /** After a failed deploy or scenario: the stack's tasks and errors, from the manager's engine. */
   async function diagnostics(): Promise<void> {
     try {
-      const manager = readLabVms(STACK_DIR).find((v) => v.role === 'manager')!;
+      const vms = readLabVms(STACK_DIR);
+      const manager = vms.find((v) => v.role === 'manager')!;
       const names = (await engine.docker(['ps', '--format', '{{.Names}}'])).stdout.trim().split('\n');
       const containerOf = (vm: string) => names.find((n) => n.startsWith(`${VAGRANT_LAB_STACK_ID}_${vm}_`));
       const container = containerOf(manager.name);
@@ -87,7 +88,7 @@ suite('the demo with vagrant up --provider=docker, deploy-demo.sh and run-scenar
       // the nodes' states, and each engine's own view and recent log, say which side is stuck.
       const nodes = await engine.docker(['exec', container, 'docker', 'node', 'ls', '--format', '{{.Hostname}} {{.Status}} {{.Availability}} {{.ManagerStatus}}'], { allowFailure: true, timeoutMs: 30_000 });
       log.say(`diagnostics: docker node ls on ${manager.name}:\n${nodes.stdout}${nodes.stderr}`);
-      for (const vm of readLabVms(STACK_DIR)) {
+      for (const vm of vms) {
         const c = containerOf(vm.name);
         if (!c) continue;
         const info = await engine.docker(['exec', c, 'docker', 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.Error}}'], { allowFailure: true, timeoutMs: 30_000 });
